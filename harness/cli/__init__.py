@@ -1,0 +1,1 @@
+"""The `bench` command line: one small module per command, each exposing `command`."""

@@ -1,0 +1,70 @@
+"""`bench` entry point: a click group whose subcommands are imported only when used."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+from harness import __version__
+from harness.errors import BenchError
+
+# command name -> module in harness.cli defining `command`
+COMMANDS = {
+    "run": "run",
+    "profile": "profile",
+    "report": "report",
+    "compare": "compare",
+    "gate": "gate",
+    "check": "check",
+    "sweep": "sweep",
+    "list": "listing",
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        module = COMMANDS.get(name)
+        if module is None:
+            return None
+        try:
+            return importlib.import_module(f"harness.cli.{module}").command
+        except ModuleNotFoundError as exc:
+            if exc.name == f"harness.cli.{module}":
+                return None  # a command not built yet
+            raise
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="bench")
+def cli() -> None:
+    """MLPerf-style inference benchmarking: run, profile, report, compare, gate, check, sweep."""
+
+
+def fail(lines: list[str], code: int = 2) -> None:
+    for line in lines:
+        click.echo(f"bench: error: {line}", err=True)
+    sys.exit(code)
+
+
+def main(argv: list[str] | None = None) -> None:
+    try:
+        cli.main(args=argv, prog_name="bench", standalone_mode=False)
+    except BenchError as exc:
+        fail(exc.lines(), exc.exit_code)
+    except click.exceptions.Abort:
+        fail(["interrupted"], 130)
+    except click.ClickException as exc:
+        fail([exc.format_message()], 2)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        fail(["interrupted"], 130)
+
+
+if __name__ == "__main__":
+    main()
