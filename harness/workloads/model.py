@@ -1,0 +1,53 @@
+"""The workload records shared by the load generator and the accelerator model.
+
+A layer is described the way a systolic-array model sees it: a GEMM of (m x k) @ (k x n),
+`groups` times per sample (depthwise channels, attention heads), plus the bytes it touches.
+Counts are per sample (batch 1); the accelerator model scales them by batch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Layer:
+    name: str
+    op: str                 # "conv" | "matmul" | "pool" | "eltwise" | "softmax" | "norm" | ...
+    m: int = 0              # GEMM rows per sample: output pixels (conv) or tokens (matmul)
+    n: int = 0              # GEMM columns: filters or output features (per group)
+    k: int = 0              # reduction: window x input channels per group, or input features
+    groups: int = 1         # independent GEMMs per sample (depthwise channels, attention heads)
+    weights: int = 0        # parameters (weights, biases, norm scales); 0 for activation x activation
+    in_elems: int = 0       # input activation elements per sample
+    out_elems: int = 0      # output activation elements per sample
+    vector_ops: int = 0     # non-MAC element operations per sample (pooling, add, softmax, norm)
+    conv: tuple[int, ...] | None = None  # SCALE-Sim topology row: ifmap_h, ifmap_w, filter_h,
+                                         # filter_w, channels, filters, stride
+
+    @property
+    def macs(self) -> int:
+        return self.m * self.n * self.k * self.groups
+
+
+@dataclass(frozen=True)
+class Workload:
+    name: str
+    benchmark: str          # the MLPerf benchmark whose settings apply (latency bound, counts)
+    description: str = ""
+    source: str = ""
+    fingerprint: str = ""
+    layers: tuple[Layer, ...] = field(default=(), repr=False)
+
+    @property
+    def macs(self) -> int:
+        return sum(layer.macs for layer in self.layers)
+
+    @property
+    def params(self) -> int:
+        return sum(layer.weights for layer in self.layers)
+
+    def describe(self) -> dict:
+        return {"name": self.name, "benchmark": self.benchmark, "description": self.description,
+                "source": self.source, "fingerprint": self.fingerprint,
+                "layers": len(self.layers), "macs": self.macs, "params": self.params}
