@@ -1,0 +1,87 @@
+"""`bench run`: one run (or a find-peak search) of a scenario against a SUT."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from harness.output import check_out_dir, default_out_dir, write_run
+from harness.peak import Probe, find_peak
+from harness.runner import RunOutput, RunRequest, execute, prepare
+
+
+def _ms(seconds: float | None) -> str:
+    return "n/a" if seconds is None else f"{seconds * 1e3:.3f} ms"
+
+
+def headline(result: dict) -> list[str]:
+    metric = result["metric"]
+    value = _ms(metric["value"]) if metric["unit"] == "s" else f"{metric['value']:.2f} {metric['unit']}"
+    lat = result["latency_s"]
+    lines = [f"  {metric['name']}: {value}",
+             f"  latency p50 {_ms(lat['p50'])}  p90 {_ms(lat['p90'])}  p99 {_ms(lat['p99'])}  max {_ms(lat['max'])}",
+             f"  {result['query_count']} queries, {result['sample_count']} samples in "
+             f"{result['duration_s']:.3f} s ({result['samples_per_second']:.2f} samples/s)"]
+    bound = result["settings"]["effective"]["target_latency_ns"]
+    if result["scenario"] == "server":
+        lines[1] += f"  (bound {bound / 1e6:g} ms)"
+    energy = result.get("energy")
+    if energy:
+        lines.append(f"  energy {energy['joules_per_sample'] * 1e3:.3f} mJ/sample, "
+                     f"average power {energy['average_power_w']:.3f} W")
+    return lines
+
+
+def render(out: Path, result: dict) -> None:
+    click.echo(str(out))
+    click.echo("VALID" if result["valid"] else "INVALID")
+    for reason in result["invalid_reasons"]:
+        click.echo(f"  - {reason}")
+    for line in headline(result):
+        click.echo(line)
+
+
+def _print_probe(probe: Probe) -> None:
+    verdict = "VALID  " if probe.valid else "INVALID"
+    click.echo(f"  probe {probe.target_qps:12.3f} QPS  {verdict}  p99 {_ms(probe.p99_s)}", err=True)
+
+
+@click.command("run")
+@click.option("--scenario", required=True, help="single-stream | multi-stream | server | offline")
+@click.option("--sut", required=True, help="A system name from systems/ or a system file.")
+@click.option("--workload", default="resnet50", show_default=True, help="A workload name or file.")
+@click.option("--target-qps", type=float, help="Server: Poisson rate; offline/streams: sizing hint.")
+@click.option("--duration", type=float, help="Minimum duration in seconds (MLPerf: 600).")
+@click.option("--min-queries", type=int, help="Minimum query count.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Master seed of every stream.")
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
+              help="Override a test setting (MLPerf name) or a dotted SUT/workload key.")
+@click.option("--find-peak", is_flag=True, help="Server: search for the highest VALID target QPS.")
+@click.option("--out", type=click.Path(path_type=Path), help="Output directory (default under reports/).")
+@click.option("--no-report", is_flag=True, help="Do not write report.html.")
+def command(scenario, sut, workload, target_qps, duration, min_queries, seed, sets, find_peak,
+            out, no_report) -> None:
+    """Run a scenario against a system under test and write a judged result."""
+    request = RunRequest(scenario, sut, workload, target_qps, duration, min_queries, seed, tuple(sets))
+    prepared = prepare(request)
+    if find_peak and prepared.scenario != "server":
+        raise click.UsageError("--find-peak applies to the server scenario only")
+    out = out or default_out_dir(prepared.system.name, prepared.workload.name, prepared.scenario)
+    check_out_dir(out)
+    run: RunOutput
+    if find_peak:
+        run, probes = find_peak_run(prepared)
+        run.result["find_peak"] = {"peak_qps": run.result["settings"]["effective"]["target_qps"],
+                                   "probes": [p.__dict__ | {"reasons": list(p.reasons)} for p in probes]}
+    else:
+        run = execute(prepared)
+    write_run(out, run.result, run.records, report=not no_report)
+    render(out, run.result)
+
+
+def find_peak_run(prepared):
+    from harness.result import clean
+    run, probes = find_peak(prepared, _print_probe)
+    run.result = clean(run.result)
+    return run, probes

@@ -1,0 +1,111 @@
+"""MLPerf early stopping (LoadGen early_stopping.cc): confidence 0.99, tolerance 0.
+
+With p the target percentile, t "over-latency" queries and h under-latency ones, the chance of
+seeing at most t over-latency queries in h + t trials when the true pass rate is exactly p is the
+regularised incomplete beta I_p(h, t + 1). `min_passing(t, p)` is the smallest h for which that
+chance is below 1 - confidence.
+
+- Server: a run of N queries with t over the latency bound passes iff N >= h(t) + t.
+- Single-/multi-stream: with N queries, t is the largest i >= 1 with N >= h(i) + i, and the
+  estimate is the t-th largest latency (t - 1 highest discarded).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.special import betainc
+
+CONFIDENCE = 0.99
+TOLERANCE = 0.0
+
+
+def _odds(h: int, t: int, p: float) -> float:
+    return float(betainc(h, t + 1, p - TOLERANCE))
+
+
+@functools.lru_cache(maxsize=4096)
+def min_passing(t: int, p: float) -> int:
+    """h(t): the fewest under-latency queries that make t over-latency ones pass."""
+    limit = 1.0 - CONFIDENCE
+    lo = max(1, math.ceil(math.log(limit) / math.log(p)))  # h(0); h(t) >= h(0)
+    if _odds(lo, t, p) < limit:
+        return lo
+    hi = lo * 2
+    while _odds(hi, t, p) >= limit:
+        lo, hi = hi, hi * 2
+    while hi - lo > 1:  # invariant: odds(lo) >= limit > odds(hi)
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if _odds(mid, t, p) < limit else (mid, hi)
+    return hi
+
+
+def queries_needed(t: int, p: float) -> int:
+    return min_passing(t, p) + t
+
+
+@dataclass(frozen=True)
+class ServerOutcome:
+    met: bool
+    queries: int
+    overlatency: int
+    needed: int  # total queries that would make this overlatency count pass
+
+    def lines(self) -> list[str]:
+        if self.met:
+            return ["Run successful."]
+        return ["Run unsuccessful.",
+                f"Processed {self.queries} queries.",
+                f"Would need to run at least {self.needed - self.queries} more queries,",
+                "with the run being successful if every additional query were under latency."]
+
+
+def server(queries: int, overlatency: int, p: float) -> ServerOutcome:
+    needed = queries_needed(overlatency, p)
+    return ServerOutcome(queries >= needed, queries, overlatency, needed)
+
+
+@dataclass(frozen=True)
+class EstimateOutcome:
+    met: bool
+    queries: int
+    minimum: int          # h(1) + 1, the fewest queries that give an estimate
+    rank: int             # t: the estimate is the t-th largest latency (0 when not met)
+    estimate: float       # seconds; nan when not met
+    percentile: float
+
+    def lines(self) -> list[str]:
+        label = f"{self.percentile * 100:.1f}th percentile"
+        if not self.met:
+            return [f"Only processed {self.queries} queries.",
+                    f"Need to process at least {self.minimum} queries for early stopping."]
+        return [f"Processed at least {self.minimum} queries ({self.queries}).",
+                f"Would discard {self.rank - 1} highest latency queries.",
+                f"Early stopping {label} estimate: {round(self.estimate * 1e9)}"]
+
+
+def largest_rank(n: int, p: float) -> int:
+    """The largest t >= 1 with n >= h(t) + t (0 if none); h(t) + t increases with t."""
+    if n < queries_needed(1, p):
+        return 0
+    lo, hi = 1, 2
+    while hi <= n and n >= queries_needed(hi, p):
+        lo, hi = hi, hi * 2
+    hi = min(hi, n + 1)
+    while hi - lo > 1:  # invariant: lo passes, hi fails (or is past n)
+        mid = (lo + hi) // 2
+        lo, hi = (mid, hi) if n >= queries_needed(mid, p) else (lo, mid)
+    return lo
+
+
+def estimate(sorted_latencies: np.ndarray, p: float) -> EstimateOutcome:
+    """The early-stopping estimate of the p-th percentile from ascending latencies."""
+    n = len(sorted_latencies)
+    rank = largest_rank(n, p)
+    minimum = queries_needed(1, p)
+    if rank == 0:
+        return EstimateOutcome(False, n, minimum, 0, math.nan, p)
+    return EstimateOutcome(True, n, minimum, rank, float(sorted_latencies[n - rank]), p)

@@ -1,0 +1,178 @@
+"""Issuing a schedule to a SUT and recording what happened to every query.
+
+The scenario rules (mlperf-loadgen.md §2, §4):
+- single-stream / multi-stream: closed loop; the next query is issued the instant the previous
+  one completes, its scheduled time being that instant; issuing ends with the first query issued
+  once both the minimum duration and the minimum query count are met.
+- server: every generated query is issued at its scheduled offset; latency counts from there.
+- offline: one query holding every sample, issued at the start.
+
+The same code runs in virtual and real time: only the environment's clock differs.
+"""
+
+from __future__ import annotations
+
+import math
+from array import array
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from harness.engine import Environment
+from harness.schedule import NS, Schedule
+from harness.settings import Settings
+
+
+@dataclass
+class Records:
+    """Raw per-query records; times in seconds from the run's start, NaN where not reached."""
+
+    scheduled_s: np.ndarray
+    issued_s: np.ndarray
+    completed_s: np.ndarray
+    samples: np.ndarray
+    errors: dict[int, str] = field(default_factory=dict)        # failed query -> reason
+    sample_completions: list[tuple[float, int]] = field(default_factory=list)  # offline: (t, n)
+    runtime_errors: list[str] = field(default_factory=list)
+    interrupted: bool = False
+
+    @property
+    def count(self) -> int:
+        return len(self.scheduled_s)
+
+    def latencies(self) -> np.ndarray:
+        """Latency of each completed query, ascending."""
+        lat = self.completed_s - self.scheduled_s
+        return np.sort(lat[~np.isnan(lat)])
+
+
+def _array(code: str, values: np.ndarray) -> array:
+    out = array(code)
+    out.frombytes(np.ascontiguousarray(values, dtype=np.dtype(code)).tobytes())
+    return out
+
+
+class LoadGen:
+    """Drives one run: issues the schedule, receives completions (the SUT's `Completions`)."""
+
+    def __init__(self, env: Environment, sut, settings: Settings, schedule: Schedule):
+        self.env, self.sut, self.settings, self.schedule = env, sut, settings, schedule
+        n = schedule.count
+        nan = array("d", [math.nan])
+        self.scheduled, self.issued, self.completed = nan * n, nan * n, nan * n
+        self.remaining = array("q", [schedule.samples_per_query]) * n
+        self.latest = nan * n if schedule.samples_per_query > 1 else None
+        self.picks = _array("q", schedule.loaded[schedule.first])
+        self.offsets_s = _array("d", schedule.offsets_ns / NS) \
+            if schedule.offsets_ns is not None else array("d", [0.0])
+        self.max_count = settings.max_query_count or math.inf
+        self.max_time = settings.max_duration_s or math.inf
+        self.errors: dict[int, str] = {}
+        self.runtime_errors: list[str] = []
+        self.sample_completions: list[tuple[float, int]] = []
+        self.issued_count = 0
+        self.issuing = True
+        self.closed_loop = settings.scenario in ("single-stream", "multi-stream")
+        self.offline = settings.scenario == "offline"
+
+    # ------------------------------------------------------------------ run
+
+    def run(self) -> Records:
+        self.sut.start(self.env, self)
+        first = self._issue_closed if self.closed_loop else self._issue_open
+        self.env.at(0.0, first, *(() if self.closed_loop else (0,)))
+        self.env.run()
+        return self.records()
+
+    def records(self) -> Records:
+        n = self.issued_count
+        arrays = [np.frombuffer(a, dtype=np.float64)[:n].copy()
+                  for a in (self.scheduled, self.issued, self.completed)]
+        return Records(*arrays, np.full(n, self.schedule.samples_per_query, dtype=np.int64),
+                       dict(self.errors), self.sample_completions, list(self.runtime_errors),
+                       interrupted=self.env.stopped)
+
+    def _issue(self, query: int, scheduled: float) -> None:
+        self.scheduled[query] = scheduled
+        self.issued[query] = self.env.now
+        self.issued_count = query + 1
+        samples = (self.picks[query],) if self.schedule.samples_per_query == 1 \
+            else self.schedule.samples(query)
+        self.sut.issue(query, samples)
+
+    def _stop_issuing(self) -> None:
+        if self.issuing:
+            self.issuing = False
+            self.env.post(self.sut.flush)
+
+    def _limits_reached(self) -> bool:
+        return self.issued_count >= self.max_count or self.env.now >= self.max_time
+
+    # ------------------------------------------------------------------ open loop
+
+    def _issue_open(self, query: int) -> None:
+        """Issue queries at their scheduled offsets; runs of them without the event heap."""
+        env, offsets, count = self.env, self.offsets_s, self.schedule.count
+        while True:
+            self._issue(query, offsets[query])
+            query += 1
+            if query >= count or self._limits_reached():
+                self._stop_issuing()
+                return
+            if not env.advance(offsets[query]):
+                env.at(offsets[query], self._issue_open, query)
+                return
+
+    # ------------------------------------------------------------------ closed loop
+
+    def _issue_closed(self) -> None:
+        if not self.issuing:
+            return
+        query = self.issued_count
+        if query >= self.schedule.count:
+            self.runtime_errors.append(
+                f"Ending early: Ran out of generated queries to issue after {query} queries.")
+            self._stop_issuing()
+            return
+        self._issue(query, self.env.now)
+        s = self.settings
+        met = self.issued_count >= s.min_query_count and self.env.now >= s.target_duration_s
+        if met or self._limits_reached():
+            self._stop_issuing()
+
+    # ------------------------------------------------------------------ completions
+
+    def complete(self, query: int, samples: int = 1, at: float | None = None) -> None:
+        """`samples` of `query` are done, now or (virtual time) at `at`."""
+        time = self.env.now if at is None else at
+        if not 0 <= query < self.issued_count:
+            self.runtime_errors.append(f"SUT completed unknown query id {query}.")
+            return
+        left = self.remaining[query] - samples
+        self.remaining[query] = left
+        if self.latest is not None:  # samples may finish out of order across engines
+            latest = self.latest[query]
+            time = latest if time < latest else time
+            self.latest[query] = time
+        if self.offline:
+            self.sample_completions.append((time if at is None else at, samples))
+        if left == 0 and query not in self.errors:
+            self.completed[query] = time
+            self._finish_query(time)
+        elif left < 0 and query not in self.errors:
+            self.errors[query] = "SUT reported more samples complete than the query holds"
+
+    def fail(self, query: int, reason: str, at: float | None = None) -> None:
+        """The query failed (the SUT raised, timed out, ...): it never completes."""
+        if not 0 <= query < self.issued_count:
+            self.runtime_errors.append(f"SUT failed unknown query id {query}: {reason}")
+            return
+        if query in self.errors or not math.isnan(self.completed[query]):
+            return
+        self.errors[query] = reason
+        self.remaining[query] = 0
+        self._finish_query(self.env.now if at is None else at)
+
+    def _finish_query(self, time: float) -> None:
+        if self.closed_loop and self.issuing:
+            self.env.at(time, self._issue_closed)

@@ -1,0 +1,111 @@
+"""The result record (result.json, schema 1) and the per-query table (queries.parquet)."""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from harness import __version__
+from harness.errors import NO_VALUE, config_error
+from harness.judge import Outcome
+from harness.loadgen import Records
+
+SCHEMA = 1
+
+
+def clean(value: Any) -> Any:
+    """JSON-safe: NaN/inf → None, numpy scalars → Python, tuples → lists."""
+    if isinstance(value, dict):
+        return {str(k): clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [clean(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def build(*, context: dict[str, Any], outcome: Outcome, records: Records,
+          sut_extra: dict[str, Any]) -> dict[str, Any]:
+    """result.json for one run. `context` holds identity and settings (runner.Prepared.context)."""
+    result = {
+        "schema": SCHEMA,
+        "harness_version": __version__,
+        **context,
+        "valid": outcome.valid,
+        "invalid_reasons": outcome.invalid_reasons,
+        "checks": [{"name": c.name, "met": c.met, "reason": c.reason, "fix": c.fix}
+                   for c in outcome.checks],
+        "metric": outcome.metric,
+        "samples_per_second": outcome.samples_per_second,
+        "query_count": outcome.query_count,
+        "sample_count": outcome.sample_count,
+        "failed_queries": outcome.failed_queries,
+        "duration_s": outcome.duration_s,
+        "latency_s": outcome.latency_s,
+        "early_stopping": outcome.early_stopping,
+        "energy": sut_extra.pop("energy", None),
+        "loadgen": outcome.extras,
+        "runtime_errors": records.runtime_errors,
+        "interrupted": records.interrupted,
+        "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+    result.update(sut_extra)
+    return clean(result)
+
+
+def dumps(result: dict) -> str:
+    return json.dumps(result, indent=2, allow_nan=False) + "\n"
+
+
+def queries_table(records: Records) -> pa.Table:
+    completed = records.completed_s
+    errors = [records.errors.get(i) for i in range(records.count)] if records.errors else None
+    columns = {
+        "query_id": pa.array(np.arange(records.count, dtype=np.int64)),
+        "scheduled_s": pa.array(records.scheduled_s),
+        "issued_s": pa.array(records.issued_s),
+        "completed_s": pa.array(completed, mask=np.isnan(completed)),
+        "samples": pa.array(records.samples),
+        "error": pa.array(errors if errors is not None else [None] * records.count, type=pa.string()),
+    }
+    return pa.table(columns)
+
+
+def write_queries(path: Path, records: Records) -> None:
+    pq.write_table(queries_table(records), path, compression="zstd")
+
+
+def read_queries(path: Path) -> Records:
+    """Records back from queries.parquet (for judging again, reports and comparisons)."""
+    table = pq.read_table(path)
+    completed = table.column("completed_s").to_numpy(zero_copy_only=False)
+    errors = {}
+    if "error" in table.column_names:
+        errors = {i: e for i, e in enumerate(table.column("error").to_pylist()) if e is not None}
+    return Records(table.column("scheduled_s").to_numpy(), table.column("issued_s").to_numpy(),
+                   np.asarray(completed, dtype=np.float64), table.column("samples").to_numpy(),
+                   errors)
+
+
+def load(run_dir: Path) -> dict:
+    """result.json of a run directory; a missing or corrupt file is a one-line error."""
+    path = Path(run_dir) / "result.json"
+    try:
+        result = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise config_error(str(path), "", NO_VALUE, "not found: not a bench result directory") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise config_error(str(path), "", NO_VALUE, f"corrupt JSON: {exc}") from None
+    if not isinstance(result, dict) or result.get("schema") != SCHEMA:
+        raise config_error(str(path), "schema", result.get("schema") if isinstance(result, dict) else result,
+                           f"unsupported result schema (expected {SCHEMA})")
+    return result

@@ -1,0 +1,180 @@
+"""One run, end to end: load and check every input → settings → schedule → SUT → records →
+judged result. Everything that can be wrong with the inputs is found in `prepare`, before
+anything runs or is written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness import catalog, settings as settings_mod
+from harness.engine import Environment
+from harness.errors import config_error
+from harness.judge import Outcome, judge
+from harness.loadgen import LoadGen, Records
+from harness.result import build
+from harness.schedule import generate
+from harness.settings import Settings, effective, read_settings, scenario_name
+from harness.spec import Problems, Reader, parse_assignment, positive, read_toml
+from harness.sut.base import SystemSpec, find_adapter
+from harness.systems import load_system, system_tables
+from harness.workloads import Workload, fingerprint, load_workload
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    scenario: str
+    sut: str
+    workload: str = "resnet50"
+    target_qps: float | None = None
+    duration_s: float | None = None
+    min_queries: int | None = None
+    seed: int = 0
+    sets: tuple[str, ...] = ()          # raw --set KEY=VALUE strings
+
+
+@dataclass(frozen=True)
+class Prepared:
+    scenario: str
+    system: SystemSpec
+    workload: Workload
+    requested: dict[str, Any]
+    settings: Settings
+    seed: int
+    scenario_source: str
+    scenario_fingerprint: str
+    adapter: Any = field(repr=False, default=None)
+
+    def context(self, settings: Settings) -> dict[str, Any]:
+        return {
+            "scenario": self.scenario,
+            "time_mode": self.adapter.time_mode,
+            "sut": {"name": self.system.name, "adapter": self.system.adapter,
+                    "source": self.system.source, "config": self.adapter.describe(self.system.config)},
+            "workload": self.workload.describe(),
+            "settings": settings_mod.mlperf_view(settings, self.requested),
+            "seed": self.seed,
+            "fingerprints": {"sut": self.system.fingerprint, "workload": self.workload.fingerprint,
+                             "scenario": self.scenario_fingerprint},
+        }
+
+
+@dataclass
+class RunOutput:
+    result: dict
+    records: Records
+    outcome: Outcome
+
+
+# ---------------------------------------------------------------- --set routing
+
+
+def route_sets(sets: tuple[str, ...], sut: str) -> tuple[dict, dict, dict]:
+    """Split --set assignments into (test settings, SUT keys, workload keys)."""
+    test, system, workload = {}, {}, {}
+    tables = None
+    for text in sets:
+        key, value = parse_assignment(text)
+        head, _, rest = key.partition(".")
+        if key in settings_mod.FIELDS:
+            test[key] = value
+        elif head in ("sut", "system") and rest:
+            system[rest] = value
+        elif head == "workload" and rest:
+            workload[rest] = value
+        else:
+            tables = tables if tables is not None else system_tables(sut)
+            if head not in tables or not rest:
+                raise config_error("--set", key, value,
+                                   "unknown key: use a test setting (e.g. server_target_qps), a SUT key "
+                                   f"({', '.join(sorted(tables))}.*) or workload.KEY")
+            system[key] = value
+    return test, system, workload
+
+
+def _flag_settings(scenario: str, request: RunRequest) -> dict[str, Any]:
+    """--target-qps, --duration, --min-queries as MLPerf settings, each checked."""
+    problems, out = Problems(), {}
+    flags = {"--target-qps": request.target_qps, "--duration": request.duration_s,
+             "--min-queries": request.min_queries, "--seed": request.seed}
+    for flag, value in flags.items():
+        if value is None:
+            continue
+        check = positive if flag != "--seed" else (lambda v: None if 0 <= v < 2**64 else "must be >= 0")
+        rule = check(value) if flag != "--min-queries" else (None if value >= 1 else "must be >= 1")
+        if rule:
+            problems.add(flag, "", value, rule)
+    problems.raise_if_any()
+    if request.duration_s is not None:
+        out["min_duration_ms"] = request.duration_s * 1e3
+    if request.min_queries is not None:
+        out["min_query_count"] = request.min_queries
+    if request.target_qps is not None:
+        out.update(qps_settings(scenario, request.target_qps))
+    return out
+
+
+def qps_settings(scenario: str, qps: float) -> dict[str, Any]:
+    """The MLPerf setting that a target QPS means in each scenario."""
+    return {"server": {"server_target_qps": qps}, "offline": {"offline_expected_qps": qps},
+            "single-stream": {"single_stream_expected_latency_ns": 1e9 / qps},
+            "multi-stream": {"multi_stream_expected_latency_ns": 1e9 / qps}}[scenario]
+
+
+def load_scenario(scenario: str, benchmark: str) -> tuple[dict[str, Any], str, str]:
+    """Settings of the scenario file with its per-benchmark table applied; source; fingerprint."""
+    path = catalog.resolve("scenarios", scenario)
+    source = catalog.label(path)
+    problems = Problems()
+    r = Reader(read_toml(path, source), source, problems)
+    r.get("scenario", str, default=scenario)
+    base = r.table("settings")
+    values = read_settings(base)
+    base.done()
+    benchmarks = r.table("benchmarks")
+    for name in list(benchmarks.data):
+        table = benchmarks.table(name)
+        per = read_settings(table)
+        table.done()
+        if name == benchmark:
+            values.update(per)
+    r.done()
+    problems.raise_if_any()
+    return values, source, fingerprint(path)
+
+
+def prepare(request: RunRequest) -> Prepared:
+    scenario = scenario_name(request.scenario)
+    test_sets, system_sets, workload_sets = route_sets(request.sets, request.sut)
+    test_sets = settings_mod.validate_flat(test_sets, "--set")
+    system = load_system(request.sut, system_sets)
+    workload = load_workload(request.workload, workload_sets)
+    requested, source, scenario_fp = load_scenario(scenario, workload.benchmark)
+    requested.update(system.settings)
+    requested.update(system.scenario_settings.get(scenario, {}))
+    requested.update(_flag_settings(scenario, request))
+    requested.update(test_sets)
+    adapter = find_adapter(system.adapter, system.source)
+    return Prepared(scenario, system, workload, requested, effective(scenario, requested, request.seed),
+                    request.seed, source, scenario_fp, adapter)
+
+
+def execute(prepared: Prepared, settings: Settings | None = None) -> RunOutput:
+    """Run once (at `settings`, default the prepared ones) and judge the records."""
+    settings = settings or prepared.settings
+    sut = prepared.adapter.build(prepared.system.config, prepared.workload,
+                                 settings_mod.derive_seed(prepared.seed, "sut"))
+    env = make_environment(prepared.adapter.time_mode)
+    records = LoadGen(env, sut, settings, generate(settings)).run()
+    outcome = judge(records, settings)
+    extra = sut.finish(outcome.duration_s) or {}
+    result = build(context=prepared.context(settings), outcome=outcome, records=records, sut_extra=extra)
+    return RunOutput(result, records, outcome)
+
+
+def make_environment(time_mode: str) -> Environment:
+    if time_mode == "virtual":
+        return Environment()
+    from harness.realtime import RealTimeEnvironment  # real-time SUTs only
+    return RealTimeEnvironment()

@@ -1,0 +1,84 @@
+"""The SUT contract and the adapter registry.
+
+A SUT is bound to an environment (its clock) and a `Completions` sink, then receives queries
+through `issue`, and reports each query's samples done (or failed) through the sink. In virtual
+time a simulated SUT may report a completion ahead of time with `at=`, the instant it will
+finish; the load generator acts on it at that instant.
+
+Adapters are found by name through the `bench.adapters` entry-point group; the built-ins are
+registered the same way in pyproject.toml, so a third party adds one by declaring
+`[project.entry-points."bench.adapters"] myname = "mypkg.module:ADAPTER"`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any, Protocol
+
+from harness.errors import config_error
+from harness.spec import Reader
+from harness.workloads import Workload
+
+
+class Completions(Protocol):
+    def complete(self, query: int, samples: int = 1, at: float | None = None) -> None: ...
+
+    def fail(self, query: int, reason: str, at: float | None = None) -> None: ...
+
+
+class SUT(Protocol):
+    name: str
+
+    def start(self, env: Any, done: Completions) -> None: ...
+
+    def issue(self, query: int, samples: Any) -> None: ...
+
+    def flush(self) -> None: ...
+
+    def finish(self, duration_s: float) -> dict[str, Any]:
+        """Called once after the run: extra result fields, e.g. {"energy": {...}}."""
+        ...
+
+
+@dataclass(frozen=True)
+class SystemSpec:
+    """A loaded system file: identity, the adapter's validated config, its test settings."""
+
+    name: str
+    adapter: str
+    source: str
+    fingerprint: str
+    config: Any                       # the adapter's frozen config object
+    settings: dict[str, Any] = field(default_factory=dict)           # flat [settings]
+    scenario_settings: dict[str, dict[str, Any]] = field(default_factory=dict)
+    path: Path | None = None
+
+
+class Adapter(Protocol):
+    name: str
+    time_mode: str          # "virtual" | "real"
+    tables: tuple[str, ...]  # top-level tables of its system files (routes --set keys)
+
+    def load(self, r: Reader, path: Path | None) -> Any:
+        """Read and check the adapter's own tables; problems go to r.problems."""
+        ...
+
+    def describe(self, config: Any) -> dict[str, Any]:
+        """The effective config as plain data, for result.json."""
+        ...
+
+    def build(self, config: Any, workload: Workload, seed: int) -> SUT: ...
+
+
+def adapters() -> dict[str, Any]:
+    """Every registered adapter, by name."""
+    return {ep.name: ep for ep in entry_points(group="bench.adapters")}
+
+
+def find_adapter(name: str, source: str) -> Adapter:
+    found = adapters()
+    if name not in found:
+        raise config_error(source, "adapter", name, f"unknown adapter; known: {', '.join(sorted(found))}")
+    return found[name].load()

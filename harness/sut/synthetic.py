@@ -1,0 +1,178 @@
+"""The synthetic latency model: service times from a distribution, served by a `ServicePool`.
+
+System file (keys fixed by DESIGN.md)::
+
+    name = "synthetic_2ms"
+    adapter = "synthetic"
+    [service]
+    distribution = "deterministic"  # | "exponential" | "lognormal" | "empirical"
+    mean_s = 0.002                  # mean service time of one batch of one sample
+    cv = 0.5                        # lognormal only: coefficient of variation
+    samples_file = "x.csv"          # empirical only: one service time (s) per line, beside the file
+    servers = 1                     # parallel engines behind one FIFO queue
+    [batching]
+    max_batch = 1                   # samples per batch
+    timeout_s = 0.0                 # how long a partial batch waits for more samples
+    per_sample_s = 0.0              # added service time per extra sample in a batch
+
+A batch of b samples takes base + per_sample_s * (b - 1), base drawn from the distribution
+(mean `mean_s`; lognormal with sigma^2 = ln(1 + cv^2)). Draws come from the SUT's own seeded
+stream, in blocks, so a run is reproducible and fast.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from harness.spec import Reader, non_negative, one_of, positive
+from harness.sut.pool import ServicePool
+from harness.workloads import Workload
+
+DISTRIBUTIONS = ("deterministic", "exponential", "lognormal", "empirical")
+_BLOCK = 1 << 16
+
+
+@dataclass(frozen=True)
+class SyntheticConfig:
+    distribution: str
+    mean_s: float
+    cv: float
+    samples_file: str
+    samples: tuple[float, ...]
+    servers: int
+    max_batch: int
+    timeout_s: float
+    per_sample_s: float
+
+
+def read_samples(path: Path, r: Reader) -> tuple[float, ...]:
+    """Service times from an empirical file: one positive number (seconds) per line."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        r.problem("service.samples_file", str(path), f"cannot read: {exc.strerror or exc}")
+        return ()
+    values = []
+    for number, line in enumerate(lines, 1):
+        text = line.split(",")[0].strip()
+        if not text or text.startswith("#"):
+            continue
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not (value > 0 and math.isfinite(value)):
+            r.problems.add(f"{path}:{number}", "", text, "must be a service time in seconds > 0")
+            return ()
+        values.append(value)
+    if not values:
+        r.problem("service.samples_file", str(path), "holds no service times")
+    return tuple(values)
+
+
+def _load_service(s: Reader, base: Path | None) -> dict[str, Any]:
+    distribution = s.get("distribution", str, default="deterministic", check=one_of(*DISTRIBUTIONS))
+    empirical = distribution == "empirical"
+    mean_s = s.get("mean_s", float, default=0.0 if empirical else None, check=positive)
+    cv = s.get("cv", float, default=0.5, check=positive)
+    samples_file = s.get("samples_file", str, default="" if not empirical else None)
+    samples: tuple[float, ...] = ()
+    if empirical and samples_file:
+        path = Path(samples_file)
+        samples = read_samples(path if path.is_absolute() or base is None else base / path, s)
+        mean_s = float(np.mean(samples)) if samples else 0.0
+    servers = s.get("servers", int, default=1, check=lambda v: None if v >= 1 else "must be >= 1")
+    return dict(distribution=distribution, mean_s=mean_s or 0.0, cv=cv, samples_file=samples_file or "",
+                samples=samples, servers=servers)
+
+
+def load_batching(b: Reader) -> dict[str, Any]:
+    """The [batching] table shared by simulated SUTs."""
+    return dict(
+        max_batch=b.get("max_batch", int, default=1, check=lambda v: None if v >= 1 else "must be >= 1"),
+        timeout_s=b.get("timeout_s", float, default=0.0, check=non_negative),
+        per_sample_s=b.get("per_sample_s", float, default=0.0, check=non_negative),
+    )
+
+
+class ServiceSampler:
+    """Base service times drawn in blocks from a seeded generator."""
+
+    def __init__(self, config: SyntheticConfig, seed: int):
+        self.config = config
+        self.rng = np.random.default_rng(seed)
+        self.block: list[float] = []
+
+    def _refill(self) -> None:
+        c, rng = self.config, self.rng
+        if c.distribution == "exponential":
+            block = rng.exponential(c.mean_s, _BLOCK)
+        elif c.distribution == "lognormal":
+            sigma2 = math.log1p(c.cv * c.cv)
+            block = rng.lognormal(math.log(c.mean_s) - sigma2 / 2, math.sqrt(sigma2), _BLOCK)
+        else:
+            block = rng.choice(np.asarray(c.samples), _BLOCK)
+        self.block = block[::-1].tolist()
+
+    def __call__(self, batch: int, start_s: float, engine: int) -> float:
+        c = self.config
+        if c.distribution == "deterministic":
+            base = c.mean_s
+        else:
+            if not self.block:
+                self._refill()
+            base = self.block.pop()
+        return base + c.per_sample_s * (batch - 1)
+
+
+class SyntheticSUT:
+    def __init__(self, name: str, config: SyntheticConfig, seed: int):
+        self.name = name
+        self.config = config
+        self.pool = ServicePool(config.servers, config.max_batch, config.timeout_s,
+                                ServiceSampler(config, seed))
+
+    def start(self, env, done) -> None:
+        self.pool.start(env, done)
+
+    def issue(self, query: int, samples) -> None:
+        self.pool.issue(query, len(samples))
+
+    def flush(self) -> None:
+        self.pool.flush()
+
+    def finish(self, duration_s: float) -> dict[str, Any]:
+        busy = self.pool.busy_s / (duration_s * self.config.servers) if duration_s > 0 else 0.0
+        return {"sut_stats": {"batches": self.pool.batches, "utilization": busy}}
+
+
+class SyntheticAdapter:
+    name = "synthetic"
+    time_mode = "virtual"
+    tables = ("service", "batching")
+
+    def load(self, r: Reader, path: Path | None) -> SyntheticConfig:
+        service_table, batching_table = r.table("service", required=True), r.table("batching")
+        service = _load_service(service_table, path.parent if path else None)
+        batching = load_batching(batching_table)
+        service_table.done()
+        batching_table.done()
+        return SyntheticConfig(**service, **batching)
+
+    def describe(self, config: SyntheticConfig) -> dict[str, Any]:
+        return {"service": {"distribution": config.distribution, "mean_s": config.mean_s,
+                            "cv": config.cv, "samples_file": config.samples_file,
+                            "servers": config.servers},
+                "batching": {"max_batch": config.max_batch, "timeout_s": config.timeout_s,
+                             "per_sample_s": config.per_sample_s}}
+
+    def build(self, config: SyntheticConfig, workload: Workload, seed: int) -> SyntheticSUT:
+        return SyntheticSUT("synthetic", config, seed)
+
+
+ADAPTER = SyntheticAdapter()

@@ -1,0 +1,64 @@
+"""Loading a system file: identity, its adapter's own tables, and its test settings.
+
+    name = "npu_v2"
+    adapter = "accelerator"       # any name registered under the bench.adapters entry points
+    [settings]                    # optional: the system's user.conf (MLPerf TestSettings names)
+    server_target_qps = 900
+    [settings.offline]            # optional: settings for one scenario only
+    offline_expected_qps = 1200
+    ...                           # the adapter's tables
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from harness import catalog
+from harness.settings import SCENARIOS, read_settings
+from harness.spec import Problems, Reader, apply_overrides, read_toml
+from harness.sut.base import SystemSpec, find_adapter
+from harness.workloads import fingerprint
+
+
+def _read_system_settings(r: Reader) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    table = r.table("settings")
+    flat = read_settings(table)
+    per_scenario = {}
+    for scenario in SCENARIOS:
+        if table.has(scenario):
+            sub = table.table(scenario)
+            per_scenario[scenario] = read_settings(sub)
+            sub.done()
+    table.done()
+    return flat, per_scenario
+
+
+def load_system(name_or_path: str, overrides: dict[str, Any] | None = None) -> SystemSpec:
+    """A system file, validated strictly; `overrides` are dotted --set keys for its tables."""
+    path = catalog.resolve("systems", name_or_path)
+    source = catalog.label(path)
+    raw = read_toml(path, source)
+    origins = apply_overrides(raw, overrides or {})
+    problems = Problems()
+    r = Reader(raw, source, problems, origins=origins)
+    name = r.get("name", str, default=path.stem)
+    adapter_name = r.get("adapter", str)
+    problems.raise_if_any()
+    adapter = find_adapter(adapter_name, source)
+    flat, per_scenario = _read_system_settings(r)
+    r.ignore("description")
+    config = adapter.load(r, path)
+    r.done()
+    problems.raise_if_any()
+    return SystemSpec(name=name, adapter=adapter_name, source=source, fingerprint=fingerprint(path),
+                      config=config, settings=flat, scenario_settings=per_scenario, path=path)
+
+
+def system_tables(name_or_path: str) -> set[str]:
+    """Top-level tables of a system file's adapter, used to route --set keys."""
+    path = catalog.resolve("systems", name_or_path)
+    raw = read_toml(path, catalog.label(path))
+    tables = {key for key, value in raw.items() if isinstance(value, dict)}
+    adapter = find_adapter(str(raw.get("adapter", "")), catalog.label(path))
+    return tables | set(getattr(adapter, "tables", ())) | {"settings"}
