@@ -1,0 +1,28 @@
+import textwrap
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture
+def write(tmp_path):
+    """write("name.toml", text) -> path, dedented."""
+    def _write(name: str, text: str) -> Path:
+        path = tmp_path / name
+        path.write_text(textwrap.dedent(text))
+        return path
+    return _write
+
+
+@pytest.fixture
+def synthetic(write):
+    """A synthetic system file: synthetic(mean_s=0.001, distribution=..., servers=..., batching={...})."""
+    def _make(name="syn", batching=None, **service):
+        service.setdefault("distribution", "deterministic")
+        service.setdefault("mean_s", 0.001)
+        lines = [f'name = "{name}"', 'adapter = "synthetic"', "[service]"]
+        lines += [f"{k} = {v!r}".replace("'", '"') for k, v in service.items()]
+        if batching:
+            lines += ["[batching]"] + [f"{k} = {v!r}" for k, v in batching.items()]
+        return write(f"{name}.toml", "\n".join(lines) + "\n")
+    return _make

@@ -1,0 +1,81 @@
+"""The serving pool: FIFO, parallel engines, dynamic batching — exact in virtual time."""
+
+import numpy as np
+import pytest
+
+from harness.engine import Environment
+from harness.sut.pool import ServicePool
+
+
+class Sink:
+    def __init__(self, env):
+        self.env, self.done = env, []
+
+    def complete(self, query, samples=1, at=None):
+        self.done.append((query, samples, self.env.now if at is None else at))
+
+
+def run(arrivals, service, servers=1, max_batch=1, timeout_s=0.0, eager=None, samples=1):
+    env = Environment()
+    sink = Sink(env)
+    pool = ServicePool(servers, max_batch, timeout_s, service, eager=eager)
+    pool.start(env, sink)
+    for q, t in enumerate(arrivals):
+        env.at(t, pool.issue, q, samples)
+    env.run()
+    return sorted(sink.done), pool
+
+
+def exp_service(seed):
+    rng = np.random.default_rng(seed)
+    draws = rng.exponential(1.0, 10000).tolist()
+    return lambda batch, start, engine: draws.pop()
+
+
+@pytest.mark.parametrize("servers", [1, 2, 3])
+def test_eager_and_event_paths_agree(servers):
+    arrivals = np.cumsum(np.random.default_rng(5).exponential(0.4, 2000)).tolist()
+    eager, _ = run(arrivals, exp_service(1), servers, eager=True)
+    events, _ = run(arrivals, exp_service(1), servers, eager=False)
+    assert eager == pytest.approx(events)
+
+
+def test_fifo_single_server_lindley():
+    done, _ = run([0.0, 0.25, 0.5, 3.0], lambda b, s, e: 1.0)
+    assert [t for _, _, t in done] == [1.0, 2.0, 3.0, 4.0]
+
+
+def test_two_servers_share_the_queue():
+    done, _ = run([0.0, 0.0, 0.0], lambda b, s, e: 1.0, servers=2)
+    assert [t for _, _, t in done] == [1.0, 1.0, 2.0]
+
+
+def test_full_batch_dispatches_at_once():
+    done, pool = run([0.0, 0.0, 0.0, 0.0], lambda b, s, e: 1.0 + 0.5 * (b - 1), max_batch=4, timeout_s=10.0)
+    assert [t for _, _, t in done] == [2.5] * 4
+    assert pool.batches == 1
+
+
+def test_partial_batch_waits_for_its_timeout():
+    # q0 at 0, q1 at 0.5: the batch of 2 goes at the timeout, 1.0, and takes 1 s.
+    done, pool = run([0.0, 0.5], lambda b, s, e: 1.0, max_batch=4, timeout_s=1.0)
+    assert [t for _, _, t in done] == [2.0, 2.0]
+    assert pool.batches == 1
+
+
+def test_busy_engine_batches_what_queued_meanwhile():
+    # Zero timeout: q0 goes alone; q1..q3 arrive while it runs and go together at 1.0.
+    done, pool = run([0.0, 0.1, 0.2, 0.3], lambda b, s, e: 1.0, max_batch=8)
+    assert [t for _, _, t in done] == [1.0, 2.0, 2.0, 2.0]
+    assert pool.batches == 2
+
+
+def test_multi_sample_query_split_across_batches():
+    done, _ = run([0.0], lambda b, s, e: float(b), max_batch=3, samples=8)
+    assert done == [(0, 2, 8.0), (0, 3, 3.0), (0, 3, 6.0)]
+
+
+def test_service_time_sees_start_time_and_engine():
+    seen = []
+    run([0.0, 0.0, 5.0], lambda b, s, e: seen.append((s, e)) or 1.0, servers=2, eager=False)
+    assert seen == [(0.0, 0), (0.0, 1), (5.0, 1)]
