@@ -2,38 +2,37 @@
 
 `load_workload(name_or_path)` is the one entry point the rest of bench uses. The load generator
 needs only the identity (`name`, `benchmark`, `source`, `fingerprint`); the accelerator model
-reads `layers`.
+reads `layers`. The TOML format is described in `harness.workloads.graph`, the CSV import in
+`harness.workloads.scalesim_csv`, the ONNX import in `harness.workloads.onnx_import`.
+
+`overrides` are dotted keys relative to the workload file (`{"input": [3, 512, 512]}` from
+`bench run --set workload.input=[3,512,512]`); they are merged before validation, so a bad one
+is reported as `--set KEY=VALUE`. CSV and ONNX workloads accept only name/benchmark/description.
 """
 
 from __future__ import annotations
 
-import hashlib
-from pathlib import Path
 from typing import Any
 
 from harness import catalog
-from harness.spec import Problems, Reader, apply_overrides, read_toml
-from harness.workloads.model import Workload
+from harness.errors import config_error
+from harness.workloads.model import Layer, Workload
+from harness.workloads.source import fingerprint
 
-__all__ = ["Workload", "load_workload", "fingerprint"]
-
-
-def fingerprint(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
+__all__ = ["Layer", "Workload", "load_workload", "fingerprint"]
 
 
 def load_workload(name_or_path: str, overrides: dict[str, Any] | None = None) -> Workload:
     path = catalog.resolve("workloads", name_or_path)
-    source = catalog.label(path)
-    raw = read_toml(path, source)
-    origins = apply_overrides(raw, overrides or {})
-    problems = Problems()
-    r = Reader(raw, source, problems, origins=origins)
-    name = r.get("name", str, default=path.stem)
-    benchmark = r.get("benchmark", str, default=name)
-    description = r.get("description", str, default="")
-    r.ignore("layers", "input", "blocks")
-    r.done()
-    problems.raise_if_any()
-    return Workload(name=name, benchmark=benchmark, description=description, source=source,
-                    fingerprint=fingerprint(path))
+    suffix = path.suffix.lower()
+    if suffix == ".toml":
+        from harness.workloads.graph import load_graph
+        return load_graph(path, overrides)
+    if suffix == ".csv":
+        from harness.workloads.scalesim_csv import load_csv
+        return load_csv(path, overrides)
+    if suffix == ".onnx":
+        from harness.workloads.onnx_import import load_onnx
+        return load_onnx(path, overrides)
+    raise config_error("--workload", "", str(name_or_path),
+                       "unsupported file type; use .toml, .csv (SCALE-Sim topology) or .onnx")

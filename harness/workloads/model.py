@@ -3,10 +3,24 @@
 A layer is described the way a systolic-array model sees it: a GEMM of (m x k) @ (k x n),
 `groups` times per sample (depthwise channels, attention heads), plus the bytes it touches.
 Counts are per sample (batch 1); the accelerator model scales them by batch.
+
+`op` vocabulary: "conv" (incl. depthwise/grouped; `conv` holds the SCALE-Sim row of ONE group),
+"matmul" (fully connected when `weights` > 0, activation x activation such as attention QK^T and
+AV when `weights` == 0), "embedding" (table look-up: parameters, no MACs), "pool", "eltwise"
+(residual add, activation), "softmax", "norm", "concat", "upsample" and "move" (pure data
+movement such as an imported Transpose: `vector_ops` 0), "other" (an imported op bench has no model for: `vector_ops` = its output
+elements).
+
+`fused` marks a layer that consumes its predecessor's output (the layer just before it in
+`Workload.layers`) straight from on-chip memory, so that intermediate never travels to DRAM.
+`inputs` names the layers whose outputs this layer reads ("" = the workload input); `out_shape`
+is the output tensor shape per sample ([C, H, W] images, [T, D] token sequences, [H, T, D]
+per-head tensors, [D] vectors, [T] token ids).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 
@@ -24,6 +38,9 @@ class Layer:
     vector_ops: int = 0     # non-MAC element operations per sample (pooling, add, softmax, norm)
     conv: tuple[int, ...] | None = None  # SCALE-Sim topology row: ifmap_h, ifmap_w, filter_h,
                                          # filter_w, channels, filters, stride
+    fused: bool = False     # input comes from the previous layer on chip (no DRAM round trip)
+    inputs: tuple[str, ...] = ()     # producer layer names; "" = the workload input
+    out_shape: tuple[int, ...] = ()  # output tensor shape per sample
 
     @property
     def macs(self) -> int:
@@ -38,6 +55,11 @@ class Workload:
     source: str = ""
     fingerprint: str = ""
     layers: tuple[Layer, ...] = field(default=(), repr=False)
+    input_shape: tuple[int, ...] = ()   # per sample: [C, H, W], [T] token ids or [T, D]
+
+    @property
+    def input_elems(self) -> int:
+        return math.prod(self.input_shape) if self.input_shape else 0
 
     @property
     def macs(self) -> int:
@@ -50,4 +72,6 @@ class Workload:
     def describe(self) -> dict:
         return {"name": self.name, "benchmark": self.benchmark, "description": self.description,
                 "source": self.source, "fingerprint": self.fingerprint,
-                "layers": len(self.layers), "macs": self.macs, "params": self.params}
+                "layers": len(self.layers), "macs": self.macs, "params": self.params,
+                "input_shape": list(self.input_shape)}
+

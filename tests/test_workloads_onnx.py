@@ -1,0 +1,133 @@
+"""ONNX import (harness.workloads.onnx_import, onnx_graph): small models built with onnx.helper,
+exact layer counts and MACs; plus the weight-stripped ResNet-50 that ships inside the onnx wheel
+(4.089 GMAC, 25.504 M conv+fc + 53,120 BN parameters, accelerator-modeling.md s.6)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+onnx = pytest.importorskip("onnx")
+from onnx import TensorProto, helper, numpy_helper  # noqa: E402
+import numpy as np  # noqa: E402
+
+from harness.errors import ConfigError  # noqa: E402
+from harness.workloads import load_workload  # noqa: E402
+
+FLOAT = TensorProto.FLOAT
+
+
+def weight(name, *dims):
+    return numpy_helper.from_array(np.zeros(dims, dtype=np.float32), name)
+
+
+def save(tmp_path, nodes, inputs, outputs, initializers=(), name="m.onnx"):
+    graph = helper.make_graph(nodes, "g", inputs, outputs, list(initializers))
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    path = tmp_path / name
+    onnx.save(model, str(path))
+    return str(path)
+
+
+def cnn(tmp_path, batch="N"):
+    nodes = [
+        helper.make_node("Conv", ["x", "w1", "b1"], ["c1"], name="conv1", pads=[1, 1, 1, 1], strides=[2, 2]),
+        helper.make_node("Relu", ["c1"], ["r1"], name="relu1"),
+        helper.make_node("Conv", ["r1", "w2"], ["c2"], name="dw", group=8, pads=[1, 1, 1, 1]),
+        helper.make_node("MaxPool", ["c2"], ["p"], name="pool", kernel_shape=[2, 2], strides=[2, 2]),
+        helper.make_node("GlobalAveragePool", ["p"], ["g"], name="gap"),
+        helper.make_node("Flatten", ["g"], ["f"], name="flatten"),
+        helper.make_node("Gemm", ["f", "wf", "bf"], ["y"], name="fc", transB=1),
+        helper.make_node("Softmax", ["y"], ["z"], name="softmax"),
+    ]
+    inits = [weight("w1", 8, 3, 3, 3), weight("b1", 8), weight("w2", 8, 1, 3, 3),
+             weight("wf", 10, 8), weight("bf", 10)]
+    x = helper.make_tensor_value_info("x", FLOAT, [batch, 3, 16, 16])
+    z = helper.make_tensor_value_info("z", FLOAT, [batch, 10])
+    return save(tmp_path, nodes, [x], [z], inits)
+
+
+def test_small_cnn_layers_exact(tmp_path):
+    w = load_workload(cnn(tmp_path))
+    assert [l.name for l in w.layers] == ["conv1", "relu1", "dw", "pool", "gap", "fc", "softmax"]
+    assert [l.op for l in w.layers] == ["conv", "eltwise", "conv", "pool", "pool", "matmul", "softmax"]
+    conv1, relu, dw, pool, gap, fc, sm = w.layers
+    assert (conv1.m, conv1.n, conv1.k, conv1.weights) == (64, 8, 27, 8 * 27 + 8)
+    assert conv1.conv == (17, 17, 3, 3, 3, 8, 2) and conv1.out_shape == (8, 8, 8)
+    assert relu.fused and relu.vector_ops == 512 and relu.inputs == ("conv1",)
+    assert (dw.m, dw.n, dw.k, dw.groups, dw.weights) == (64, 1, 9, 8, 72)
+    assert pool.vector_ops == 8 * 4 * 4 * 4 and gap.vector_ops == 128
+    assert (fc.m, fc.n, fc.k, fc.weights) == (1, 10, 8, 90) and fc.inputs == ("gap",)
+    assert sm.vector_ops == 30 and sm.fused
+    assert w.macs == 64 * 8 * 27 + 64 * 9 * 8 + 80
+    assert w.params == 224 + 72 + 90 and w.input_shape == (3, 16, 16)
+    assert w.name == "m" and w.benchmark == "m"
+
+
+def test_attention_matmuls_and_embedding(tmp_path):
+    nodes = [
+        helper.make_node("Gather", ["table", "ids"], ["e"], name="embed"),
+        helper.make_node("MatMul", ["e", "wq"], ["q0"], name="q"),
+        helper.make_node("Add", ["q0", "bq"], ["q1"], name="q_bias"),
+        helper.make_node("Reshape", ["q1", "heads_shape"], ["q2"], name="split"),
+        helper.make_node("Transpose", ["q2"], ["q3"], name="to_heads", perm=[0, 2, 1, 3]),
+        helper.make_node("Transpose", ["q2"], ["k3"], name="to_keys", perm=[0, 2, 3, 1]),
+        helper.make_node("MatMul", ["q3", "k3"], ["s"], name="scores"),
+        helper.make_node("Softmax", ["s"], ["p"], name="probs", axis=-1),
+        helper.make_node("MatMul", ["p", "q3"], ["ctx"], name="context"),
+        helper.make_node("ReduceMean", ["ctx"], ["out"], name="mean", axes=[-1], keepdims=1),
+    ]
+    inits = [weight("table", 100, 16), weight("wq", 16, 16), weight("bq", 16),
+             numpy_helper.from_array(np.array([1, 8, 2, 8], dtype=np.int64), "heads_shape")]
+    ids = helper.make_tensor_value_info("ids", TensorProto.INT64, [1, 8])
+    out = helper.make_tensor_value_info("out", FLOAT, None)
+    w = load_workload(save(tmp_path, nodes, [ids], [out], inits))
+    layers = {l.name: l for l in w.layers}
+    assert list(layers) == ["embed", "q", "q_bias", "to_heads", "to_keys", "scores", "probs",
+                            "context", "mean"]
+    assert layers["embed"].op == "embedding" and layers["embed"].weights == 1600
+    assert (layers["q"].m, layers["q"].n, layers["q"].k, layers["q"].weights) == (8, 16, 16, 256)
+    assert layers["q_bias"].weights == 16 and layers["q_bias"].fused
+    s = layers["scores"]
+    assert (s.m, s.n, s.k, s.groups, s.weights) == (8, 8, 8, 2, 0)
+    assert s.inputs == ("to_heads", "to_keys")
+    c = layers["context"]
+    assert (c.m, c.n, c.k, c.groups) == (8, 8, 8, 2)
+    assert layers["to_heads"].op == "move" and layers["to_heads"].vector_ops == 0
+    assert layers["mean"].op == "other" and layers["mean"].vector_ops == 16   # unknown op: output elements
+    assert w.macs == 8 * 16 * 16 + 2 * (2 * 8 * 8 * 8)
+
+
+def test_fixed_batch_of_one_and_symbolic_batch_agree(tmp_path):
+    a = load_workload(cnn(tmp_path, batch="N"))
+    (tmp_path / "m.onnx").unlink()
+    b = load_workload(cnn(tmp_path, batch=1))
+    assert a.macs == b.macs and len(a.layers) == len(b.layers)
+
+
+def test_symbolic_non_batch_dim_is_rejected(tmp_path):
+    x = helper.make_tensor_value_info("x", FLOAT, [1, "seq", 16])
+    y = helper.make_tensor_value_info("y", FLOAT, None)
+    path = save(tmp_path, [helper.make_node("Relu", ["x"], ["y"])], [x], [y])
+    with pytest.raises(ConfigError) as info:
+        load_workload(path)
+    assert str(info.value).startswith(f"{path}: graph.input = \"x[1] = 'seq'\": symbolic")
+
+
+def test_not_an_onnx_file(tmp_path):
+    path = tmp_path / "bad.onnx"
+    path.write_bytes(b"\x00garbage\xff" * 10)
+    with pytest.raises(ConfigError, match=r"bad\.onnx: not a readable ONNX model"):
+        load_workload(str(path))
+
+
+def test_light_resnet50_from_the_onnx_wheel():
+    path = Path(onnx.__file__).parent / "backend/test/data/light/light_resnet50.onnx"
+    if not path.is_file():
+        pytest.skip("this onnx wheel has no light models")
+    w = load_workload(str(path))
+    assert w.macs == 4_089_184_256
+    assert sum(l.weights for l in w.layers if l.op in ("conv", "matmul")) == 25_503_912
+    assert w.params == 25_557_032                 # + BN scale/shift = torchvision's count
+    assert sum(l.op == "conv" for l in w.layers) == 53
