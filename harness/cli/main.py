@@ -53,7 +53,7 @@ def fail(lines: list[str], code: int = 2) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     try:
-        cli.main(args=argv, prog_name="bench", standalone_mode=False)
+        code = cli.main(args=argv, prog_name="bench", standalone_mode=False)
     except BenchError as exc:
         fail(exc.lines(), exc.exit_code)
     except click.exceptions.Abort:
@@ -64,6 +64,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         fail(["interrupted"], 130)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":
