@@ -79,3 +79,11 @@ def test_service_time_sees_start_time_and_engine():
     seen = []
     run([0.0, 0.0, 5.0], lambda b, s, e: seen.append((s, e)) or 1.0, servers=2, eager=False)
     assert seen == [(0.0, 0), (0.0, 1), (5.0, 1)]
+
+
+def test_timeout_deadline_is_reached_despite_rounding():
+    # 0.1 + 0.2 - 0.1 != 0.2 in floating point: the dispatch test must use the timer's own
+    # deadline (arrival + timeout), or the timer re-arms at the same instant forever.
+    done, pool = run([0.1, 0.1 + 1e-9], lambda b, s, e: 1.0, max_batch=4, timeout_s=0.2)
+    assert [t for _, _, t in done] == [0.1 + 0.2 + 1.0] * 2
+    assert pool.batches == 1

@@ -45,18 +45,29 @@ class ServicePool:
         else:
             self.queue.append([query, samples, self.env.now])
             self.waiting += samples
-            self._dispatch()
+            if self.idle:
+                self._dispatch()
+
+    def issue_query(self, query: int, samples) -> None:
+        """The SUT contract's issue(query, sample indices): SUTs bind their `issue` to this."""
+        if self.eager:
+            self._issue_eager(query, len(samples))
+        else:
+            self.issue(query, len(samples))
 
     def _issue_eager(self, query: int, samples: int) -> None:
-        now, free, complete = self.env.now, self.free, self.done.complete
+        """Start each sample on the earliest free engine (FIFO) and report when it ends."""
+        now, free, complete, service = self.env.now, self.free, self.done.complete, self.service
+        busy = 0.0
         for _ in range(samples):
             ready, engine = free[0]
             start = ready if ready > now else now
-            duration = self.service(1, start, engine)
+            duration = service(1, start, engine)
             heapq.heapreplace(free, (start + duration, engine))
-            self.batches += 1
-            self.busy_s += duration
-            complete(query, 1, at=start + duration)
+            busy += duration
+            complete(query, 1, start + duration)
+        self.busy_s += busy
+        self.batches += samples
 
     def flush(self) -> None:
         self.flushed = True
@@ -68,7 +79,7 @@ class ServicePool:
     def _ready(self) -> bool:
         if self.waiting >= self.max_batch or self.flushed:
             return True
-        return self.env.now - self.queue[0][2] >= self.timeout_s
+        return self.env.now >= self.queue[0][2] + self.timeout_s  # the timer's own deadline
 
     def _dispatch(self) -> None:
         while self.idle and self.waiting:

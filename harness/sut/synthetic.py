@@ -136,12 +136,10 @@ class SyntheticSUT:
         self.config = config
         self.pool = ServicePool(config.servers, config.max_batch, config.timeout_s,
                                 ServiceSampler(config, seed))
+        self.issue = self.pool.issue_query
 
     def start(self, env, done) -> None:
         self.pool.start(env, done)
-
-    def issue(self, query: int, samples) -> None:
-        self.pool.issue(query, len(samples))
 
     def flush(self) -> None:
         self.pool.flush()
