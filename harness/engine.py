@@ -23,6 +23,7 @@ class Environment:
         self._heap: list[tuple[float, int, Callable[..., Any], tuple]] = []
         self._seq = itertools.count()
         self.stopped = False
+        self.outstanding: Callable[[], int] = lambda: 0  # queries the load generator awaits
 
     def at(self, time: float, callback: Callable[..., Any], *args: Any) -> None:
         """Call `callback(*args)` at `time` (never earlier than now)."""
@@ -46,18 +47,25 @@ class Environment:
     def advance(self, time: float) -> bool:
         """Jump to `time` if no event is due before it (virtual time only): a fast path for
         issuing a pre-generated schedule without the heap."""
-        if self._heap and self._heap[0][0] <= time:
+        heap = self._heap
+        if heap and heap[0][0] <= time:
             return False
-        self.now = max(time, self.now)
+        if time > self.now:
+            self.now = time
         return True
 
     def pending(self) -> bool:
         return bool(self._heap)
 
+    def idle(self) -> bool:
+        """Nothing is scheduled: True to go on, False to end the run. Virtual time ends here;
+        real time waits for work posted from SUT threads while queries are outstanding."""
+        return False
+
     def run(self) -> None:
         """Process events in time order until none are left or `stop` is called."""
         heap, pop = self._heap, heapq.heappop
-        while heap and not self.stopped:
+        while not self.stopped and (heap or self.idle()):
             time = heap[0][0]
             if time > self.now and not self.wait_until(time):
                 continue

@@ -40,6 +40,10 @@ class Records:
     def count(self) -> int:
         return len(self.scheduled_s)
 
+    def issue_lag(self) -> np.ndarray:
+        """Actual minus scheduled issue time of each query (0 in virtual time)."""
+        return self.issued_s - self.scheduled_s
+
     def latencies(self) -> np.ndarray:
         """Latency of each completed query, ascending."""
         lat = self.completed_s - self.scheduled_s
@@ -71,6 +75,7 @@ class LoadGen:
         self.runtime_errors: list[str] = []
         self.sample_completions: list[tuple[float, int]] = []
         self.issued_count = 0
+        self.finished_count = 0          # queries completed or failed
         self.issuing = True
         self.closed_loop = settings.scenario in ("single-stream", "multi-stream")
         self.offline = settings.scenario == "offline"
@@ -78,11 +83,23 @@ class LoadGen:
     # ------------------------------------------------------------------ run
 
     def run(self) -> Records:
+        """Issue the schedule and collect completions; Ctrl-C ends the run early, its records
+        kept and marked interrupted."""
         self.sut.start(self.env, self)
         first = self._issue_closed if self.closed_loop else self._issue_open
         self.env.at(0.0, first, *(() if self.closed_loop else (0,)))
-        self.env.run()
+        self.env.outstanding = self.outstanding
+        try:
+            self.env.run()
+        except KeyboardInterrupt:
+            if self.issued_count == 0:
+                raise  # nothing to keep
+            self.env.stop()
         return self.records()
+
+    def outstanding(self) -> int:
+        """Queries issued and neither completed nor failed yet."""
+        return self.issued_count - self.finished_count
 
     def records(self) -> Records:
         n = self.issued_count
@@ -111,14 +128,21 @@ class LoadGen:
     # ------------------------------------------------------------------ open loop
 
     def _issue_open(self, query: int) -> None:
-        """Issue queries at their scheduled offsets; runs of them without the event heap."""
-        env, offsets, count = self.env, self.offsets_s, self.schedule.count
+        """Issue queries at their scheduled offsets; runs of them without the event heap.
+        (The hot loop of a server run: `_issue` inlined, attributes held in locals.)"""
+        env, offsets, issue = self.env, self.offsets_s, self.sut.issue
+        scheduled, issued, picks = self.scheduled, self.issued, self.picks
+        last = min(self.schedule.count, self.max_count) - 1
+        single = self.schedule.samples_per_query == 1
         while True:
-            self._issue(query, offsets[query])
-            query += 1
-            if query >= count or self._limits_reached():
+            scheduled[query] = offsets[query]
+            issued[query] = env.now
+            self.issued_count = query + 1
+            issue(query, (picks[query],) if single else self.schedule.samples(query))
+            if query >= last or env.now >= self.max_time:
                 self._stop_issuing()
                 return
+            query += 1
             if not env.advance(offsets[query]):
                 env.at(offsets[query], self._issue_open, query)
                 return
@@ -154,13 +178,17 @@ class LoadGen:
             latest = self.latest[query]
             time = latest if time < latest else time
             self.latest[query] = time
-        if self.offline:
-            self.sample_completions.append((time if at is None else at, samples))
+            if self.offline:
+                self.sample_completions.append((self.env.now if at is None else at, samples))
         if left == 0 and query not in self.errors:
             self.completed[query] = time
-            self._finish_query(time)
+            self.finished_count += 1
+            if self.closed_loop and self.issuing:
+                self.env.at(time, self._issue_closed)
         elif left < 0 and query not in self.errors:
             self.errors[query] = "SUT reported more samples complete than the query holds"
+            if left + samples > 0:  # it had not finished before: it has now, failed
+                self._finish_query(time)
 
     def fail(self, query: int, reason: str, at: float | None = None) -> None:
         """The query failed (the SUT raised, timed out, ...): it never completes."""
@@ -174,5 +202,6 @@ class LoadGen:
         self._finish_query(self.env.now if at is None else at)
 
     def _finish_query(self, time: float) -> None:
+        self.finished_count += 1
         if self.closed_loop and self.issuing:
             self.env.at(time, self._issue_closed)

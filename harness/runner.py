@@ -13,7 +13,8 @@ from harness.engine import Environment
 from harness.errors import config_error
 from harness.judge import Outcome, judge
 from harness.loadgen import LoadGen, Records
-from harness.result import build
+from harness.realtime import issue_lag_summary
+from harness.result import build, clean
 from harness.schedule import generate
 from harness.settings import Settings, effective, read_settings, scenario_name
 from harness.spec import Problems, Reader, parse_assignment, positive, read_toml
@@ -30,7 +31,7 @@ class RunRequest:
     target_qps: float | None = None
     duration_s: float | None = None
     min_queries: int | None = None
-    seed: int = 0
+    seed: int | None = None             # None: the seeds of the files (MLPerf's official ones)
     sets: tuple[str, ...] = ()          # raw --set KEY=VALUE strings
 
 
@@ -154,10 +155,14 @@ def prepare(request: RunRequest) -> Prepared:
     requested.update(system.settings)
     requested.update(system.scenario_settings.get(scenario, {}))
     requested.update(_flag_settings(scenario, request))
+    if request.seed is not None:  # an explicit --seed derives every stream from it
+        for key in settings_mod.SEED_KEYS:
+            requested.pop(key, None)
     requested.update(test_sets)
     adapter = find_adapter(system.adapter, system.source)
-    return Prepared(scenario, system, workload, requested, effective(scenario, requested, request.seed),
-                    request.seed, source, scenario_fp, adapter)
+    seed = request.seed if request.seed is not None else 0
+    return Prepared(scenario, system, workload, requested, effective(scenario, requested, seed),
+                    seed, source, scenario_fp, adapter)
 
 
 def execute(prepared: Prepared, settings: Settings | None = None) -> RunOutput:
@@ -170,6 +175,7 @@ def execute(prepared: Prepared, settings: Settings | None = None) -> RunOutput:
     outcome = judge(records, settings)
     extra = sut.finish(outcome.duration_s) or {}
     result = build(context=prepared.context(settings), outcome=outcome, records=records, sut_extra=extra)
+    result["issue_lag_s"] = clean(issue_lag_summary(records.issue_lag()))
     return RunOutput(result, records, outcome)
 
 

@@ -54,7 +54,8 @@ def _print_probe(probe: Probe) -> None:
 @click.option("--target-qps", type=float, help="Server: Poisson rate; offline/streams: sizing hint.")
 @click.option("--duration", type=float, help="Minimum duration in seconds (MLPerf: 600).")
 @click.option("--min-queries", type=int, help="Minimum query count.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Master seed of every stream.")
+@click.option("--seed", type=int, help="Master seed: derive every random stream from it "
+              "(default: MLPerf's official seeds from the scenario files).")
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
               help="Override a test setting (MLPerf name) or a dotted SUT/workload key.")
 @click.option("--find-peak", is_flag=True, help="Server: search for the highest VALID target QPS.")
@@ -78,6 +79,8 @@ def command(scenario, sut, workload, target_qps, duration, min_queries, seed, se
         run = execute(prepared)
     write_run(out, run.result, run.records, report=not no_report)
     render(out, run.result)
+    if run.result["interrupted"]:
+        raise click.exceptions.Exit(130)  # the partial result is written; still a Ctrl-C exit
 
 
 def find_peak_run(prepared):

@@ -1,0 +1,341 @@
+"""Real time: the wall-clock environment and the worker pool that real SUT adapters share.
+
+`RealTimeEnvironment` differs from the virtual one only in its clock: `now` is seconds since the
+run's start on `time.perf_counter()`; `wait_until` sleeps until an event is due (most of the gap
+in a blocking wait that wakes as soon as a SUT thread posts work, the last `spin_s` in short
+yields that release the GIL); `post` is thread-safe; `advance` never jumps; `idle` keeps the run
+going while queries are outstanding. During a run the GIL switch interval is shortened so SUT
+threads get the interpreter promptly while the loop is busy. The scenario code (harness.loadgen) is the same as in virtual time: queries go out
+at their scheduled offsets, late ones at once, and latency counts from the scheduled time.
+
+`WorkerPool` runs a SUT's batches on `workers` threads (or inline on the issuing thread when
+`workers = 0`), batches samples dynamically, and turns an exception or a batch that outlives
+`timeout_s` into failed queries. Completions are timestamped on the worker thread when the batch
+returns and handed to the load generator through `post`.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import queue
+import sys
+import threading
+import time as _time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from harness.engine import Environment
+from harness.spec import Reader, non_negative
+from harness.stats import percentile
+
+SPIN_S = 150e-6          # spin (GIL released between checks) for the last part of a wait
+IDLE_POLL_S = 0.25       # how often an idle loop re-checks for Ctrl-C and the outstanding count
+SWITCH_INTERVAL_S = 100e-6  # GIL hand-over interval while a real-time run is going
+
+_perf_counter = _time.perf_counter
+
+
+class RealTimeEnvironment(Environment):
+    time_mode = "real"
+
+    def __init__(self, spin_s: float = SPIN_S) -> None:
+        self._origin = _perf_counter()
+        super().__init__()
+        self.spin_s = spin_s
+        self._inbox: queue.SimpleQueue = queue.SimpleQueue()
+
+    @property
+    def now(self) -> float:
+        return _perf_counter() - self._origin
+
+    @now.setter
+    def now(self, value: float) -> None:
+        self._origin = _perf_counter() - value
+
+    def at(self, time: float, callback: Callable[..., Any], *args: Any) -> None:
+        """Unclamped: an event set before the run starts (the clock is reset then) or in the past
+        is simply due, in time order."""
+        heapq.heappush(self._heap, (time, next(self._seq), callback, args))
+
+    def post(self, callback: Callable[..., Any], *args: Any) -> None:
+        """Call `callback(*args)` on the loop thread as soon as it is free; any thread."""
+        self._inbox.put((callback, args))
+
+    def advance(self, time: float) -> bool:
+        return False
+
+    def run(self) -> None:
+        """The run's time 0 is now; the GIL is handed over often so SUT threads answer promptly."""
+        self.now = 0.0
+        interval = sys.getswitchinterval()
+        sys.setswitchinterval(min(interval, SWITCH_INTERVAL_S))
+        try:
+            super().run()
+        finally:
+            sys.setswitchinterval(interval)
+
+    def wait_until(self, time: float) -> bool:
+        """Sleep until `time`; False as soon as posted work has been run instead."""
+        inbox, origin, spin = self._inbox, self._origin, self.spin_s
+        while True:
+            gap = time - (_perf_counter() - origin)
+            if gap <= spin:
+                break
+            try:
+                callback, args = inbox.get(timeout=gap - spin)
+            except queue.Empty:
+                continue
+            callback(*args)
+            self._drain()
+            return False
+        while _perf_counter() - origin < time:
+            if not inbox.empty():
+                self._drain()
+                return False
+            _time.sleep(0)
+        return True
+
+    def idle(self) -> bool:
+        """Wait for posted work while queries are outstanding; False when the run is over."""
+        self._drain()
+        while not self._heap and self.outstanding() > 0:
+            try:
+                callback, args = self._inbox.get(timeout=IDLE_POLL_S)
+            except queue.Empty:
+                continue
+            callback(*args)
+            self._drain()
+        return bool(self._heap)
+
+    def _drain(self) -> None:
+        inbox = self._inbox
+        while not inbox.empty():
+            callback, args = inbox.get_nowait()
+            callback(*args)
+
+
+def issue_lag_summary(lag_s: np.ndarray) -> dict[str, float]:
+    """p50 / p99 / max (and mean) of actual minus scheduled issue time, seconds."""
+    lag = np.sort(lag_s[~np.isnan(lag_s)])
+    if len(lag) == 0:
+        return {"mean": math.nan, "p50": math.nan, "p99": math.nan, "max": math.nan}
+    return {"mean": float(np.mean(lag)), "p50": percentile(lag, 0.5),
+            "p99": percentile(lag, 0.99), "max": float(lag[-1])}
+
+
+# ---------------------------------------------------------------- configuration
+
+
+def positive_int(v: int) -> str | None:
+    return None if v >= 1 else "must be >= 1"
+
+
+def load_batching(b: Reader) -> dict[str, Any]:
+    """The [batching] table of real-time adapters: max_batch samples, timeout_s partial wait."""
+    return dict(max_batch=b.get("max_batch", int, default=1, check=positive_int),
+                batch_timeout_s=b.get("timeout_s", float, default=0.0, check=non_negative))
+
+
+def describe_batching(config: Any) -> dict[str, Any]:
+    return {"max_batch": config.max_batch, "timeout_s": config.batch_timeout_s}
+
+
+# ---------------------------------------------------------------- the worker pool
+
+BatchCall = Callable[[list[int]], Any]   # runs one batch of sample indices; raises to fail it
+
+
+class SUTError(Exception):
+    """A failure the adapter diagnosed itself (HTTP 500, a wrong answer id, ...): its message
+    is the failed queries' reason."""
+
+
+class WorkerPool:
+    """Runs batches of samples on worker threads and reports them to the load generator.
+
+    Items are single samples, (query, sample index, arrival time); a worker takes the oldest and
+    gathers more until `max_batch` are held or the oldest has waited `batch_timeout_s` (no wait
+    after a flush). `timeout_s` > 0 arms a watchdog: a batch still running by then fails its
+    queries and its worker is replaced, so `workers` batches can still run.
+    """
+
+    def __init__(self, call: BatchCall, label: str, workers: int = 1, max_batch: int = 1,
+                 batch_timeout_s: float = 0.0, timeout_s: float = 0.0):
+        self.call, self.label = call, label
+        self.workers, self.max_batch = workers, max_batch
+        self.batch_timeout_s, self.timeout_s = batch_timeout_s, timeout_s
+        self.batches = 0
+        self.busy_s = 0.0
+        self.timeouts = 0
+
+    def start(self, env: Environment, done) -> None:
+        self.env, self.done = env, done
+        self.queue: queue.SimpleQueue = queue.SimpleQueue()
+        self.flushed = self.closed = False
+        self.lock = threading.Lock()
+        self.running: list[tuple | None] = [None] * self.workers
+        self.generation = [0] * self.workers
+        for slot in range(self.workers):
+            self._spawn(slot)
+        if self.timeout_s > 0 and self.workers:
+            threading.Thread(target=self._watch, name=f"{self.label}-watchdog", daemon=True).start()
+
+    def _spawn(self, slot: int) -> None:
+        self.generation[slot] += 1
+        threading.Thread(target=self._work, args=(slot, self.generation[slot]), daemon=True,
+                         name=f"{self.label}-{slot}.{self.generation[slot]}").start()
+
+    # ------------------------------------------------------------ loop thread
+
+    def issue(self, query: int, samples) -> None:
+        if not self.workers:
+            self._inline(query, samples)
+            return
+        now, put = self.env.now, self.queue.put
+        for sample in samples:
+            put((query, int(sample), now))
+
+    def flush(self) -> None:
+        self.flushed = True
+        self.queue.put(None)  # wakes a worker waiting on a partial batch
+
+    def close(self) -> None:
+        """Stop the workers (a hung one is left behind: its thread is a daemon)."""
+        self.closed = True
+        for _ in range(self.workers):
+            self.queue.put(None)
+
+    def _inline(self, query: int, samples) -> None:
+        samples = [int(s) for s in samples]
+        for first in range(0, len(samples), self.max_batch):
+            chunk = [(query, s, 0.0) for s in samples[first:first + self.max_batch]]
+            start = self.env.now
+            error = self._call(chunk)
+            end = self.env.now
+            if error is None and self.timeout_s and end - start > self.timeout_s:
+                error = self._timeout_reason()
+            self._report(chunk, start, end, error)
+
+    # ------------------------------------------------------------ worker threads
+
+    def _work(self, slot: int, generation: int) -> None:
+        while not self.closed and self.generation[slot] == generation:
+            batch = self._gather()
+            if batch is None:
+                continue
+            start = self.env.now
+            with self.lock:
+                self.running[slot] = (start + self.timeout_s, batch)
+            error = self._call(batch)
+            end = self.env.now
+            with self.lock:
+                mine = self.running[slot] is not None and self.running[slot][1] is batch
+                if mine:
+                    self.running[slot] = None
+            if mine:
+                self.env.post(self._report, batch, start, end, error)
+
+    def _gather(self) -> list[tuple] | None:
+        first = self.queue.get()
+        if first is None:
+            return None
+        batch = [first]
+        if self.max_batch > 1:
+            self._fill(batch, first[2] + self.batch_timeout_s)
+        return batch
+
+    def _fill(self, batch: list[tuple], deadline: float) -> None:
+        get, env = self.queue.get, self.env
+        while len(batch) < self.max_batch:
+            wait = 0.0 if self.flushed else deadline - env.now
+            try:
+                item = get(timeout=wait) if wait > 0 else get(block=False)
+            except queue.Empty:
+                return
+            if item is None:
+                self.queue.put(None)  # pass the wake-up on
+                return
+            batch.append(item)
+
+    def _call(self, batch: list[tuple]) -> str | None:
+        try:
+            self.call([sample for _, sample, _ in batch])
+        except SUTError as exc:
+            return f"{self.label}: {exc}"
+        except Exception as exc:  # noqa: BLE001 - a SUT error fails its queries, with its reason
+            return f"{self.label} raised {type(exc).__name__}: {exc}"
+        return None
+
+    # ------------------------------------------------------------ watchdog
+
+    def _watch(self) -> None:
+        tick = min(self.timeout_s / 4, 0.05)
+        while not self.closed:
+            _time.sleep(tick)
+            now = self.env.now
+            for slot in range(self.workers):
+                with self.lock:
+                    entry = self.running[slot]
+                    expired = entry is not None and now > entry[0]
+                    if expired:
+                        self.running[slot] = None
+                if expired:
+                    self._expire(slot, entry)
+
+    def _expire(self, slot: int, entry: tuple) -> None:
+        self.timeouts += 1
+        deadline, batch = entry
+        self.env.post(self._report, batch, deadline - self.timeout_s, now_or(deadline, self.env),
+                      self._timeout_reason())
+        self._spawn(slot)
+
+    def _timeout_reason(self) -> str:
+        return f"{self.label} did not finish a batch within timeout_s = {self.timeout_s:g} s"
+
+    # ------------------------------------------------------------ loop thread: results
+
+    def _report(self, batch: list[tuple], start: float, end: float, error: str | None) -> None:
+        self.batches += 1
+        self.busy_s += end - start
+        if error is None:
+            complete = self.done.complete
+            for query, _, _ in batch:
+                complete(query, 1, end)
+        else:
+            fail = self.done.fail
+            for query, _, _ in batch:
+                fail(query, error, end)
+
+    def stats(self, duration_s: float) -> dict[str, Any]:
+        threads = max(self.workers, 1)
+        busy = self.busy_s / (duration_s * threads) if duration_s > 0 else 0.0
+        return {"batches": self.batches, "utilization": busy, "timed_out_batches": self.timeouts}
+
+
+def now_or(deadline: float, env: Environment) -> float:
+    """The time a timed-out batch is failed at: now, never before its deadline."""
+    return max(deadline, env.now)
+
+
+class PoolSUT:
+    """A real SUT made of a `WorkerPool` (the SUT contract of harness.sut.base)."""
+
+    def __init__(self, name: str, pool: WorkerPool, close: Callable[[], None] = lambda: None):
+        self.name, self.pool, self._close = name, pool, close
+
+    def start(self, env: Environment, done) -> None:
+        self.pool.start(env, done)
+
+    def issue(self, query: int, samples) -> None:
+        self.pool.issue(query, samples)
+
+    def flush(self) -> None:
+        self.pool.flush()
+
+    def finish(self, duration_s: float) -> dict[str, Any]:
+        self.pool.close()
+        self._close()
+        return {"sut_stats": self.pool.stats(duration_s)}

@@ -1,0 +1,141 @@
+"""A misbehaving SUT in real time: the run always finishes, INVALID with the reason, every
+record kept; Ctrl-C ends a run with its partial result written and marked interrupted."""
+
+import json
+import signal
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from harness.judge import judge
+from harness.loadgen import LoadGen
+from harness.realtime import PoolSUT, RealTimeEnvironment, WorkerPool
+from harness.schedule import generate
+from harness.settings import effective
+from test_realtime import main_code
+
+SERVER = dict(server_target_qps=200.0, min_duration_ms=300.0, min_query_count=1)
+
+
+def run_pool(call, workers=1, timeout_s=5.0, scenario="server", **settings):
+    s = effective(scenario, {**SERVER, **settings} if scenario == "server" else settings, 0)
+    sut = PoolSUT("t", WorkerPool(call, "sut", workers, 1, 0.0, timeout_s))
+    records = LoadGen(RealTimeEnvironment(), sut, s, generate(s)).run()
+    return records, judge(records, s), sut.finish(1.0), s
+
+
+class RawSUT:
+    """A SUT written against the contract directly, answering from its own thread."""
+
+    def __init__(self, answer):
+        self.answer = answer
+
+    def start(self, env, done):
+        self.env, self.done = env, done
+
+    def issue(self, query, samples):
+        threading.Thread(target=self.env.post, args=(self.answer, self.done, query)).start()
+
+    def flush(self):
+        pass
+
+
+def run_raw(answer, **settings):
+    s = effective("server", {**SERVER, **settings}, 0)
+    records = LoadGen(RealTimeEnvironment(), RawSUT(answer), s, generate(s)).run()
+    return records, judge(records, s)
+
+
+def failed_check(outcome):
+    return next(c for c in outcome.checks if c.name == "failed_queries")
+
+
+@pytest.mark.realtime
+def test_an_exception_fails_the_batch_queries_and_the_run_finishes_invalid():
+    def flaky(samples):
+        if samples[0] % 3 == 0:
+            raise ValueError(f"cannot infer sample {samples[0]}")
+
+    rec, outcome, stats, s = run_pool(flaky)
+    assert rec.count == generate(s).count and not rec.interrupted
+    assert rec.errors and all("raised ValueError: cannot infer sample" in e for e in rec.errors.values())
+    failed = np.array(sorted(rec.errors))
+    assert np.all(np.isnan(rec.completed_s[failed]))
+    assert np.isnan(rec.completed_s).sum() == len(rec.errors)   # every other query completed
+    assert not outcome.valid and outcome.failed_queries == len(rec.errors)
+    assert "queries failed (first: sut raised ValueError" in failed_check(outcome).reason
+
+
+@pytest.mark.realtime
+def test_a_batch_that_never_returns_times_out_and_its_worker_is_replaced():
+    release = threading.Event()
+
+    def hangs_once(samples):
+        if samples and not release.is_set() and hangs_once.calls == 0:
+            hangs_once.calls += 1
+            release.wait(10)
+
+    hangs_once.calls = 0
+    start = time.perf_counter()
+    rec, outcome, stats, s = run_pool(hangs_once, timeout_s=0.1)
+    release.set()
+    assert time.perf_counter() - start < 3.0
+    assert list(rec.errors.values()) == ["sut did not finish a batch within timeout_s = 0.1 s"]
+    assert rec.count == generate(s).count and stats["sut_stats"]["timed_out_batches"] == 1
+    assert np.isnan(rec.completed_s).sum() == 1 and not outcome.valid
+
+
+@pytest.mark.realtime
+def test_an_inline_call_over_its_timeout_fails_its_query():
+    rec, outcome, *_ = run_pool(lambda samples: time.sleep(0.03 if samples[0] % 2 else 0), workers=0,
+                                timeout_s=0.02, server_target_qps=50.0)
+    assert rec.errors and all("within timeout_s = 0.02 s" in e for e in rec.errors.values())
+    assert not outcome.valid
+
+
+@pytest.mark.realtime
+def test_answering_twice_fails_the_query_and_keeps_its_record():
+    def twice(done, query):
+        done.complete(query)
+        if query == 3:
+            done.complete(query)
+
+    rec, outcome = run_raw(twice)
+    assert rec.errors == {3: "SUT reported more samples complete than the query holds"}
+    assert not np.isnan(rec.completed_s).any() and not outcome.valid
+
+
+@pytest.mark.realtime
+def test_unknown_ids_are_recorded_and_the_unanswered_query_fails_by_the_adapter_timeout():
+    def wrong_id(done, query):
+        done.complete(query + 1000 if query == 2 else query)
+        if query == 2:
+            done.fail(query, "no answer for query 2")   # what an adapter's timeout reports
+
+    rec, outcome = run_raw(wrong_id)
+    assert rec.runtime_errors == ["SUT completed unknown query id 1002."]
+    assert rec.errors == {2: "no answer for query 2"} and not outcome.valid
+
+
+@pytest.mark.realtime
+def test_ctrl_c_writes_the_partial_result_marked_interrupted(write, tmp_path):
+    write("stopper.py", "import os, signal, time\n"
+                        "calls = [0]\n"
+                        "def infer(samples):\n"
+                        "    calls[0] += 1\n"
+                        "    if calls[0] == 20:\n"
+                        "        os.kill(os.getpid(), signal.SIGINT)\n"
+                        "    time.sleep(0.001)\n")
+    system = write("stop.toml", 'adapter = "python"\n[python]\ncallable = "stopper:infer"\n')
+    out = tmp_path / "partial"
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    code = main_code(["run", "--scenario", "server", "--sut", str(system), "--workload", "tiny",
+                      "--target-qps", "200", "--duration", "30", "--out", str(out), "--no-report"])
+    assert code == 130
+    result = json.loads((out / "result.json").read_text())
+    assert result["interrupted"] and not result["valid"]
+    assert "interrupted" in [c["name"] for c in result["checks"] if not c["met"]]
+    assert 20 <= result["query_count"] < 6000
+    assert (out / "queries.parquet").is_file()
