@@ -1,0 +1,343 @@
+"""Hardware files of the accelerator model: strict loading into frozen dataclasses.
+
+A system file with ``adapter = "accelerator"``. Keys fixed by DESIGN.md are required; every
+other key has the default shown here (all units are in the key names)::
+
+    name = "npu_v1"
+    adapter = "accelerator"
+    [compute]
+    array_rows = 32                # PE rows of one engine's systolic array
+    array_cols = 32                # PE columns
+    dataflow = "ws"                # "ws" | "os" | "is" (weight/output/input stationary)
+    clock_hz = 1.0e9
+    engines = 1                    # independent engines (own array + SRAM), one batch each
+    precision = "int8"             # "int4" | "int8" | "bf16" | "fp16" | "fp32"
+    sparsity = "1:1"               # N:M structured weight sparsity ("2:4": 2 of every 4 kept)
+    vector_lanes = array_cols      # element ops per cycle of the vector unit (pool, add, norm)
+    depthwise = "array"            # "array": one GEMM per channel, as SCALE-Sim | "vector": on
+                                   # the vector unit, vector_lanes MACs per cycle (compute.py)
+    macs_per_pe_cycle = {}         # per precision, merged over the defaults below
+    bytes_per_element = {}         # per precision, merged over the defaults below
+    [memory]
+    sram_bytes = 4194304           # on-chip SRAM per engine
+    dram_bytes_per_s = 25.6e9      # peak DRAM bandwidth (shared by all engines and masters)
+    dram_efficiency = 1.0          # usable fraction of dram_bytes_per_s
+    sram_bytes_per_s = inf         # SRAM <-> array bandwidth per engine (inf: never the limit)
+    double_buffering = true        # DMA overlaps compute: layer time = max(compute, memory)
+    fusion = true                  # honour the workload's fused layers (intermediate on chip)
+    weights_resident = true        # keep all weights in SRAM across batches when they fit
+    dram_share_per_engine = 1/engines  # fraction of the bandwidth left by the masters that
+                                   # one engine may use (1/engines: statically partitioned)
+    [[memory.masters]]             # zero or more other bus masters sharing the DRAM
+    name = "camera"
+    bytes_per_s = 1.2e9            # average
+    period_s = 0.0333
+    duty = 0.9                     # active for the first duty*period_s, at bytes_per_s/duty
+    priority = "realtime"          # "realtime" (served first) | "best_effort" (shares the rest)
+    [energy]
+    pj_per_mac = { int8 = 0.2 }    # must name the compute precision
+    sram_pj_per_byte = 1.0
+    dram_pj_per_byte = 20.0
+    static_w = 0.5                 # whole chip, leakage + DRAM background
+    [batching]                     # server serving keys, shared with the synthetic adapter
+    max_batch = 1
+    timeout_s = 0.0
+
+Precision defaults (assumptions, relative to one int8 MAC per PE per cycle):
+``macs_per_pe_cycle`` int4 2 (two 4-bit products per 8-bit multiplier, as NVIDIA's dense INT4
+tensor rate is 2x INT8), int8 1, bf16/fp16 0.5 (Arm Ethos-U55 runs 16x8 at half rate; A100 dense
+FP16 312 vs INT8 624 TOPS), fp32 0.25 (A100 TF32 156 TOPS = INT8/4). ``bytes_per_element`` int4
+0.5, int8 1, bf16/fp16 2, fp32 4. Energy per MAC has no default: it is the file's to state.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Mapping
+
+from harness.spec import (MISSING, Problems, Reader, apply_overrides, fraction, non_negative,
+                          one_of, positive, read_toml)
+
+DATAFLOWS = ("ws", "os", "is")
+PRECISIONS = ("int4", "int8", "bf16", "fp16", "fp32")
+PRIORITIES = ("realtime", "best_effort")
+DEPTHWISE = ("array", "vector")
+MACS_PER_PE_CYCLE = {"int4": 2.0, "int8": 1.0, "bf16": 0.5, "fp16": 0.5, "fp32": 0.25}
+BYTES_PER_ELEMENT = {"int4": 0.5, "int8": 1.0, "bf16": 2.0, "fp16": 2.0, "fp32": 4.0}
+TABLES = ("compute", "memory", "energy", "batching")
+
+
+@dataclass(frozen=True)
+class Master:
+    name: str
+    bytes_per_s: float
+    period_s: float
+    duty: float
+    priority: str
+
+    @property
+    def peak_bytes_per_s(self) -> float:
+        return self.bytes_per_s / self.duty
+
+
+@dataclass(frozen=True)
+class Compute:
+    array_rows: int
+    array_cols: int
+    dataflow: str
+    clock_hz: float
+    engines: int
+    precision: str
+    sparsity: tuple[int, int]
+    vector_lanes: int
+    depthwise: str
+    macs_per_pe_cycle: Mapping[str, float]
+    bytes_per_element: Mapping[str, float]
+
+    @property
+    def rate(self) -> float:
+        """MACs per PE per cycle at the configured precision."""
+        return self.macs_per_pe_cycle[self.precision]
+
+    @property
+    def element_bytes(self) -> float:
+        return self.bytes_per_element[self.precision]
+
+    @property
+    def peak_macs_per_s(self) -> float:
+        """One engine's peak."""
+        return self.array_rows * self.array_cols * self.rate * self.clock_hz
+
+
+@dataclass(frozen=True)
+class Memory:
+    sram_bytes: int
+    dram_bytes_per_s: float
+    dram_efficiency: float
+    sram_bytes_per_s: float
+    double_buffering: bool
+    fusion: bool
+    weights_resident: bool
+    dram_share_per_engine: float
+    masters: tuple[Master, ...]
+
+    @property
+    def usable_dram_bytes_per_s(self) -> float:
+        return self.dram_bytes_per_s * self.dram_efficiency
+
+
+@dataclass(frozen=True)
+class Energy:
+    pj_per_mac: Mapping[str, float]
+    sram_pj_per_byte: float
+    dram_pj_per_byte: float
+    static_w: float
+
+
+@dataclass(frozen=True)
+class Batching:
+    max_batch: int
+    timeout_s: float
+
+
+@dataclass(frozen=True)
+class Hardware:
+    name: str
+    source: str
+    compute: Compute
+    memory: Memory
+    energy: Energy
+    batching: Batching
+
+    @property
+    def engines(self) -> int:
+        return self.compute.engines
+
+    def describe(self) -> dict[str, Any]:
+        """The effective configuration as plain data (JSON-safe; loads back with load_hardware)."""
+        compute = {k: getattr(self.compute, k) for k in Compute.__dataclass_fields__}
+        compute["sparsity"] = "{}:{}".format(*self.compute.sparsity)
+        for key in ("macs_per_pe_cycle", "bytes_per_element"):
+            compute[key] = dict(compute[key])
+        memory = {k: getattr(self.memory, k) for k in Memory.__dataclass_fields__}
+        memory["masters"] = [_fields(m) for m in self.memory.masters]
+        if math.isinf(self.memory.sram_bytes_per_s):
+            del memory["sram_bytes_per_s"]  # the default: never the limit
+        energy = _fields(self.energy)
+        energy["pj_per_mac"] = dict(self.energy.pj_per_mac)
+        return {"name": self.name, "adapter": "accelerator", "compute": compute,
+                "memory": memory, "energy": energy, "batching": _fields(self.batching)}
+
+
+def _fields(record: Any) -> dict[str, Any]:
+    return {k: getattr(record, k) for k in record.__dataclass_fields__}
+
+
+# ---------------------------------------------------------------- small checks
+
+
+def at_least_one(v: int) -> str | None:
+    return None if v >= 1 else "must be an integer >= 1"
+
+
+def sparsity_ratio(v: str) -> str | None:
+    return None if parse_ratio(v) else 'must be "N:M" with 1 <= N <= M, e.g. "2:4" ("1:1" = dense)'
+
+
+def parse_ratio(text: str) -> tuple[int, int] | None:
+    n, sep, m = text.partition(":")
+    if not (sep and n.strip().isdigit() and m.strip().isdigit()):
+        return None
+    n_i, m_i = int(n), int(m)
+    return (n_i, m_i) if 1 <= n_i <= m_i else None
+
+
+def positive_or_inf(v: float) -> str | None:
+    return None if v > 0 else "must be a number > 0 (inf allowed)"
+
+
+# ---------------------------------------------------------------- tables
+
+
+def _precision_table(r: Reader, key: str, defaults: dict[str, float]) -> Mapping[str, float]:
+    t = r.table(key)
+    merged = dict(defaults)
+    for precision in t.data:
+        if precision not in PRECISIONS:
+            continue  # reported by done() as unknown
+        value = t.get(precision, float, check=positive)
+        if value is not None:
+            merged[precision] = value
+    t.done()
+    return MappingProxyType(merged)
+
+
+def _read_compute(r: Reader) -> Compute | None:
+    c = r.table("compute", required=True)
+    rows = c.get("array_rows", int, check=at_least_one)
+    cols = c.get("array_cols", int, check=at_least_one)
+    values = dict(
+        array_rows=rows, array_cols=cols,
+        dataflow=c.get("dataflow", str, check=one_of(*DATAFLOWS)),
+        clock_hz=c.get("clock_hz", float, check=positive),
+        engines=c.get("engines", int, check=at_least_one),
+        precision=c.get("precision", str, check=one_of(*PRECISIONS)),
+        sparsity=parse_ratio(c.get("sparsity", str, default="1:1", check=sparsity_ratio) or "1:1"),
+        vector_lanes=c.get("vector_lanes", int, default=cols or 1, check=at_least_one),
+        depthwise=c.get("depthwise", str, default="array", check=one_of(*DEPTHWISE)),
+        macs_per_pe_cycle=_precision_table(c, "macs_per_pe_cycle", MACS_PER_PE_CYCLE),
+        bytes_per_element=_precision_table(c, "bytes_per_element", BYTES_PER_ELEMENT),
+    )
+    c.done()
+    return None if any(v is None for v in values.values()) else Compute(**values)
+
+
+def _read_master(m: Reader) -> Master | None:
+    values = dict(
+        name=m.get("name", str),
+        bytes_per_s=m.get("bytes_per_s", float, check=positive),
+        period_s=m.get("period_s", float, check=positive),
+        duty=m.get("duty", float, default=1.0, check=fraction),
+        priority=m.get("priority", str, default="realtime", check=one_of(*PRIORITIES)),
+    )
+    m.done()
+    return None if any(v is None for v in values.values()) else Master(**values)
+
+
+def _read_memory(r: Reader, engines: int) -> Memory | None:
+    m = r.table("memory", required=True)
+    masters = [_read_master(t) for t in m.tables("masters")]
+    values = dict(
+        sram_bytes=m.get("sram_bytes", int, check=positive),
+        dram_bytes_per_s=m.get("dram_bytes_per_s", float, check=positive),
+        dram_efficiency=m.get("dram_efficiency", float, check=fraction),
+        sram_bytes_per_s=m.get("sram_bytes_per_s", float, default=math.inf, check=positive_or_inf),
+        double_buffering=m.get("double_buffering", bool, default=True),
+        fusion=m.get("fusion", bool, default=True),
+        weights_resident=m.get("weights_resident", bool, default=True),
+        dram_share_per_engine=m.get("dram_share_per_engine", float, default=1.0 / max(engines, 1),
+                                    check=fraction),
+    )
+    m.done()
+    if any(v is None for v in values.values()) or any(x is None for x in masters):
+        return None
+    return Memory(**values, masters=tuple(masters))
+
+
+def _read_energy(r: Reader) -> Energy | None:
+    e = r.table("energy", required=True)
+    t = e.table("pj_per_mac", required=True)
+    pj = {}
+    for precision in t.data:
+        if precision in PRECISIONS:
+            pj[precision] = t.get(precision, float, check=non_negative)
+    t.done()
+    values = dict(
+        sram_pj_per_byte=e.get("sram_pj_per_byte", float, check=non_negative),
+        dram_pj_per_byte=e.get("dram_pj_per_byte", float, check=non_negative),
+        static_w=e.get("static_w", float, check=non_negative),
+    )
+    e.done()
+    if any(v is None for v in [*values.values(), *pj.values()]):
+        return None
+    return Energy(pj_per_mac=MappingProxyType(pj), **values)
+
+
+def _read_batching(r: Reader) -> Batching | None:
+    b = r.table("batching")
+    max_batch = b.get("max_batch", int, default=1, check=at_least_one)
+    timeout_s = b.get("timeout_s", float, default=0.0, check=non_negative)
+    b.done()
+    return None if max_batch is None or timeout_s is None else Batching(max_batch, timeout_s)
+
+
+def period_fraction(period_s: float) -> Fraction:
+    """A master's period as a fraction (denominator <= 1e6) so hyperperiods are exact."""
+    return Fraction(period_s).limit_denominator(1_000_000)
+
+
+# ---------------------------------------------------------------- entry points
+
+
+def read_hardware(r: Reader, name: str) -> Hardware | None:
+    """The adapter's tables from a system file already being read; problems go to r.problems."""
+    compute = _read_compute(r)
+    memory = _read_memory(r, compute.engines if compute else 1)
+    energy = _read_energy(r)
+    batching = _read_batching(r)
+    if None in (compute, memory, energy, batching):
+        return None
+    hw = Hardware(name=name, source=r.source, compute=compute, memory=memory, energy=energy,
+                  batching=batching)
+    from harness.accel.rules import CROSS_FIELD_RULES
+
+    before = len(r.problems.items)
+    for rule in CROSS_FIELD_RULES:
+        rule(hw, r)
+    return hw if len(r.problems.items) == before else None
+
+
+def load_hardware(path_or_dict: str | Path | dict, source: str | None = None,
+                  overrides: dict[str, Any] | None = None) -> Hardware:
+    """A whole system file (path or parsed dict) → Hardware; one ConfigError lists all problems."""
+    if isinstance(path_or_dict, dict):
+        raw, label = copy.deepcopy(path_or_dict), source or "<dict>"
+    else:
+        label = source or str(path_or_dict)
+        raw = read_toml(Path(path_or_dict), label)
+    origins = apply_overrides(raw, overrides or {})
+    problems = Problems()
+    r = Reader(raw, label, problems, origins=origins)
+    name = r.get("name", str, default=MISSING)
+    r.get("adapter", str, check=one_of("accelerator"))
+    r.ignore("description", "settings")  # identity and test settings belong to harness.systems
+    hw = read_hardware(r, name or "")
+    r.done()
+    problems.raise_if_any()
+    assert hw is not None
+    return hw

@@ -1,0 +1,183 @@
+"""The accelerator model: (hardware, workload) -> per-layer profile, and per-batch service times.
+
+    model = AcceleratorModel(hardware, workload)
+    model.profile(batch=1)                 # Profile: per-layer rows + totals, no contention
+    model.profile(batch=1, start_s=0.004)  # the same with the masters' contention from t = 4 ms
+    model.service(batch, start_s, engine)  # Service: one engine, one batch, with contention
+
+`service` is what the load generator calls for every batch. Each batch size gets, on first
+use, a table of its phases (per layer: compute seconds and DRAM bytes) and from it an exact
+ServiceTable (start phase -> duration, see timeline.py), so a call is a bisect and a multiply.
+When the weights are resident, an engine's first batch (cold: weights not yet loaded) is
+simulated layer by layer, later batches (warm) use the table; `reset()` forgets warm engines.
+Pass the engine's index (0 .. engines-1) so each engine's first batch is the cold one.
+
+Energy: `Service.energy_j` = the batch's dynamic energy (`dynamic_j`: mac, sram, dram) + the
+busy engine's share of the static power x its duration (`static_j`). For a whole run, use
+sum(dynamic_j) + hardware.energy.static_w x run duration: static power burns while idle too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from harness.accel import energy as en
+from harness.accel.compute import core_cycles, executed_macs, layer_cycles, layer_gemm
+from harness.accel.config import Hardware
+from harness.accel.contention import Leftover, best_effort_shares, engine_bandwidth
+from harness.accel.memory import Placement, place
+from harness.accel.profile import LayerRow, Profile, layer_row, totals
+from harness.accel.timeline import Phase, ServiceTable, simulate
+from harness.workloads.model import Workload
+
+
+class Service(NamedTuple):
+    """One batch on one engine (immutable; a tuple because it is made ~a million times a run)."""
+
+    duration_s: float
+    energy_j: float
+    dram_bytes: float
+    dynamic_j: en.Dynamic     # mac, sram, dram joules
+    static_j: float
+
+    @property
+    def breakdown_j(self) -> dict[str, float]:
+        d = self.dynamic_j
+        return {"mac": d.mac, "sram": d.sram, "dram": d.dram, "static": self.static_j}
+
+
+@dataclass(frozen=True)
+class BatchPlan:
+    """Everything about one batch size that does not depend on when it starts."""
+
+    batch: int
+    placement: Placement
+    compute_s: tuple[float, ...]      # per layer: max(array/vector time, SRAM time)
+    cycles: tuple[tuple[int, int], ...]  # per layer: (array cycles, vector cycles)
+    macs: tuple[int, ...]             # executed MACs per layer
+    warm: tuple[Phase, ...]
+    cold: tuple[Phase, ...]
+    warm_energy: en.Dynamic
+    cold_energy: en.Dynamic
+    layer_energy: tuple[en.Dynamic, ...] = field(repr=False)
+
+    @property
+    def warm_dram_bytes(self) -> float:
+        return sum(ph.dram_bytes for ph in self.warm)
+
+    @property
+    def cold_dram_bytes(self) -> float:
+        return sum(ph.dram_bytes for ph in self.cold)
+
+
+def plan_batch(hw: Hardware, workload: Workload, batch: int) -> BatchPlan:
+    c = hw.compute
+    placement = place(workload.layers, hw, batch)
+    cycles, macs, compute_s, energies = [], [], [], []
+    for layer, traffic in zip(workload.layers, placement.layers):
+        gemm = layer_gemm(layer, batch, c.sparsity)
+        cyc = layer_cycles(c, layer, batch, gemm)
+        cycles.append(cyc)
+        macs.append(executed_macs(gemm))
+        compute_s.append(max(core_cycles(*cyc) / c.clock_hz, traffic.sram / hw.memory.sram_bytes_per_s))
+        energies.append(en.dynamic(hw, macs[-1], layer.vector_ops * batch, traffic.sram, traffic.dram))
+    warm = tuple(Phase(s, t.dram) for s, t in zip(compute_s, placement.layers))
+    cold = tuple(Phase(s, t.dram + t.cold_weight_dram) for s, t in zip(compute_s, placement.layers))
+    cold_extra = sum(t.cold_weight_dram for t in placement.layers)
+    warm_energy = sum(energies, en.ZERO)
+    cold_energy = warm_energy + en.dynamic(hw, 0, 0, cold_extra, cold_extra)
+    return BatchPlan(batch, placement, tuple(compute_s), tuple(cycles), tuple(macs), warm, cold,
+                     warm_energy, cold_energy, tuple(energies))
+
+
+class AcceleratorModel:
+    """An NPU running one workload. Not thread-safe: it caches per-batch tables."""
+
+    def __init__(self, hardware: Hardware, workload: Workload):
+        self.hardware = hardware
+        self.workload = workload
+        self.leftover: Leftover = engine_bandwidth(hardware.memory)
+        self._plans: dict[int, BatchPlan] = {}
+        self._tables: dict[int, ServiceTable] = {}
+        self._entries: dict[int, tuple] = {}
+        self._warm: set[int] = set()
+        self._static_w = en.static_power_w(hardware)
+
+    @property
+    def engines(self) -> int:
+        return self.hardware.compute.engines
+
+    @property
+    def max_batch(self) -> int:
+        return self.hardware.batching.max_batch
+
+    @property
+    def timeout_s(self) -> float:
+        return self.hardware.batching.timeout_s
+
+    def plan(self, batch: int) -> BatchPlan:
+        if batch not in self._plans:
+            if batch < 1:
+                raise ValueError(f"batch must be >= 1, got {batch}")
+            self._plans[batch] = plan_batch(self.hardware, self.workload, batch)
+        return self._plans[batch]
+
+    def table(self, batch: int) -> ServiceTable:
+        if batch not in self._tables:
+            self._tables[batch] = ServiceTable(self.plan(batch).warm, self.leftover,
+                                               self.hardware.memory.double_buffering)
+        return self._tables[batch]
+
+    def reset(self) -> None:
+        """Forget which engines hold the weights (a new run starts cold)."""
+        self._warm.clear()
+
+    def duration_s(self, batch: int, start_s: float) -> float:
+        """Warm service time only: the fastest path for callers that need just the time."""
+        return self.table(batch).duration(start_s)
+
+    def _entry(self, batch: int) -> tuple:
+        plan = self.plan(batch)
+        entry = (self.table(batch), plan.warm_energy, plan.warm_energy.total, plan.warm_dram_bytes,
+                 plan.placement.resident)
+        self._entries[batch] = entry
+        return entry
+
+    def service(self, batch: int, start_s: float, engine: int = 0) -> Service:
+        """One warm or cold batch of `batch` samples on `engine`, starting at `start_s`."""
+        entry = self._entries.get(batch) or self._entry(batch)
+        table, dyn, dyn_total, dram, resident = entry
+        if resident and engine not in self._warm:
+            return self._cold(batch, start_s, engine)
+        duration = table.duration(start_s)
+        static = self._static_w * duration
+        return Service(duration, dyn_total + static, dram, dyn, static)
+
+    def _cold(self, batch: int, start_s: float, engine: int) -> Service:
+        """The first batch on an engine also loads the resident weights (simulated exactly)."""
+        plan = self.plan(batch)
+        self._warm.add(engine)
+        end = simulate(plan.cold, self.leftover, start_s, self.hardware.memory.double_buffering)
+        static = self._static_w * (end - start_s)
+        return Service(end - start_s, plan.cold_energy.total + static, plan.cold_dram_bytes,
+                       plan.cold_energy, static)
+
+    def starving_masters(self) -> list[dict]:
+        """Best-effort masters that get less DRAM bandwidth than they ask for."""
+        return [{"name": s.name, "demanded_bytes_per_s": s.demanded_bytes_per_s,
+                 "served_bytes_per_s": s.served_bytes_per_s,
+                 "min_served_fraction": s.min_served_fraction}
+                for s in best_effort_shares(self.hardware.memory) if s.starving]
+
+    def profile(self, batch: int = 1, start_s: float | None = None) -> Profile:
+        """Per-layer figures for one warm batch on one engine; contention only with start_s."""
+        plan = self.plan(batch)
+        rows: list[LayerRow] = []
+        t = start_s
+        for i, layer in enumerate(self.workload.layers):
+            row = layer_row(self.hardware, layer, plan, i, self.leftover, t)
+            rows.append(row)
+            t = None if t is None else t + row.time_s
+        return Profile(system=self.hardware.name, workload=self.workload.name, batch=batch,
+                       layers=tuple(rows), total=totals(self.hardware, plan, rows))

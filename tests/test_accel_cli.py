@@ -1,0 +1,81 @@
+"""`bench profile`: formats, catalog and file inputs, one-line errors with exit status 2."""
+
+import csv
+import io
+import json
+
+import pytest
+
+from harness.cli.main import main
+
+REQUIRED = {"name", "macs", "compute_cycles", "dram_bytes", "time_s", "bound", "energy_j",
+            "utilization"}
+
+
+def run(capsys, *argv):
+    with pytest.raises(SystemExit) as done:
+        main(["profile", *argv])
+        raise SystemExit(0)
+    out = capsys.readouterr()
+    return done.value.code or 0, out.out, out.err
+
+
+def test_json_is_layers_and_total(capsys):
+    code, out, _ = run(capsys, "--sut", "npu_v1", "--workload", "tiny", "--format", "json")
+    data = json.loads(out)
+    assert code == 0 and set(data) == {"layers", "total"}
+    assert all(REQUIRED <= set(row) for row in data["layers"])
+    assert len(data["layers"]) == 6 and data["total"]["batch"] == 1
+    assert data["total"]["macs"] == sum(row["macs"] for row in data["layers"])
+
+
+def test_csv_has_a_row_per_layer_and_a_total(capsys):
+    code, out, _ = run(capsys, "--sut", "npu_v2", "--workload", "tiny", "--format", "csv",
+                       "--batch", "4")
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert code == 0 and len(rows) == 7 and rows[-1]["name"] == "total"
+    assert REQUIRED <= set(rows[0])
+
+
+def test_table_names_the_system_and_totals(capsys):
+    code, out, _ = run(capsys, "--sut", "npu_v1", "--workload", "tiny")
+    assert code == 0 and out.startswith("npu_v1 x tiny, batch 1")
+    assert "\ntotal " in out and "TOPS/W" in out
+
+
+def test_scalesim_topology_is_a_workload(capsys, tmp_path):
+    topo = tmp_path / "topo.csv"
+    topo.write_text("Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, "
+                    "Channels, Num Filter, Strides,\nconv, 58, 58, 3, 3, 64, 64, 1,\n")
+    code, out, _ = run(capsys, "--sut", "npu_v1", "--workload", str(topo), "--format", "json",
+                       "--set", "compute.array_rows=32", "--set", "compute.array_cols=32")
+    assert code == 0
+    assert json.loads(out)["layers"][0]["compute_cycles"] == 116280  # SCALE-Sim 116,279 + 1
+
+
+def test_overrides_change_the_hardware(capsys):
+    _, base, _ = run(capsys, "--sut", "npu_v1", "--workload", "tiny", "--format", "json")
+    _, fp16, _ = run(capsys, "--sut", "npu_v1", "--workload", "tiny", "--format", "json",
+                     "--set", "compute.precision=fp16")
+    assert json.loads(fp16)["total"]["compute_cycles"] > json.loads(base)["total"]["compute_cycles"]
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["--sut", "nope", "--workload", "tiny"], "--sut = 'nope': unknown system"),
+    (["--sut", "npu_v1", "--workload", "tiny", "--set", "memory.sram_bytes=0"],
+     "memory.sram_bytes = 0: must be a finite number > 0"),
+    (["--sut", "npu_v1", "--workload", "tiny", "--batch", "0"], "--batch"),
+    (["--sut", "npu_v1", "--workload", "tiny", "--format", "xml"], "--format"),
+    (["--sut", "npu_v1", "--workload", "tiny", "--set", "compute"], "expected KEY=VALUE"),
+])
+def test_bad_input_exits_2_with_one_line(capsys, argv, message):
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and out == "" and message in err
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_a_system_of_another_adapter_is_refused(capsys, tmp_path):
+    path = tmp_path / "syn.toml"
+    path.write_text('name = "syn"\nadapter = "synthetic"\n[service]\nmean_s = 0.001\n')
+    code, _, err = run(capsys, "--sut", str(path), "--workload", "tiny")
+    assert code == 2 and "adapter = 'synthetic': must be one of accelerator" in err

@@ -1,0 +1,112 @@
+"""What stays on chip: resident weights, activation spills, fusion, double buffering, sparsity."""
+
+import pytest
+
+from harness.accel import AcceleratorModel, load_hardware
+from harness.accel.memory import place, weight_bytes
+from harness.workloads.model import Layer, Workload
+
+MB = 1 << 20
+
+
+def hardware(compute=None, **memory):
+    return load_hardware({
+        "name": "t", "adapter": "accelerator",
+        "compute": {"array_rows": 32, "array_cols": 32, "dataflow": "ws", "clock_hz": 1e9,
+                    "engines": 2, "precision": "int8", **(compute or {})},
+        "memory": {"sram_bytes": 4 * MB, "dram_bytes_per_s": 10e9, "dram_efficiency": 1.0,
+                   "dram_share_per_engine": 1.0, **memory},
+        "energy": {"pj_per_mac": {"int8": 0.2, "fp16": 1.0}, "sram_pj_per_byte": 1.0,
+                   "dram_pj_per_byte": 20.0, "static_w": 0.5}}, "t.toml")
+
+
+def conv(name, hw_px, cin, cout, fused=False, inputs=()):
+    px = hw_px * hw_px
+    return Layer(name, "conv", m=px, n=cout, k=9 * cin, weights=9 * cin * cout,
+                 in_elems=px * cin, out_elems=px * cout, fused=fused, inputs=inputs)
+
+
+SMALL = Workload("small", "small", layers=(conv("a", 14, 64, 64), conv("b", 14, 64, 64)))
+
+
+def test_resident_weights_load_once_per_engine():
+    m = AcceleratorModel(hardware(), SMALL)
+    weights = 2 * 9 * 64 * 64
+    cold = m.service(1, 0.0, engine=0)
+    warm = m.service(1, 1.0, engine=0)
+    assert m.plan(1).placement.resident
+    assert cold.dram_bytes - warm.dram_bytes == weights
+    assert m.service(1, 2.0, engine=1).dram_bytes == cold.dram_bytes  # engine 1 starts cold
+    assert m.service(1, 3.0, engine=1).dram_bytes == warm.dram_bytes
+    m.reset()
+    assert m.service(1, 4.0, engine=0).dram_bytes == cold.dram_bytes
+    assert cold.duration_s >= warm.duration_s
+
+
+def test_weights_stream_every_batch_when_they_do_not_fit():
+    m = AcceleratorModel(hardware(sram_bytes=64 * 1024), SMALL)
+    first, second = m.service(1, 0.0), m.service(1, 1.0)
+    assert not m.plan(1).placement.resident
+    assert first.dram_bytes == second.dram_bytes
+    assert all(t.weight_dram == 9 * 64 * 64 for t in m.plan(1).placement.layers)
+
+
+def test_weights_resident_can_be_switched_off():
+    m = AcceleratorModel(hardware(weights_resident=False), SMALL)
+    assert not m.plan(1).placement.resident
+
+
+def test_activations_spill_when_a_layer_does_not_fit():
+    big = Workload("big", "big", layers=(conv("a", 112, 64, 64), conv("b", 112, 64, 64)))
+    acts = 112 * 112 * 64  # 0.8 MB per tensor at int8
+    fits = place(big.layers, hardware(), 1)
+    assert [t.in_dram for t in fits.layers] == [acts, 0]       # workload input, then on chip
+    assert [t.out_dram for t in fits.layers] == [0, acts]       # only the last output leaves
+    spills = place(big.layers, hardware(sram_bytes=MB), 1)     # 1.6 MB of in+out per layer
+    assert [t.in_dram for t in spills.layers] == [acts, acts]
+    assert [t.out_dram for t in spills.layers] == [acts, acts]
+
+
+def test_fused_layers_keep_the_intermediate_on_chip():
+    fused = Workload("f", "f", layers=(conv("a", 112, 64, 64), conv("b", 112, 64, 64, fused=True)))
+    acts = 112 * 112 * 64
+    on = place(fused.layers, hardware(sram_bytes=MB), 1)
+    assert [(t.in_dram, t.out_dram) for t in on.layers] == [(acts, 0), (0, acts)]
+    off = place(fused.layers, hardware(sram_bytes=MB, fusion=False), 1)
+    assert [(t.in_dram, t.out_dram) for t in off.layers] == [(acts, acts), (acts, acts)]
+
+
+def test_residual_inputs_come_from_their_producers():
+    layers = (conv("a", 112, 64, 64), conv("b", 112, 64, 64),
+              Layer("add", "eltwise", in_elems=2 * 112 * 112 * 64, out_elems=112 * 112 * 64,
+                    vector_ops=112 * 112 * 64, fused=True, inputs=("b", "a")))
+    acts = 112 * 112 * 64
+    spills = place(layers, hardware(sram_bytes=MB), 1)
+    assert spills.layers[2].in_dram == acts  # b's output is fused in, a's comes back from DRAM
+
+
+def test_double_buffering_overlaps_transfer_and_compute():
+    one = Workload("fc", "fc", layers=(Layer("fc", "matmul", m=64, n=2048, k=2048,
+                                             weights=2048 * 2048, in_elems=2048, out_elems=2048),))
+    overlap = AcceleratorModel(hardware(sram_bytes=MB), one).profile().layers[0]
+    serial = AcceleratorModel(hardware(sram_bytes=MB, double_buffering=False), one).profile()
+    compute, memory = overlap.compute_time_s, overlap.memory_time_s
+    assert overlap.time_s == pytest.approx(max(compute, memory))
+    assert serial.layers[0].time_s == pytest.approx(compute + memory)
+
+
+def test_sparsity_shrinks_weights_and_keeps_indices():
+    layer = conv("a", 14, 64, 64)
+    dense = weight_bytes(layer, hardware())
+    sparse = weight_bytes(layer, hardware({"sparsity": "2:4"}))
+    assert sparse == pytest.approx(dense / 2 * (1 + 2 / 8))  # 2-bit index per kept int8 weight
+    m = AcceleratorModel(hardware({"sparsity": "2:4"}), SMALL).profile().total
+    d = AcceleratorModel(hardware(), SMALL).profile().total
+    assert m["executed_macs"] == d["executed_macs"] // 2 and m["macs"] == d["macs"]
+
+
+def test_larger_batches_move_more_activations_but_share_weights():
+    m = AcceleratorModel(hardware(sram_bytes=64 * 1024), SMALL)
+    one, four = m.plan(1).placement, m.plan(4).placement
+    assert [t.weight_dram for t in four.layers] == [t.weight_dram for t in one.layers]
+    assert four.layers[0].in_dram == 4 * one.layers[0].in_dram

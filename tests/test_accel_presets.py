@@ -1,0 +1,85 @@
+"""Every shipped accelerator system x every shipped workload: loads, headline numbers pinned."""
+
+import pytest
+
+from harness import catalog
+from harness.accel import AcceleratorModel, load_hardware
+from harness.spec import read_toml
+from harness.workloads import load_workload
+
+# (array cycles, DRAM bytes, time s, energy J, bound) of one warm batch of 1, no contention
+HEADLINES = {
+    ("npu_v1", "bert_base"): (12928728, 254590082.0, 3.254131e-02, 3.725311e-02, "compute"),
+    ("npu_v1", "mobilenet_v2"): (3982633, 3656400.0, 8.025834e-03, 2.890950e-03, "compute"),
+    ("npu_v1", "resnet50"): (2192578, 32933904.0, 5.096470e-03, 5.070710e-03, "compute"),
+    ("npu_v1", "resnet50_1440"): (42787522, 1239656976.0, 1.426768e-01, 1.756324e-01, "memory"),
+    ("npu_v1", "tiny"): (8219, 3082.0, 1.682200e-05, 5.671740e-06, "compute"),
+    ("npu_v1", "yolov3"): (20476908, 269694541.0, 4.972319e-02, 5.249066e-02, "compute"),
+    ("npu_v2", "bert_base"): (4651152, 109485698.0, 6.017115e-03, 1.322806e-02, "compute"),
+    ("npu_v2", "mobilenet_v2"): (199578, 151528.0, 4.055650e-04, 3.859414e-04, "compute"),
+    ("npu_v2", "resnet50"): (916544, 25708560.0, 1.018705e-03, 2.418222e-03, "compute"),
+    ("npu_v2", "resnet50_1440"): (13594560, 1076873232.0, 3.201653e-02, 8.990122e-02, "memory"),
+    ("npu_v2", "tiny"): (1659, 3082.0, 2.107000e-06, 1.859502e-06, "compute"),
+    ("npu_v2", "yolov3"): (6575340, 117762637.0, 7.309140e-03, 1.805632e-02, "compute"),
+}
+ACCELERATORS = sorted(name for name in catalog.names("systems")
+                      if read_toml(catalog.resolve("systems", name)).get("adapter") == "accelerator")
+
+
+def model(system, workload, **overrides):
+    hw = load_hardware(catalog.resolve("systems", system), system, overrides)
+    return AcceleratorModel(hw, load_workload(workload))
+
+
+def test_every_pair_is_pinned():
+    assert ACCELERATORS == ["npu_v1", "npu_v2"]
+    shipped = {(s, w) for s in ACCELERATORS for w in catalog.names("workloads")}
+    assert shipped == set(HEADLINES)
+
+
+@pytest.mark.parametrize("system,workload", sorted(HEADLINES))
+def test_headline_numbers(system, workload):
+    cycles, dram, time_s, energy_j, bound = HEADLINES[(system, workload)]
+    t = model(system, workload).profile(1).total
+    assert t["compute_cycles"] == cycles and t["dram_bytes"] == dram and t["bound"] == bound
+    assert t["time_s"] == pytest.approx(time_s, rel=1e-6)
+    assert t["energy_j"] == pytest.approx(energy_j, rel=1e-6)
+
+
+def test_resnet50_at_1440_is_memory_bound_where_224_is_not_on_npu_v1():
+    small = model("npu_v1", "resnet50").profile(1).total
+    large = model("npu_v1", "resnet50_1440").profile(1).total
+    assert small["bound"] == "compute" and small["memory_bound_time_fraction"] < 0.2
+    assert large["bound"] == "memory" and large["memory_bound_time_fraction"] > 0.5
+
+
+@pytest.mark.parametrize("dataflow,cycles", [("ws", 6349260), ("os", 5198904), ("is", 6620640)])
+def test_resnet50_cycles_match_the_reference_closed_form(dataflow, cycles):
+    """accelerator-modeling.md §1.8: ResNet-50 @224 on a 32x32 array (SCALE-Sim formulas)."""
+    m = model("npu_v1", "resnet50", **{"compute.array_rows": 32, "compute.array_cols": 32,
+                                        "compute.dataflow": dataflow})
+    assert m.profile(1).total["compute_cycles"] == cycles
+
+
+def test_mobilenet_v2_depthwise_cycles_match_the_reference_closed_form():
+    m = model("npu_v1", "mobilenet_v2", **{"compute.array_rows": 32, "compute.array_cols": 32})
+    assert m.profile(1).total["compute_cycles"] == 3607428
+
+
+def test_npu_v2_shares_dram_with_realtime_masters():
+    m = model("npu_v2", "resnet50")
+    names = [(x.name, x.priority) for x in m.hardware.memory.masters]
+    assert names == [("camera", "realtime"), ("display", "realtime")]
+    assert m.leftover.period_s == pytest.approx(1 / 30)
+    usable = 102.4e9 * 0.8
+    assert m.leftover.mean_bytes_per_s == pytest.approx((usable - 1.7e9 - 1.99e9) / 2)
+    assert m.starving_masters() == []
+    durations = [m.service(8, start).duration_s for start in (0.0, 0.0301, 0.0325)]
+    assert len(set(durations)) > 1  # when a batch starts matters under contention
+
+
+def test_presets_batch_and_serve():
+    for system in ACCELERATORS:
+        m = model(system, "resnet50")
+        assert m.max_batch >= 2 and m.engines >= 1
+        assert m.service(m.max_batch, 0.0).duration_s < 0.015  # a full batch fits MLPerf's bound
