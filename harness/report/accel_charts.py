@@ -1,0 +1,125 @@
+"""The accelerator's charts, from result["energy"] and result["accelerator"]: the energy
+breakdown, DRAM bandwidth over a few frame periods, and the per-layer roofline."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+from markupsafe import Markup
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
+
+from harness.report import fmt, svg
+from harness.report.runs import Run
+
+_GBPS = FuncFormatter(lambda v, _pos: f"{v / 1e9:g}")
+_BOUND_COLORS = {"compute": "#1f77b4", "memory": "#d62728"}
+
+
+def _parts(run: Run) -> dict:
+    return (run.result.get("energy") or {}).get("breakdown_j") or {}
+
+
+def _draw_energy(fig: Figure, runs: Sequence[Run]) -> None:
+    ax = fig.subplots()
+    parts = sorted({k for r in runs for k in _parts(r)})
+    drawn = [(i, r) for i, r in enumerate(runs) if _parts(r)]
+    height, y = 0.8 / len(drawn), np.arange(len(parts))
+    for slot, (i, run) in enumerate(drawn):
+        ax.barh(y + slot * height, [_parts(run).get(p, 0.0) for p in parts], height=height,
+                color=svg.color(i), label=run.label)
+    ax.set_yticks(y + height * (len(drawn) - 1) / 2, parts)
+    ax.invert_yaxis()
+    ax.set_xlabel("energy over the run (J)")
+    ax.grid(axis="y", visible=False)
+    if len(runs) > 1:
+        svg.legend(ax, 2)
+
+
+def energy(runs: Sequence[Run]) -> Markup:
+    bars = len({k for r in runs for k in _parts(r)}) * sum(1 for r in runs if _parts(r))
+    return svg.render("energy", "Energy breakdown", lambda fig: _draw_energy(fig, runs),
+                      size=(7.5, 1.4 + 0.22 * bars))
+
+
+def _draw_dram(fig: Figure, accel: dict) -> None:
+    ax = fig.subplots()
+    tl = accel["dram_timeline"]
+    t_ms = np.asarray(tl["t_s"], dtype=float) * 1e3
+    names = list(tl.get("masters", {}))
+    stacks = [np.asarray(tl["masters"][n], dtype=float) for n in names]
+    stacks.append(np.asarray(tl["npu_bytes_per_s"], dtype=float))
+    colors = [svg.color(i + 1) for i in range(len(names))] + [svg.color(0)]
+    ax.stackplot(t_ms, *stacks, labels=names + ["NPU"], colors=colors, step="post", alpha=0.85)
+    if accel.get("dram_bytes_per_s"):
+        ax.axhline(accel["dram_bytes_per_s"], color="#222", ls="--", lw=1,
+                   label=f"DRAM peak {fmt.si(accel['dram_bytes_per_s'], 'B/s')}")
+    ax.yaxis.set_major_formatter(_GBPS)
+    ax.set_xlabel("time (ms)")
+    ax.set_ylabel("DRAM bandwidth (GB/s)")
+    ax.set_xlim(t_ms[0], t_ms[-1])
+    svg.legend(ax, 5)
+
+
+def dram_timeline(run: Run) -> Markup:
+    return svg.render("dram-timeline", "DRAM bandwidth timeline",
+                      lambda fig: _draw_dram(fig, run.accelerator))
+
+
+def _roof(ax: Axes, peak: float, bandwidth: float, xs: np.ndarray, style: str, c: str) -> None:
+    lo, hi = float(xs.min()) / 4, float(xs.max()) * 4
+    ridge = peak / bandwidth
+    grid = np.geomspace(min(lo, ridge / 4), max(hi, ridge * 4), 64)
+    ax.plot(grid, np.minimum(peak, grid * bandwidth), style, color=c, lw=1.2)
+
+
+def _layer_points(accel: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(MAC per DRAM byte, achieved MAC/s, bound) of each layer with work and time."""
+    rows = [r for r in accel.get("layers", []) if r.get("macs") and r.get("time_s") and r.get("dram_bytes")]
+    macs = np.array([r["macs"] for r in rows], dtype=float)
+    intensity = macs / np.array([r["dram_bytes"] for r in rows], dtype=float)
+    achieved = macs / np.array([r["time_s"] for r in rows], dtype=float)
+    return intensity, achieved, np.array([r.get("bound", "") for r in rows])
+
+
+def has_roofline(run: Run) -> bool:
+    accel = run.accelerator or {}
+    return bool(accel.get("peak_macs_per_s") and accel.get("dram_bytes_per_s")
+                and len(_layer_points(accel)[0]))
+
+
+def _layers(ax: Axes, run: Run, i: int, single: bool) -> None:
+    x, y, bound = _layer_points(run.accelerator)
+    if not single:
+        ax.plot(x, y, "o", ms=4, alpha=0.8, color=svg.color(i), label=run.label)
+        return
+    for kind, c in _BOUND_COLORS.items():
+        pick = bound == kind
+        if pick.any():
+            ax.plot(x[pick], y[pick], "o", ms=4, alpha=0.85, color=c, label=f"{kind}-bound layer")
+
+
+def _draw_roofline(fig: Figure, runs: Sequence[Run]) -> None:
+    ax = fig.subplots()
+    single = len(runs) == 1
+    for i, run in enumerate(runs):
+        if not has_roofline(run):
+            continue
+        accel = run.accelerator
+        _roof(ax, accel["peak_macs_per_s"], accel["dram_bytes_per_s"], _layer_points(accel)[0],
+              "-" if single else "--", "#222" if single else svg.color(i))
+        _layers(ax, run, i, single)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    svg.log_axis(ax.xaxis, lambda v: f"{v:g}")
+    svg.log_axis(ax.yaxis, lambda v: fmt.si(v))
+    ax.set_xlabel("arithmetic intensity (MAC per DRAM byte)")
+    ax.set_ylabel("achieved MAC/s")
+    svg.legend(ax, 3 if single else 2)
+
+
+def roofline(runs: Sequence[Run]) -> Markup:
+    return svg.render("roofline", "Roofline of the layers", lambda fig: _draw_roofline(fig, runs),
+                      size=(7.5, 3.6))

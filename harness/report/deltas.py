@@ -1,0 +1,91 @@
+"""The multi-result page's table of deltas against the first result. Each figure knows which
+direction is better, so a delta is marked better or worse, not just up or down."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from harness.report import fmt
+
+LATENCY_KEYS = ("p50", "p90", "p95", "p97", "p99", "p99.9", "max")
+
+
+@dataclass(frozen=True)
+class Figure:
+    label: str
+    value: Callable[[dict], float | None]
+    text: Callable[[float | None], str]
+    higher_is_better: bool
+    headline: bool = False      # compares only with results of the same headline metric
+
+
+def _get(*path: str) -> Callable[[dict], float | None]:
+    def read(result: dict) -> float | None:
+        node = result
+        for key in path:
+            node = node.get(key) if isinstance(node, dict) else None
+        return node if isinstance(node, (int, float)) and not isinstance(node, bool) else None
+    return read
+
+
+def figures(first: dict) -> list[Figure]:
+    metric = first.get("metric", {})
+    lower = metric.get("unit") == "s"
+    rows = [Figure(f"headline: {metric.get('name', 'metric')}", _get("metric", "value"),
+                   fmt.seconds if lower else fmt.number, not lower, headline=True),
+            Figure("samples per second", _get("samples_per_second"), fmt.number, True)]
+    rows += [Figure(f"latency {k}", _get("latency_s", k), fmt.ms, False) for k in LATENCY_KEYS]
+    rows += [Figure("energy per sample (J)", _get("energy", "joules_per_sample"), fmt.number, False),
+             Figure("average power (W)", _get("energy", "average_power_w"), fmt.number, False)]
+    return rows
+
+
+def change(base: float | None, value: float | None) -> float | None:
+    if base is None or value is None or base == 0:
+        return None
+    return (value - base) / abs(base)
+
+
+def judgement(delta: float | None, higher_is_better: bool) -> str:
+    if delta is None or abs(delta) < 5e-4:
+        return "same"
+    return "better" if (delta > 0) == higher_is_better else "worse"
+
+
+def cell(fig: Figure, base: float | None, result: dict, first: bool, like: bool = True) -> dict:
+    value = fig.value(result)
+    delta = None if first or not like else change(base, value)
+    return {"value": fig.text(value), "delta": None if first else fmt.signed_percent(delta),
+            "css": "" if first else judgement(delta, fig.higher_is_better)}
+
+
+def same_metric(a: dict, b: dict) -> bool:
+    """Headline metrics compare only when they are the same figure (same name and unit)."""
+    def key(r: dict) -> tuple:
+        return r.get("metric", {}).get("name"), r.get("metric", {}).get("unit")
+    return key(a) == key(b)
+
+
+def rows(results: list[dict]) -> list[dict]:
+    """One row per figure present in any result; cells per result, deltas against the first."""
+    out = []
+    for fig in figures(results[0]):
+        if all(fig.value(r) is None for r in results):
+            continue
+        base = fig.value(results[0])
+        out.append({"label": fig.label, "cells": [
+            cell(fig, base, r, i == 0, not fig.headline or same_metric(results[0], r))
+            for i, r in enumerate(results)]})
+    return out
+
+
+def unlike(results: list[dict]) -> list[str]:
+    """Why the deltas may not be like for like (different scenario or workload)."""
+    notes = []
+    for key in ("scenario", "workload"):
+        seen = {str(r.get(key, {}).get("name") if key == "workload" else r.get(key)) for r in results}
+        if len(seen) > 1:
+            notes.append(f"The results are of different {key}s ({', '.join(sorted(seen))}): "
+                         "their headline metrics are not comparable.")
+    return notes

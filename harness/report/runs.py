@@ -1,0 +1,77 @@
+"""A result directory as the report reads it: result.json, the per-query records, and the
+reduced chart series computed once from them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow.parquet as pq
+
+from harness.errors import NO_VALUE, config_error
+from harness.report import reduce
+from harness.result import load
+
+COLUMNS = ("scheduled_s", "completed_s", "samples")
+
+
+@dataclass(frozen=True)
+class Run:
+    path: Path
+    result: dict
+    label: str
+    cdf: reduce.Series
+    coarse_cdf: bool            # drawn from result.json's percentiles, not from the records
+    timeline: reduce.Timeline | None
+    throughput: reduce.Series | None
+    rows: int | None            # queries in queries.parquet; None when the file is absent
+
+    @property
+    def scenario(self) -> str:
+        return self.result.get("scenario", "")
+
+    @property
+    def bound_s(self) -> float | None:
+        """The server scenario's latency bound (seconds); None elsewhere."""
+        if self.scenario != "server":
+            return None
+        ns = self.result.get("settings", {}).get("effective", {}).get("target_latency_ns")
+        return ns / 1e9 if ns else None
+
+    @property
+    def accelerator(self) -> dict | None:
+        return self.result.get("accelerator") or None
+
+
+def label(result: dict, index: int | None = None) -> str:
+    sut = result.get("sut", {}).get("name", "?")
+    text = f"{sut} · {result.get('workload', {}).get('name', '?')} · {result.get('scenario', '?')}"
+    return text if index is None else f"#{index + 1} {text}"
+
+
+def read_columns(run_dir: Path) -> reduce.Queries | None:
+    """The columns the charts need from queries.parquet (not the error strings: reading 1.2 M
+    of those as Python objects would cost more than the whole report); None when absent."""
+    path = Path(run_dir) / "queries.parquet"
+    if not path.is_file():
+        return None
+    try:
+        table = pq.read_table(path, columns=list(COLUMNS))
+    except (OSError, ValueError, KeyError) as exc:  # pyarrow's errors derive from these
+        raise config_error(str(path), "", NO_VALUE, f"unreadable per-query records: {exc}") from None
+    arrays = [np.asarray(table.column(c).to_numpy(zero_copy_only=False), dtype=np.float64)
+              for c in COLUMNS]
+    return reduce.Queries(*arrays)
+
+
+def load_run(run_dir: Path, index: int | None = None) -> Run:
+    result = load(run_dir)
+    records = read_columns(run_dir)
+    rows = None if records is None else len(records.scheduled_s)
+    if not rows or rows < 2:
+        return Run(Path(run_dir), result, label(result, index),
+                   reduce.cdf_from_summary(result.get("latency_s", {})), True, None, None, rows)
+    x, y = reduce.completed(records)
+    return Run(Path(run_dir), result, label(result, index), reduce.cdf(np.sort(y)), False,
+               reduce.timeline(x, y), reduce.throughput(records), rows)

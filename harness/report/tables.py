@@ -1,0 +1,85 @@
+"""Table rows for the percentile and accelerator sections (figures from result.json)."""
+
+from __future__ import annotations
+
+from harness.report import fmt
+
+PERCENTILES = ("p50", "p90", "p95", "p97", "p99", "p99.9")
+
+
+def _target_key(result: dict) -> str | None:
+    p = result.get("settings", {}).get("effective", {}).get("target_latency_percentile")
+    return f"p{p * 100:g}" if p else None
+
+
+def percentile_rows(result: dict) -> list[dict]:
+    lat, target = result.get("latency_s", {}), _target_key(result)
+    rows = [{"name": key, "value": fmt.ms(lat.get(key)), "note": "target percentile" if key == target else ""}
+            for key in PERCENTILES]
+    rows += [{"name": "max", "value": fmt.ms(lat.get("max")), "note": ""},
+             {"name": "mean", "value": fmt.ms(lat.get("mean")), "note": ""}]
+    return rows + early_stopping_rows(result) + bound_rows(result)
+
+
+def early_stopping_rows(result: dict) -> list[dict]:
+    es = result.get("early_stopping") or {}
+    p = es.get("percentile")
+    rows = []
+    if "estimate_s" in es:
+        note = f"{fmt.number(es.get('discarded'))} highest of {fmt.number(es.get('queries'))} discarded" \
+            if es.get("met") else f"needs {fmt.number(es.get('queries_needed'))} queries"
+        rows.append({"name": f"early-stopping p{p * 100:g} estimate", "value": fmt.ms(es["estimate_s"]),
+                     "note": note})
+    if "p99_estimate_s" in es:
+        rows.append({"name": "early-stopping p99 estimate", "value": fmt.ms(es["p99_estimate_s"]), "note": ""})
+    if "overlatency_queries" in es:
+        rows.append({"name": "early stopping", "value": "met" if es.get("met") else "not met",
+                     "note": f"{fmt.number(es['overlatency_queries'])} of {fmt.number(es.get('queries'))} "
+                             f"queries over the bound; {fmt.number(es.get('queries_needed'))} needed"})
+    return rows
+
+
+def bound_rows(result: dict) -> list[dict]:
+    if result.get("scenario") != "server":
+        return []
+    ns = result.get("settings", {}).get("effective", {}).get("target_latency_ns")
+    target = _target_key(result) or "target percentile"
+    return [{"name": "latency bound", "value": fmt.ms(ns / 1e9 if ns else None),
+             "note": f"{target} must not exceed it"}]
+
+
+LAYER_COLUMNS = ("layer", "MACs", "compute cycles", "DRAM bytes", "time", "bound", "utilization",
+                 "energy")
+LAYER_NUMERIC = (False, True, True, True, True, False, True, True)
+
+
+def layer_row(row: dict) -> list[str]:
+    return [str(row.get("name", "")), fmt.number(row.get("macs")), fmt.number(row.get("compute_cycles")),
+            fmt.si(row.get("dram_bytes"), "B"), fmt.seconds(row.get("time_s")), str(row.get("bound", "")),
+            fmt.percent(row.get("utilization")), f"{fmt.si(row.get('energy_j'), 'J')}"]
+
+
+def layer_total(layers: list[dict]) -> list[str]:
+    def total(key: str) -> float:
+        return sum(float(r.get(key) or 0.0) for r in layers)
+    return ["total", fmt.number(int(total("macs"))), fmt.number(int(total("compute_cycles"))),
+            fmt.si(total("dram_bytes"), "B"), fmt.seconds(total("time_s")), "", "",
+            fmt.si(total("energy_j"), "J")]
+
+
+def energy_rows(energy: dict) -> list[tuple[str, str, str]]:
+    parts = energy.get("breakdown_j") or {}
+    whole = sum(parts.values()) or 1.0
+    return [(name, fmt.si(j, "J"), fmt.percent(j / whole)) for name, j in parts.items()]
+
+
+def accelerator_summary(accel: dict) -> list[tuple[str, str]]:
+    """The adapter's run-level figures, where it reports them."""
+    shown = (("profile_batch", "layers profiled at batch", fmt.number),
+             ("batches", "batches served", fmt.number),
+             ("utilization", "engine utilization", fmt.percent),
+             ("dram_average_bytes_per_s", "average DRAM traffic", lambda v: fmt.si(v, "B/s")),
+             ("peak_macs_per_s", "peak compute", lambda v: fmt.si(v, "MAC/s")),
+             ("dram_bytes_per_s", "usable DRAM bandwidth", lambda v: fmt.si(v, "B/s")),
+             ("starving_masters", "starving real-time masters", lambda v: ", ".join(v) or "none"))
+    return [(label, text(accel[key])) for key, label, text in shown if key in accel]
