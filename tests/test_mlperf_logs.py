@@ -12,9 +12,9 @@ from harness.results.loader import load
 from harness.results.mlperf_logs import parse_detail, parse_summary
 from harness.results.mlperf_tree import as_count, find_runs, load_run
 
-SAMPLE = Path("/work/shared/mlperf-sample")
-if not SAMPLE.is_dir():  # the sample may be copied next to the repository
-    SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "mlperf-sample"
+SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "mlperf-sample"  # shared/ beside the checkout
+if not SAMPLE.is_dir():
+    SAMPLE = Path("/work/shared/mlperf-sample")
 needs_sample = pytest.mark.skipif(not SAMPLE.is_dir(), reason="MLPerf sample not available")
 
 
