@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
@@ -47,11 +48,18 @@ def write_run(path: Path, result: dict, records: Records, report: bool = True) -
 
 
 def _write_report(run_dir: Path) -> None:
+    """report.html beside the result. A report that fails to render must not cost the
+    measurement: the run is kept, the failure said on stderr, `bench report DIR` retries."""
     try:
         from harness.report import write_run_report
     except ImportError:
         return
-    write_run_report(run_dir, run_dir / "report.html")
+    try:
+        write_run_report(run_dir, run_dir / "report.html")
+    except Exception as exc:  # noqa: BLE001 - reported, and the result is still written
+        (run_dir / "report.html").unlink(missing_ok=True)
+        print(f"bench: warning: report.html not written ({type(exc).__name__}: {exc}); "
+              "the result is complete - retry with `bench report`", file=sys.stderr)
 
 
 def _replace(tmp: Path, path: Path) -> None:

@@ -189,3 +189,18 @@ def test_nan_never_reaches_json(capsys, synthetic, tmp_path):
     result = json.loads(text)
     assert not result["valid"] and result["early_stopping"]["estimate_s"] is None
     assert not math.isnan(result["metric"]["value"])
+
+
+def test_a_failing_report_keeps_the_result(capsys, synthetic, tmp_path, monkeypatch):
+    import harness.report
+
+    def broken(run_dir, out_file):
+        raise RuntimeError("chart exploded")
+
+    monkeypatch.setattr(harness.report, "write_run_report", broken)
+    out = tmp_path / "run"
+    code, _, err = bench(capsys, "run", "--scenario", "server", "--sut", str(synthetic()), "--workload", "tiny",
+                         "--target-qps", "100", "--duration", "2", "--out", str(out))
+    assert code == 0
+    assert "report.html not written (RuntimeError: chart exploded)" in err
+    assert (out / "result.json").is_file() and not (out / "report.html").exists()
