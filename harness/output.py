@@ -13,7 +13,7 @@ from pathlib import Path
 from harness import mlperf_log
 from harness.errors import config_error
 from harness.loadgen import Records
-from harness.result import dumps, write_queries
+from harness.result import dumps, write_queries, write_sample_completions
 
 
 def default_out_dir(sut: str, workload: str, scenario: str) -> Path:
@@ -36,6 +36,8 @@ def write_run(path: Path, result: dict, records: Records, report: bool = True) -
     try:
         (tmp / "result.json").write_text(dumps(result), encoding="utf-8")
         write_queries(tmp / "queries.parquet", records)
+        if records.sample_completions:
+            write_sample_completions(tmp / "sample_completions.parquet", records)
         (tmp / "mlperf_log_summary.txt").write_text(mlperf_log.summary(result), encoding="utf-8")
         (tmp / "mlperf_log_detail.txt").write_text(mlperf_log.detail(result), encoding="utf-8")
         if report:

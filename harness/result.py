@@ -84,16 +84,29 @@ def write_queries(path: Path, records: Records) -> None:
     pq.write_table(queries_table(records), path, compression="zstd")
 
 
+def write_sample_completions(path: Path, records: Records) -> None:
+    """Offline: when each chunk of samples completed (its statistics are per sample)."""
+    times, counts = zip(*records.sample_completions)
+    pq.write_table(pa.table({"completed_s": pa.array(times, pa.float64()),
+                             "samples": pa.array(counts, pa.int64())}), path, compression="zstd")
+
+
 def read_queries(path: Path) -> Records:
-    """Records back from queries.parquet (for judging again, reports and comparisons)."""
+    """Records back from queries.parquet, and sample_completions.parquet beside it where the
+    run wrote one (for judging again, reports and comparisons)."""
     table = pq.read_table(path)
+    chunks = Path(path).with_name("sample_completions.parquet")
+    completions = []
+    if chunks.is_file():
+        t = pq.read_table(chunks)
+        completions = list(zip(t.column("completed_s").to_pylist(), t.column("samples").to_pylist()))
     completed = table.column("completed_s").to_numpy(zero_copy_only=False)
     errors = {}
     if "error" in table.column_names:
         errors = {i: e for i, e in enumerate(table.column("error").to_pylist()) if e is not None}
     return Records(table.column("scheduled_s").to_numpy(), table.column("issued_s").to_numpy(),
                    np.asarray(completed, dtype=np.float64), table.column("samples").to_numpy(),
-                   errors)
+                   errors, completions)
 
 
 def load(run_dir: Path) -> dict:

@@ -119,6 +119,17 @@ class Settings:
     def target_duration_s(self) -> float:
         return 0.0 if self.scenario == "offline" else self.min_duration_s
 
+    @classmethod
+    def from_effective(cls, scenario: str, eff: dict[str, Any]) -> Settings:
+        """Settings back from result.json's settings.effective (to judge a run again)."""
+        return cls(scenario=scenario, samples_per_query=eff["samples_per_query"],
+                   target_qps=eff["target_qps"], target_latency_s=eff["target_latency_ns"] / 1e9,
+                   target_percentile=eff["target_latency_percentile"],
+                   min_duration_s=eff["min_duration_ms"] / 1e3, max_duration_s=eff["max_duration_ms"] / 1e3,
+                   min_query_count=eff["min_query_count"], max_query_count=eff["max_query_count"],
+                   performance_sample_count=eff["performance_sample_count"],
+                   **{key: eff[key] for key in SEED_KEYS})
+
     def with_target_qps(self, qps: float) -> Settings:
         fields = asdict(self)
         fields["target_qps"] = qps
@@ -175,10 +186,6 @@ def mlperf_view(settings: Settings, requested: dict[str, Any]) -> dict[str, Any]
     view.update({key: getattr(settings, key) for key in SEED_KEYS})
     view["effective"] = eff
     return view
-
-
-def settings_reader_keys() -> set[str]:
-    return set(FIELDS)
 
 
 def validate_flat(values: dict[str, Any], source: str) -> dict[str, Any]:
