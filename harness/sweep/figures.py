@@ -1,0 +1,46 @@
+"""The figures of one point, as summary columns: from a run's result.json or from a profile.
+
+A profile generates no load, so its figures describe full load without queueing: every engine
+busy back to back with batches of `batch` samples. Its latency percentiles all equal the batch's
+service time, its power is every engine's dynamic power plus the chip's static power, and its
+energy per sample is that power divided by the throughput.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+# column -> the better direction ("max" | "min"), or None where neither is better
+FIGURES: dict[str, str | None] = {
+    "metric_name": None, "metric_value": None, "metric_unit": None,
+    "valid": "max", "p50_s": "min", "p90_s": "min", "p99_s": "min",
+    "samples_per_s": "max", "energy_per_sample_j": "min", "power_w": "min",
+}
+NUMERIC = ("metric_value", "p50_s", "p90_s", "p99_s", "samples_per_s", "energy_per_sample_j", "power_w")
+LABELS = {"p50_s": "p50 latency (s)", "p90_s": "p90 latency (s)", "p99_s": "p99 latency (s)",
+          "samples_per_s": "throughput (samples/s)", "energy_per_sample_j": "energy per sample (J)",
+          "power_w": "average power (W)", "metric_value": "headline metric"}
+
+
+def empty() -> dict[str, Any]:
+    return dict.fromkeys(FIGURES)
+
+
+def from_result(result: dict) -> dict[str, Any]:
+    """Figures of an ordinary run (result.json)."""
+    metric, lat, energy = result["metric"], result["latency_s"], result.get("energy") or {}
+    return {"metric_name": metric["name"], "metric_value": metric["value"], "metric_unit": metric["unit"],
+            "valid": bool(result["valid"]), "p50_s": lat.get("p50"), "p90_s": lat.get("p90"),
+            "p99_s": lat.get("p99"), "samples_per_s": result["samples_per_second"],
+            "energy_per_sample_j": energy.get("joules_per_sample"),
+            "power_w": energy.get("average_power_w")}
+
+
+def from_profile(total: dict) -> dict[str, Any]:
+    """Figures of a profile's totals (harness.accel.profile.totals)."""
+    time_s, rate = total["time_s"], total["samples_per_s"]
+    static_j = total["breakdown_j"].get("static", 0.0)
+    power = (total["engines"] * (total["energy_j"] - static_j) + static_j) / time_s if time_s else None
+    return {"metric_name": "samples per second", "metric_value": rate, "metric_unit": "samples/s",
+            "valid": True, "p50_s": time_s, "p90_s": time_s, "p99_s": time_s, "samples_per_s": rate,
+            "energy_per_sample_j": power / rate if power and rate else None, "power_w": power}
