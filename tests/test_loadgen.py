@@ -139,3 +139,44 @@ def test_failed_queries_are_counted_and_make_the_run_invalid():
     out = judge(rec, s)
     assert not out.valid and out.failed_queries == len(rec.errors)
     assert any("queries failed (first: boom)" in r for r in out.invalid_reasons)
+
+
+class OneByOne:
+    """The same SUT without the optional whole-schedule fast path."""
+
+    def __init__(self, sut):
+        self.sut = sut
+
+    def start(self, env, done):
+        self.sut.start(env, done)
+        self.issue = self.sut.issue
+
+    def flush(self):
+        self.sut.flush()
+
+
+def _records_equal(a, b):
+    for name in ("scheduled_s", "issued_s", "completed_s", "samples"):
+        assert np.array_equal(getattr(a, name), getattr(b, name)), name
+
+
+@pytest.mark.parametrize("servers", [1, 3])
+def test_whole_schedule_fast_path_gives_identical_records(servers):
+    make = lambda: sut(mean_s=D, servers=servers, distribution="exponential")  # noqa: E731
+    s = effective("server", {"server_target_qps": 900.0 * servers, "min_duration_ms": 20000.0,
+                             "max_duration_ms": 15000.0}, 2)
+    fast = LoadGen(Environment(), make(), s, generate(s)).run()
+    slow = LoadGen(Environment(), OneByOne(make()), s, generate(s)).run()
+    _records_equal(fast, slow)
+    assert fast.scheduled_s[-1] >= 15.0 > fast.scheduled_s[-2]  # max_duration honoured alike
+
+
+def test_whole_schedule_fast_path_on_the_accelerator():
+    from harness.runner import RunRequest, prepare
+    from harness.sut.accelerator import AcceleratorSUT
+
+    p = prepare(RunRequest("server", "npu_v2", target_qps=500.0, duration_s=10.0, sets=("batching.max_batch=1",)))
+    fast = LoadGen(Environment(), AcceleratorSUT(p.system.config, p.workload), p.settings, generate(p.settings)).run()
+    slow = LoadGen(Environment(), OneByOne(AcceleratorSUT(p.system.config, p.workload)), p.settings,
+                   generate(p.settings)).run()
+    _records_equal(fast, slow)

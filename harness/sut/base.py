@@ -5,6 +5,10 @@ through `issue`, and reports each query's samples done (or failed) through the s
 time a simulated SUT may report a completion ahead of time with `at=`, the instant it will
 finish; the load generator acts on it at that instant.
 
+A virtual-time SUT whose answers never depend on later events (a FIFO pool without batching
+decisions) may also offer `issue_schedule(arrivals, count)`: the load generator then hands it a
+whole open-loop schedule in one call instead of one `issue` per query. Results are identical.
+
 Adapters are found by name through the `bench.adapters` entry-point group; the built-ins are
 registered the same way in pyproject.toml, so a third party adds one by declaring
 `[project.entry-points."bench.adapters"] myname = "mypkg.module:ADAPTER"`.

@@ -69,6 +69,23 @@ class ServicePool:
         self.busy_s += busy
         self.batches += samples
 
+    def issue_schedule(self, arrivals, count: int) -> None:
+        """Virtual time, eager pool only: queries 0..count-1 arrive at arrivals[q], one sample
+        each. The same FIFO recursion as `_issue_eager`, without a call per query on the way in
+        (the optional fast path of the SUT contract; see LoadGen._issue_schedule)."""
+        free, complete, service, replace = self.free, self.done.complete, self.service, heapq.heapreplace
+        busy = 0.0
+        for query in range(count):
+            now = arrivals[query]
+            ready, engine = free[0]
+            start = ready if ready > now else now
+            duration = service(1, start, engine)
+            replace(free, (start + duration, engine))
+            busy += duration
+            complete(query, 1, start + duration)
+        self.busy_s += busy
+        self.batches += count
+
     def flush(self) -> None:
         self.flushed = True
         if not self.eager:

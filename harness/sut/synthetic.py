@@ -140,6 +140,8 @@ class SyntheticSUT:
 
     def start(self, env, done) -> None:
         self.pool.start(env, done)
+        if self.pool.eager:  # answers never depend on later events: take whole schedules
+            self.issue_schedule = self.pool.issue_schedule
 
     def flush(self) -> None:
         self.pool.flush()
