@@ -132,7 +132,14 @@ class Reader:
         return f"{self.prefix}{key}"
 
     def where(self, key: str) -> str:
-        return self.origins.get(self.path(key), self.source)
+        """The file, or the --set that gave this key; a rule failing on a key of the file
+        also names the overrides of the same table, since they may be its cause."""
+        path = self.path(key)
+        if path in self.origins:
+            return self.origins[path]
+        table = path.split(".")[0]
+        related = [origin for dotted, origin in self.origins.items() if dotted.split(".")[0] == table]
+        return f"{self.source} (with {', '.join(related)})" if related else self.source
 
     def problem(self, key: str, value: object, rule: str) -> None:
         self.problems.add(self.where(key), self.path(key), value, rule)

@@ -204,3 +204,10 @@ def test_a_failing_report_keeps_the_result(capsys, synthetic, tmp_path, monkeypa
     assert code == 0
     assert "report.html not written (RuntimeError: chart exploded)" in err
     assert (out / "result.json").is_file() and not (out / "report.html").exists()
+
+
+def test_a_cross_field_error_names_the_override_that_caused_it(capsys):
+    code, _, err = bench(capsys, "run", "--scenario", "server", "--sut", "npu_v2",
+                         "--set", "memory.dram_bytes_per_s=3e9")
+    assert code == 2
+    assert "systems/npu_v2.toml (with --set memory.dram_bytes_per_s=3000000000.0): memory.masters" in err
