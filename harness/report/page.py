@@ -83,12 +83,18 @@ def _roofline_caption(accel: dict) -> str:
 def _no_timeline(run: Run) -> str:
     if run.rows is None:
         return NO_TIMELINE.format(why="nothing: queries.parquet is missing")
+    if run.scenario == "offline" and run.throughput is not None:
+        return ("Latency across the run is not drawn: offline issues every sample at once, in a "
+                "single query; the distribution and throughput above are per sample.")
     why = "a single query (offline issues every sample at once)" if run.scenario == "offline" \
         else f"{run.rows} queries"
     return NO_TIMELINE.format(why=why)
 
 
 def _cdf_caption(run: Run) -> str:
+    if run.scenario == "offline" and not run.coarse_cdf:
+        return ("Fraction of samples completed by each time from the start (offline: one query of "
+                "every sample), on log axes; p90 and p99 marked.")
     if run.coarse_cdf:
         return ("Latency distribution drawn through result.json's percentiles (the per-query records "
                 "hold no per-sample latencies), on a log axis.")

@@ -65,9 +65,36 @@ def read_columns(run_dir: Path) -> reduce.Queries | None:
     return reduce.Queries(*arrays)
 
 
+def read_sample_completions(run_dir: Path) -> reduce.Queries | None:
+    """Offline: sample_completions.parquet as chunks of samples issued at 0 and done at t."""
+    path = Path(run_dir) / "sample_completions.parquet"
+    if not path.is_file():
+        return None
+    try:
+        table = pq.read_table(path)
+    except (OSError, ValueError, KeyError) as exc:
+        raise config_error(str(path), "", NO_VALUE, f"unreadable sample completions: {exc}") from None
+    done = np.asarray(table.column("completed_s").to_numpy(), dtype=np.float64)
+    samples = np.asarray(table.column("samples").to_numpy(), dtype=np.float64)
+    return reduce.Queries(np.zeros_like(done), done, samples)
+
+
+def _offline_run(run_dir: Path, result: dict, index: int | None, rows: int | None) -> Run | None:
+    """Offline statistics are per sample: the CDF and throughput come from the sample chunks."""
+    chunks = read_sample_completions(run_dir) if result.get("scenario") == "offline" else None
+    if chunks is None or len(chunks.completed_s) < 2:
+        return None
+    latencies = np.sort(np.repeat(chunks.completed_s, chunks.samples.astype(np.int64)))
+    return Run(Path(run_dir), result, label(result, index), reduce.cdf(latencies), False, None,
+               reduce.throughput(chunks), rows)
+
+
 def load_run(run_dir: Path, index: int | None = None) -> Run:
     result = load(run_dir)
     records = read_columns(run_dir)
+    offline = _offline_run(run_dir, result, index, None if records is None else len(records.scheduled_s))
+    if offline is not None:
+        return offline
     rows = None if records is None else len(records.scheduled_s)
     if not rows or rows < 2:
         return Run(Path(run_dir), result, label(result, index),
