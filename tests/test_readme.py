@@ -2,6 +2,7 @@
 its tour runs and returns the exit status it states."""
 
 import re
+import shutil
 import shlex
 from pathlib import Path
 
@@ -27,6 +28,7 @@ def test_setup_commands():
 
 
 def test_tour(tmp_path, monkeypatch, capsys):
+    shutil.copytree(README.parent / "examples", tmp_path / "examples")
     monkeypatch.chdir(tmp_path)
     for line in block_after("<!-- tour -->"):
         command, _, comment = line.partition("#")

@@ -26,6 +26,10 @@ def headline(result: dict) -> list[str]:
     bound = result["settings"]["effective"]["target_latency_ns"]
     if result["scenario"] == "server":
         lines[1] += f"  (bound {bound / 1e6:g} ms)"
+    lag = result.get("issue_lag_s")
+    if result.get("time_mode") == "real" and lag:
+        lines.append(f"  issue lag p50 {lag['p50'] * 1e6:.0f} us  p99 {lag['p99'] * 1e6:.0f} us  "
+                     f"max {lag['max'] * 1e6:.0f} us (actual minus scheduled issue time)")
     energy = result.get("energy")
     if energy:
         lines.append(f"  energy {energy['joules_per_sample'] * 1e3:.3f} mJ/sample, "
