@@ -20,20 +20,19 @@ import numpy as np
 from harness.accel import AcceleratorModel, Hardware, read_hardware
 from harness.accel.energy import tops_per_w
 from harness.spec import Reader
-from harness.sut.pool import ServicePool
+from harness.sut.pool import PooledSUT, ServicePool
 from harness.workloads import Workload
 
 TIMELINE_POINTS = 2000
 
 
-class AcceleratorSUT:
+class AcceleratorSUT(PooledSUT):
     def __init__(self, hardware: Hardware, workload: Workload):
         self.name = hardware.name
         self.hardware = hardware
         self.model = AcceleratorModel(hardware, workload)
         b = hardware.batching
         self.pool = ServicePool(hardware.compute.engines, b.max_batch, b.timeout_s, self._service)
-        self.issue = self.pool.issue_query
         self.mac_j = self.sram_j = self.dram_j = 0.0
         self.dram_bytes = 0.0
         self.samples = 0
@@ -51,13 +50,8 @@ class AcceleratorSUT:
         return s.duration_s
 
     def start(self, env, done) -> None:
-        self.model.reset()
-        self.pool.start(env, done)
-        if self.pool.eager:  # answers never depend on later events: take whole schedules
-            self.issue_schedule = self.pool.issue_schedule
-
-    def flush(self) -> None:
-        self.pool.flush()
+        self.model.reset()  # every run starts with cold engines
+        super().start(env, done)
 
     def finish(self, duration_s: float) -> dict[str, Any]:
         static = self.hardware.energy.static_w * duration_s

@@ -140,3 +140,18 @@ class ServicePool:
             self.done.complete(query, n)
         self.idle.append(engine)
         self._dispatch()
+
+
+class PooledSUT:
+    """The SUT contract for a simulated system served by a `ServicePool` (`self.pool`)."""
+
+    pool: ServicePool
+
+    def start(self, env, done) -> None:
+        self.pool.start(env, done)
+        self.issue = self.pool.issue_query
+        if self.pool.eager:  # answers never depend on later events: take whole schedules
+            self.issue_schedule = self.pool.issue_schedule
+
+    def flush(self) -> None:
+        self.pool.flush()

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from harness.spec import Reader, non_negative, one_of, positive
-from harness.sut.pool import ServicePool
+from harness.sut.pool import PooledSUT, ServicePool
 from harness.workloads import Workload
 
 DISTRIBUTIONS = ("deterministic", "exponential", "lognormal", "empirical")
@@ -130,21 +130,12 @@ class ServiceSampler:
         return base + c.per_sample_s * (batch - 1)
 
 
-class SyntheticSUT:
+class SyntheticSUT(PooledSUT):
     def __init__(self, name: str, config: SyntheticConfig, seed: int):
         self.name = name
         self.config = config
         self.pool = ServicePool(config.servers, config.max_batch, config.timeout_s,
                                 ServiceSampler(config, seed))
-        self.issue = self.pool.issue_query
-
-    def start(self, env, done) -> None:
-        self.pool.start(env, done)
-        if self.pool.eager:  # answers never depend on later events: take whole schedules
-            self.issue_schedule = self.pool.issue_schedule
-
-    def flush(self) -> None:
-        self.pool.flush()
 
     def finish(self, duration_s: float) -> dict[str, Any]:
         busy = self.pool.busy_s / (duration_s * self.config.servers) if duration_s > 0 else 0.0
