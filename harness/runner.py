@@ -5,6 +5,8 @@ anything runs or is written.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -165,13 +167,18 @@ def prepare(request: RunRequest) -> Prepared:
                     seed, source, scenario_fp, adapter)
 
 
-def execute(prepared: Prepared, settings: Settings | None = None) -> RunOutput:
-    """Run once (at `settings`, default the prepared ones) and judge the records."""
+def execute(prepared: Prepared, settings: Settings | None = None,
+            watch: Callable[[LoadGen], AbstractContextManager] | None = None) -> RunOutput:
+    """Run once (at `settings`, default the prepared ones) and judge the records. `watch`, if
+    given, is entered around the run with the load generator (e.g. a progress display that
+    reads its counters from another thread); it cannot change what is measured."""
     settings = settings or prepared.settings
     sut = prepared.adapter.build(prepared.system.config, prepared.workload,
                                  settings_mod.derive_seed(prepared.seed, "sut"))
     env = make_environment(prepared.adapter.time_mode)
-    records = LoadGen(env, sut, settings, generate(settings)).run()
+    loadgen = LoadGen(env, sut, settings, generate(settings))
+    with watch(loadgen) if watch else nullcontext():
+        records = loadgen.run()
     outcome = judge(records, settings)
     extra = sut.finish(outcome.duration_s) or {}
     result = build(context=prepared.context(settings), outcome=outcome, records=records, sut_extra=extra)

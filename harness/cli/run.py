@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from harness.cli.progress import real_time_progress, wanted
 from harness.output import check_out_dir, default_out_dir, write_run
 from harness.peak import Probe, find_peak
 from harness.runner import RunOutput, RunRequest, execute, prepare
@@ -80,7 +81,8 @@ def command(scenario, sut, workload, target_qps, duration, min_queries, seed, se
         run.result["find_peak"] = {"peak_qps": run.result["settings"]["effective"]["target_qps"],
                                    "probes": [p.__dict__ | {"reasons": list(p.reasons)} for p in probes]}
     else:
-        run = execute(prepared)
+        watch = real_time_progress if wanted(prepared.adapter.time_mode) else None
+        run = execute(prepared, watch=watch)
     write_run(out, run.result, run.records, report=not no_report)
     render(out, run.result)
     if run.result["interrupted"]:
