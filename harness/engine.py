@@ -2,7 +2,7 @@
 between virtual time (simulated SUTs) and real time (SUTs on the wall clock).
 
 Events are (time, sequence, callback, args) on a heap; ties break by the sequence number, so a
-run is reproducible. `VirtualEnvironment` jumps the clock to each event; a real-time
+run is reproducible. `Environment` (virtual time) jumps the clock to each event; a real-time
 environment (harness.realtime) overrides `wait_until` to sleep, and accepts callbacks from
 other threads through `post`.
 """
@@ -72,5 +72,3 @@ class Environment:
             _, _, callback, args = pop(heap)
             callback(*args)
 
-
-VirtualEnvironment = Environment

@@ -109,16 +109,26 @@ def read_queries(path: Path) -> Records:
                    errors, completions)
 
 
-def load(run_dir: Path) -> dict:
-    """result.json of a run directory; a missing or corrupt file is a one-line error."""
-    path = Path(run_dir) / "result.json"
+def read_record(path: Path) -> dict:
+    """A result.json file as a dict of the schema this bench reads; any problem reading it is a
+    one-line error naming the file (the one reader for reports, compare, gate and check)."""
+    label = str(path)
     try:
-        result = json.loads(path.read_text(encoding="utf-8"))
+        result = json.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise config_error(str(path), "", NO_VALUE, "not found: not a bench result directory") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise config_error(str(path), "", NO_VALUE, f"corrupt JSON: {exc}") from None
-    if not isinstance(result, dict) or result.get("schema") != SCHEMA:
-        raise config_error(str(path), "schema", result.get("schema") if isinstance(result, dict) else result,
-                           f"unsupported result schema (expected {SCHEMA})")
+        raise config_error(label, "", NO_VALUE, "not found: not a bench result directory") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise config_error(label, "", NO_VALUE, f"cannot read: {exc}") from None
+    except json.JSONDecodeError as exc:
+        raise config_error(label, "", NO_VALUE, f"malformed JSON: {exc}") from None
+    if not isinstance(result, dict):
+        raise config_error(label, "", NO_VALUE, "expected a JSON object")
+    if result.get("schema") != SCHEMA:
+        raise config_error(label, "schema", result.get("schema", NO_VALUE),
+                           f"unsupported result schema (this bench reads schema {SCHEMA})")
     return result
+
+
+def load(run_dir: Path) -> dict:
+    """result.json of a run directory (see `read_record`)."""
+    return read_record(Path(run_dir) / "result.json")

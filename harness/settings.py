@@ -23,13 +23,19 @@ MLPERF_NAMES = {"single-stream": "SingleStream", "multi-stream": "MultiStream",
 SEED_KEYS = ("qsl_rng_seed", "sample_index_rng_seed", "schedule_rng_seed")
 
 
+def parse_scenario(text: str) -> str | None:
+    """Our spelling of a scenario from any MLPerf or bench spelling (SingleStream,
+    single_stream, single-stream, ...), or None if it names none."""
+    key = str(text).strip().lower().replace("_", "").replace("-", "").replace(" ", "")
+    return next((name for name in SCENARIOS if name.replace("-", "") == key), None)
+
+
 def scenario_name(text: str) -> str:
-    """Canonical scenario name from any MLPerf spelling: SingleStream, single_stream, ..."""
-    key = text.strip().lower().replace("_", "").replace("-", "")
-    for name in SCENARIOS:
-        if name.replace("-", "") == key:
-            return name
-    raise config_error("--scenario", "", text, f"unknown scenario; known: {', '.join(SCENARIOS)}")
+    """`parse_scenario`, as a user error for an unknown name."""
+    name = parse_scenario(text)
+    if name is None:
+        raise config_error("--scenario", "", text, f"unknown scenario; known: {', '.join(SCENARIOS)}")
+    return name
 
 
 def _percentile(v: float) -> str | None:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 
 import click
 
 from harness.cli.progress import real_time_progress, wanted
 from harness.output import check_out_dir, default_out_dir, write_run
-from harness.peak import Probe, find_peak
+from harness import peak
+from harness.result import clean
 from harness.runner import RunOutput, RunRequest, execute, prepare
 
 
@@ -47,7 +49,7 @@ def render(out: Path, result: dict) -> None:
         click.echo(line)
 
 
-def _print_probe(probe: Probe) -> None:
+def _print_probe(probe: peak.Probe) -> None:
     verdict = "VALID  " if probe.valid else "INVALID"
     click.echo(f"  probe {probe.target_qps:12.3f} QPS  {verdict}  p99 {_ms(probe.p99_s)}", err=True)
 
@@ -77,9 +79,9 @@ def command(scenario, sut, workload, target_qps, duration, min_queries, seed, se
     check_out_dir(out)
     run: RunOutput
     if find_peak:
-        run, probes = find_peak_run(prepared)
-        run.result["find_peak"] = {"peak_qps": run.result["settings"]["effective"]["target_qps"],
-                                   "probes": [p.__dict__ | {"reasons": list(p.reasons)} for p in probes]}
+        run, probes = peak.find_peak(prepared, _print_probe)
+        run.result["find_peak"] = clean({"peak_qps": run.result["settings"]["effective"]["target_qps"],
+                                         "probes": [asdict(p) for p in probes]})
     else:
         watch = real_time_progress if wanted(prepared.adapter.time_mode) else None
         run = execute(prepared, watch=watch)
@@ -87,10 +89,3 @@ def command(scenario, sut, workload, target_qps, duration, min_queries, seed, se
     render(out, run.result)
     if run.result["interrupted"]:
         raise click.exceptions.Exit(130)  # the partial result is written; still a Ctrl-C exit
-
-
-def find_peak_run(prepared):
-    from harness.result import clean
-    run, probes = find_peak(prepared, _print_probe)
-    run.result = clean(run.result)
-    return run, probes

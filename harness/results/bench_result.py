@@ -6,16 +6,15 @@ together); tolerant of keys added by later versions.
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Any
 
 from harness.errors import NO_VALUE, ConfigError, Problem
+from harness.result import read_record
 from harness.results.model import SCENARIOS, Accelerators, Energy, Metric, Result
 
 RESULT_FILE = "result.json"
-SCHEMA = 1
 LATENCY_FIELDS = ("min", "mean", "p50", "p90", "p95", "p97", "p99", "p99.9", "max")
 
 
@@ -70,26 +69,8 @@ def lookup(data: dict, dotted: str) -> Any:
     return node
 
 
-def read_json(path: Path) -> dict:
-    label = str(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(Problem(label, "", NO_VALUE, "file not found")) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(Problem(label, "", NO_VALUE, f"cannot read: {exc}")) from None
-    except json.JSONDecodeError as exc:
-        raise ConfigError(Problem(label, "", NO_VALUE, f"malformed JSON: {exc}")) from None
-    if not isinstance(data, dict):
-        raise ConfigError(Problem(label, "", NO_VALUE, "expected a JSON object"))
-    return data
-
-
 def validate(data: dict, label: str) -> list[Problem]:
-    """Every problem with a result record; empty when it is usable."""
-    if data.get("schema") != SCHEMA:
-        return [Problem(label, "schema", data.get("schema", NO_VALUE),
-                        f"unsupported result schema (this bench reads schema {SCHEMA})")]
+    """Every problem with a record `harness.result.read_record` returned; empty when usable."""
     problems = []
     for key, (check, rule) in REQUIRED.items():
         parent = key.rpartition(".")[0]
@@ -124,7 +105,7 @@ def _nested_problems(data: dict, label: str) -> list[Problem]:
 
 def load_result_dir(directory: Path) -> Result:
     path = directory / RESULT_FILE
-    data = read_json(path)
+    data = read_record(path)
     problems = validate(data, str(path))
     if problems:
         raise ConfigError(problems)

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from harness.errors import BenchError, ConfigError
 from harness.results import closed_rules as cr
-from harness.results.bench_result import RESULT_FILE, read_json, result_from_record, validate
+from harness.result import read_record
+from harness.results.bench_result import RESULT_FILE, result_from_record, validate
 from harness.results.mlperf_logs import parse_summary
 from harness.results.mlperf_tree import SUMMARY_FILE
 from harness.results.model import Result, scenario_name
@@ -20,7 +21,7 @@ def check_bench_dir(directory: Path) -> list[str]:
     problems = [f"{directory / name}: missing" for name in (QUERIES_FILE, SUMMARY_FILE)
                 if not (directory / name).is_file()]
     try:
-        data = read_json(directory / RESULT_FILE)
+        data = read_record(directory / RESULT_FILE)
     except ConfigError as exc:
         return problems + exc.lines()
     broken = validate(data, str(directory / RESULT_FILE))

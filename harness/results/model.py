@@ -11,17 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-SCENARIOS = ("single-stream", "multi-stream", "server", "offline")
-_SCENARIO_KEYS = {s.replace("-", ""): s for s in SCENARIOS}
-MLPERF_SCENARIOS = {"single-stream": "SingleStream", "multi-stream": "MultiStream",
-                    "server": "Server", "offline": "Offline"}
+from harness.settings import SCENARIOS  # noqa: F401 - re-exported
+from harness.settings import parse_scenario as scenario_name  # noqa: F401 - re-exported
+
 LATENCY_SCENARIOS = ("single-stream", "multi-stream")
-
-
-def scenario_name(text: str) -> str | None:
-    """Our spelling of a scenario name in any MLPerf/bench spelling, or None if unknown."""
-    key = str(text).strip().lower().replace("-", "").replace("_", "").replace(" ", "")
-    return _SCENARIO_KEYS.get(key)
 
 
 @dataclass(frozen=True)

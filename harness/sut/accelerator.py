@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from harness.accel import AcceleratorModel, Hardware, read_hardware
+from harness.accel.config import TABLES
 from harness.accel.energy import tops_per_w
 from harness.spec import Reader
 from harness.sut.pool import PooledSUT, ServicePool
@@ -101,7 +102,7 @@ def dram_timeline(model: AcceleratorModel) -> dict[str, Any]:
 class AcceleratorAdapter:
     name = "accelerator"
     time_mode = "virtual"
-    tables = ("compute", "memory", "energy", "batching")
+    tables = TABLES
 
     def load(self, r: Reader, path: Path | None) -> Hardware:
         name = r.data.get("name") if isinstance(r.data.get("name"), str) else (path.stem if path else "npu")
