@@ -83,3 +83,29 @@ def test_presets_batch_and_serve():
         m = model(system, "resnet50")
         assert m.max_batch >= 2 and m.engines >= 1
         assert m.service(m.max_batch, 0.0).duration_s < 0.015  # a full batch fits MLPerf's bound
+
+
+@pytest.mark.parametrize("system", ACCELERATORS)
+def test_header_comment_and_description_match_the_keys(system):
+    """The lines a reader sees first name the array, engines' SRAM and clock the keys set."""
+    path = catalog.resolve("systems", system)
+    text = path.read_text()
+    header = " ".join(line for line in text.splitlines()[:3] if line.startswith("#"))
+    raw = read_toml(path)
+    c, m = raw["compute"], raw["memory"]
+    for where in (header, raw["description"]):
+        assert f"{c['array_rows']}x{c['array_cols']}" in where
+        assert f"{m['sram_bytes'] // 2**20} MiB" in where
+        clock = c["clock_hz"]
+        assert (f"{clock / 1e9:g} GHz" if clock >= 1e9 else f"{clock / 1e6:g} MHz") in where
+
+
+def test_no_shipped_file_names_a_path_of_one_machine():
+    import re
+
+    root = catalog.resolve("systems", ACCELERATORS[0]).parent.parent
+    shipped = [p for d in ("systems", "workloads", "scenarios", "examples")
+               for p in (root / d).rglob("*") if p.is_file() and p.suffix in {".toml", ".py", ".csv"}]
+    assert shipped
+    for path in shipped:
+        assert not re.search(r"(^|[^\w.])/(work|tmp|root|home|Users)/", path.read_text()), path
