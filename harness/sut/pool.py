@@ -141,7 +141,8 @@ class ServicePool:
             if not self._ready():
                 self._arm_timer(self.queue[0][2] + self.timeout_s)
                 return
-            self._start_batch(self.idle.pop(), self._take(self._batch_size()))
+            size = self._batch_size()
+            self._start_batch(self.idle.pop(), self._take(size))
 
     def _arm_timer(self, deadline: float) -> None:
         if self.timer_at != deadline:
