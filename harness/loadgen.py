@@ -101,6 +101,12 @@ class LoadGen:
         """Queries issued and neither completed nor failed yet."""
         return self.issued_count - self.finished_count
 
+    def waits_for_completion(self) -> bool:
+        """True when no query will be issued before an outstanding one completes (closed loop,
+        or issuing is over): every sample that can arrive before then has arrived. A serving
+        pool then dispatches what waits instead of holding it for its batching timeout."""
+        return self.closed_loop or not self.issuing
+
     def records(self) -> Records:
         n = self.issued_count
         arrays = [np.frombuffer(a, dtype=np.float64)[:n].copy()

@@ -46,9 +46,9 @@ def test_minimal_design_keys_load_with_documented_defaults():
     assert (hw.batching.max_batch, hw.batching.timeout_s) == (1, 0.0)
 
 
-def test_engines_partition_the_bandwidth_by_default():
+def test_engines_are_not_capped_by_default():
     hw = load_hardware(spec(compute={"engines": 4}), "sys.toml")
-    assert hw.memory.dram_share_per_engine == 0.25
+    assert hw.memory.dram_share_per_engine == 1.0  # a cap, not a static split: see joint.py
 
 
 def test_every_problem_is_reported_with_file_key_value_and_rule():

@@ -1,5 +1,6 @@
 """Contention from other bus masters: exact transfer times, exact service-time tables."""
 
+import math
 import random
 
 import pytest
@@ -111,15 +112,19 @@ def test_service_table_is_a_constant_without_duty_cycled_masters():
     assert table.constant == pytest.approx(simulate(PHASES, lo, 0.0, True))
 
 
-@pytest.mark.parametrize("capacity,demands,npu,grants", [
-    (10, [], 10, []),
-    (10, [2], 8, [2]),
-    (10, [8], 5, [5]),
-    (12, [2, 8, 8], 10 / 3, [2, 10 / 3, 10 / 3]),
-    (10, [0, 3], 7, [0, 3]),
+@pytest.mark.parametrize("capacity,demands,greedy,cap,npu,grants", [
+    (10, [], 1, math.inf, 10, []),
+    (10, [2], 1, math.inf, 8, [2]),
+    (10, [8], 1, math.inf, 5, [5]),
+    (12, [2, 8, 8], 1, math.inf, 10 / 3, [2, 10 / 3, 10 / 3]),
+    (10, [0, 3], 1, math.inf, 7, [0, 3]),
+    (10, [3], 2, math.inf, 3.5, [3]),        # two engines and a master asking 3 of 10
+    (10, [8], 2, math.inf, 10 / 3, [10 / 3]),
+    (10, [8], 1, 2.0, 2, [8]),               # a capped engine leaves the rest to the master
+    (10, [], 3, 2.0, 2, []),                 # three capped engines leave 4 unused
 ])
-def test_water_fill(capacity, demands, npu, grants):
-    level, granted = water_fill(capacity, demands)
+def test_water_fill(capacity, demands, greedy, cap, npu, grants):
+    level, granted = water_fill(capacity, demands, greedy, cap)
     assert level == pytest.approx(npu) and granted == pytest.approx(grants)
 
 
@@ -148,5 +153,9 @@ def test_profile_with_a_start_time_times_layers_under_contention():
 def test_engines_share_the_leftover_and_best_effort_masters_take_their_part():
     hw = hardware([master("camera", 2 * GB), master("gpu", 1 * GB, priority="best_effort")],
                   dram_share_per_engine=0.5)
-    lo = engine_bandwidth(hw.memory)
-    assert lo.constant and lo.mean_bytes_per_s == pytest.approx((10 - 2 - 1) * GB / 2)
+    alone = engine_bandwidth(hw.memory)      # capped at half of the 8 GB/s the camera leaves
+    assert alone.constant and alone.mean_bytes_per_s == pytest.approx(4 * GB)
+    two = engine_bandwidth(hw.memory, 2)     # the gpu's 1 GB/s, then (8 - 1) / 2 each
+    assert two.mean_bytes_per_s == pytest.approx(3.5 * GB)
+    three = engine_bandwidth(hw.memory, 3)   # max-min: 8 / 4 each, the gpu asks for less
+    assert three.mean_bytes_per_s == pytest.approx(7 * GB / 3)

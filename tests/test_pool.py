@@ -87,3 +87,42 @@ def test_timeout_deadline_is_reached_despite_rounding():
     done, pool = run([0.1, 0.1 + 1e-9], lambda b, s, e: 1.0, max_batch=4, timeout_s=0.2)
     assert [t for _, _, t in done] == [0.1 + 0.2 + 1.0] * 2
     assert pool.batches == 1
+
+
+class ClosedLoopSink(Sink):
+    """A load generator that issues nothing more until a completion (single/multi-stream)."""
+
+    def waits_for_completion(self):
+        return True
+
+
+def run_closed(arrivals, service, servers, max_batch, samples):
+    env = Environment()
+    sink = ClosedLoopSink(env)
+    pool = ServicePool(servers, max_batch, 10.0, service)
+    pool.start(env, sink)
+    for q, t in enumerate(arrivals):
+        env.at(t, pool.issue, q, samples)
+    env.run()
+    return sorted(sink.done), pool
+
+
+def test_closed_loop_batch_goes_at_once_instead_of_waiting_for_its_timeout():
+    done, pool = run_closed([0.0], lambda b, s, e: 1.0, servers=1, max_batch=8, samples=1)
+    assert done == [(0, 1, 1.0)] and pool.batches == 1  # not 10 s of timeout + 1 s
+
+
+def test_closed_loop_query_spreads_evenly_over_idle_engines():
+    seen = []
+    service = lambda b, s, e: seen.append((b, e)) or 0.5 * b  # noqa: E731
+    done, _ = run_closed([0.0], service, servers=3, max_batch=8, samples=8)
+    assert sorted(seen) == [(2, 2), (3, 0), (3, 1)]  # 3 + 3 + 2, not 8 on one engine
+    assert max(t for _, _, t in done) == 1.5
+
+
+def test_closed_loop_query_larger_than_the_engines_fills_them_first():
+    seen = []
+    service = lambda b, s, e: seen.append(b) or 1.0  # noqa: E731
+    run_closed([0.0], service, servers=2, max_batch=4, samples=10)
+    # full batches while they fill every idle engine; the last 2 go to the first engine free
+    assert seen == [4, 4, 2]

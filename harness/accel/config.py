@@ -26,8 +26,10 @@ other key has the default shown here (all units are in the key names)::
     double_buffering = true        # DMA overlaps compute: layer time = max(compute, memory)
     fusion = true                  # honour the workload's fused layers (intermediate on chip)
     weights_resident = true        # keep all weights in SRAM across batches when they fit
-    dram_share_per_engine = 1/engines  # fraction of the bandwidth left by the masters that
-                                   # one engine may use (1/engines: statically partitioned)
+    dram_share_per_engine = 1.0    # cap: the largest fraction of what the realtime masters
+                                   # leave that one engine's DMA may take (1.0: no cap). The
+                                   # engines moving data at an instant and the best-effort
+                                   # masters share that leftover max-min fairly (contention.py)
     [[memory.masters]]             # zero or more other bus masters sharing the DRAM
     name = "camera"
     bytes_per_s = 1.2e9            # average
@@ -249,7 +251,7 @@ def _read_master(m: Reader) -> Master | None:
     return None if any(v is None for v in values.values()) else Master(**values)
 
 
-def _read_memory(r: Reader, engines: int) -> Memory | None:
+def _read_memory(r: Reader) -> Memory | None:
     m = r.table("memory", required=True)
     masters = [_read_master(t) for t in m.tables("masters")]
     values = dict(
@@ -260,8 +262,7 @@ def _read_memory(r: Reader, engines: int) -> Memory | None:
         double_buffering=m.get("double_buffering", bool, default=True),
         fusion=m.get("fusion", bool, default=True),
         weights_resident=m.get("weights_resident", bool, default=True),
-        dram_share_per_engine=m.get("dram_share_per_engine", float, default=1.0 / max(engines, 1),
-                                    check=fraction),
+        dram_share_per_engine=m.get("dram_share_per_engine", float, default=1.0, check=fraction),
     )
     m.done()
     if any(v is None for v in values.values()) or any(x is None for x in masters):
@@ -307,7 +308,7 @@ def period_fraction(period_s: float) -> Fraction:
 def read_hardware(r: Reader, name: str) -> Hardware | None:
     """The adapter's tables from a system file already being read; problems go to r.problems."""
     compute = _read_compute(r)
-    memory = _read_memory(r, compute.engines if compute else 1)
+    memory = _read_memory(r)
     energy = _read_energy(r)
     batching = _read_batching(r)
     if None in (compute, memory, energy, batching):

@@ -5,13 +5,15 @@ Masters are periodic: active for the first ``duty * period_s`` of each period at
 bandwidth left for the NPU is piecewise constant (reference §3.4, strict-priority fluid model):
 
     usable(t) = dram_bytes_per_s * dram_efficiency - sum of active realtime masters' rates
-    the NPU (one greedy participant) and the active best-effort masters share usable(t)
-        max-min fairly (water filling); a best-effort master that gets less than it asks for
-        is starving and is reported
-    one engine gets dram_share_per_engine of the NPU's part
+    whoever moves data at t shares usable(t) max-min fairly (water filling): each of the n
+        engines whose current layer still has bytes to move (greedy, but at most
+        dram_share_per_engine x usable(t) each) and each active best-effort master (its demand);
+        a best-effort master that gets less than it asks for is starving and is reported
 
-`Leftover` holds that function and integrates it exactly: `finish(t, nbytes)` is the instant
-the engine has moved `nbytes` starting at `t` (the inverse of the cumulative byte count).
+`Leftover` holds one engine's bandwidth while n engines request (`engine_bandwidths` gives it
+for every n; `engine_bandwidth` for an engine alone) and integrates it exactly: `finish(t,
+nbytes)` is the instant the engine has moved `nbytes` starting at `t` (the inverse of the
+cumulative byte count). harness.accel.joint simulates engines whose n changes over time.
 """
 
 from __future__ import annotations
@@ -78,21 +80,24 @@ def realtime_peak(masters: Sequence[Master]) -> tuple[float, float, list[str]]:
     return best, when, [m.name for m in realtime]
 
 
-def water_fill(capacity: float, demands: Sequence[float]) -> tuple[float, list[float]]:
-    """Max-min fair split of `capacity` among `demands` and one greedy participant (the NPU)."""
-    grants = [0.0] * len(demands)
-    remaining, waiting = capacity, len(demands) + 1
-    for i in sorted(range(len(demands)), key=lambda j: demands[j]):
-        if demands[i] > remaining / waiting:
+def water_fill(capacity: float, demands: Sequence[float], greedy: int = 1,
+               cap: float = math.inf) -> tuple[float, list[float]]:
+    """Max-min fair split of `capacity` among `demands` and `greedy` participants that each
+    take as much as they can, up to `cap` (the engines): (one greedy share, the grants)."""
+    asks = list(demands) + [cap] * greedy
+    grants = [0.0] * len(asks)
+    remaining, waiting = capacity, len(asks)
+    for i in sorted(range(len(asks)), key=lambda j: asks[j]):
+        if asks[i] > remaining / waiting:
             break
-        grants[i] = demands[i]
-        remaining -= demands[i]
+        grants[i] = asks[i]
+        remaining -= asks[i]
         waiting -= 1
-    level = remaining / waiting
-    for i, d in enumerate(demands):
+    level = remaining / waiting if waiting else 0.0
+    for i, d in enumerate(asks):
         if grants[i] == 0.0 and d > 0:
             grants[i] = min(d, level)
-    return level, grants
+    return (grants[-1] if greedy else level), grants[:len(demands)]
 
 
 @dataclass(frozen=True)
@@ -172,31 +177,53 @@ class Leftover:
         return times[(times > a) & (times < b)]
 
 
-def _segment_rates(memory: Memory, edges: np.ndarray) -> tuple[np.ndarray, list[list[float]]]:
-    """Per segment: one engine's bandwidth, and each best-effort master's grant."""
-    usable = memory.usable_dram_bytes_per_s
-    realtime = [m for m in memory.masters if m.priority == "realtime"]
+def left_by_realtime(memory: Memory, t: float) -> float:
+    """usable(t): what the active realtime masters leave of the usable DRAM bandwidth."""
+    taken = sum(m.peak_bytes_per_s for m in memory.masters if m.priority == "realtime" and active(m, t))
+    return max(memory.usable_dram_bytes_per_s - taken, 0.0)
+
+
+def _segment_rates(memory: Memory, edges: np.ndarray, requesters: int = 1
+                   ) -> tuple[np.ndarray, list[list[float]]]:
+    """Per segment: one engine's bandwidth while `requesters` engines move data, and each
+    best-effort master's grant."""
     best_effort = [m for m in memory.masters if m.priority == "best_effort"]
     rates, grants = [], []
     for a, b in zip(edges[:-1], edges[1:]):
         mid = 0.5 * (a + b)
-        left = usable - sum(m.peak_bytes_per_s for m in realtime if active(m, mid))
+        left = left_by_realtime(memory, mid)
         demands = [m.peak_bytes_per_s if active(m, mid) else 0.0 for m in best_effort]
-        npu, granted = water_fill(max(left, 0.0), demands)
-        rates.append(npu * memory.dram_share_per_engine)
+        npu, granted = water_fill(left, demands, requesters, memory.dram_share_per_engine * left)
+        rates.append(npu)
         grants.append(granted)
     return np.array(rates), grants
 
 
-def engine_bandwidth(memory: Memory) -> Leftover:
-    """The DRAM bandwidth one engine gets, as a periodic piecewise-constant function."""
+def engine_bandwidth(memory: Memory, requesters: int = 1) -> Leftover:
+    """The DRAM bandwidth one engine gets while `requesters` engines (itself included) move
+    data, as a periodic piecewise-constant function; by default an engine alone."""
     period, edges = _segments(memory.masters)
-    rates, _ = _segment_rates(memory, edges)
+    rates, _ = _segment_rates(memory, edges, requesters)
     return Leftover(period, edges, rates)
 
 
+def engine_bandwidths(memory: Memory, engines: int) -> list[Leftover]:
+    """`engine_bandwidth` for 1..engines requesters (index n - 1), on common edges."""
+    return [engine_bandwidth(memory, n) for n in range(1, engines + 1)]
+
+
+def best_effort_grants(memory: Memory, engines: int) -> tuple[float, np.ndarray, np.ndarray]:
+    """(hyperperiod, edges, grants[n, master, segment]): what each best-effort master gets
+    while n = 0..engines engines move data."""
+    period, edges = _segments(memory.masters)
+    grants = [np.array(_segment_rates(memory, edges, n)[1]).T.reshape(-1, len(edges) - 1)
+              for n in range(engines + 1)]
+    return period, edges, np.array(grants)
+
+
 def best_effort_shares(memory: Memory) -> list[MasterShare]:
-    """Each best-effort master's demand and what it got, averaged over a hyperperiod."""
+    """Each best-effort master's demand and what it got alone with one busy engine, averaged
+    over a hyperperiod."""
     period, edges = _segments(memory.masters)
     _, grants = _segment_rates(memory, edges)
     widths = np.diff(edges)

@@ -1,5 +1,7 @@
 """The accelerator's charts, from result["energy"] and result["accelerator"]: the energy
-breakdown, DRAM bandwidth over a few frame periods, and the per-layer roofline."""
+breakdown, DRAM traffic over the whole run and over a few frame periods (each master's, the
+NPU's actual traffic, what the realtime masters leave, the usable bandwidth), and the per-layer
+roofline."""
 
 from __future__ import annotations
 
@@ -44,28 +46,51 @@ def energy(runs: Sequence[Run]) -> Markup:
                       size=(7.5, 1.4 + 0.22 * bars))
 
 
-def _draw_dram(fig: Figure, accel: dict) -> None:
-    ax = fig.subplots()
-    tl = accel["dram_timeline"]
-    t_ms = np.asarray(tl["t_s"], dtype=float) * 1e3
-    names = list(tl.get("masters", {}))
-    stacks = [np.asarray(tl["masters"][n], dtype=float) for n in names]
-    stacks.append(np.asarray(tl["npu_bytes_per_s"], dtype=float))
-    colors = [svg.color(i + 1) for i in range(len(names))] + [svg.color(0)]
-    ax.stackplot(t_ms, *stacks, labels=names + ["NPU"], colors=colors, step="post", alpha=0.85)
-    if accel.get("dram_bytes_per_s"):
-        ax.axhline(accel["dram_bytes_per_s"], color="#222", ls="--", lw=1,
-                   label=f"DRAM peak {fmt.si(accel['dram_bytes_per_s'], 'B/s')}")
+def _step(ax: Axes, view: dict, key: str, scale: float, **style) -> None:
+    """A step series of the timeline: value i holds from t_s[i] to the next edge (end_s last)."""
+    values = np.asarray(view[key] if isinstance(key, str) else key, dtype=float)
+    edges = np.append(np.asarray(view["t_s"], dtype=float), view["end_s"]) * scale
+    ax.step(edges, np.append(values, values[-1]), where="post", **style)
+
+
+def _draw_view(ax: Axes, view: dict, usable: float | None, title: str, scale: float) -> None:
+    for i, (name, rate) in enumerate(view.get("masters", {}).items()):
+        _step(ax, view, rate, scale, color=svg.color(i + 1), lw=1, label=f"{name} (delivered)")
+    _step(ax, view, "left_bytes_per_s", scale, color="#888", lw=1, ls="--",
+          label="left by the realtime masters")
+    if "npu_bytes_per_s" in view:
+        _step(ax, view, "npu_bytes_per_s", scale, color=svg.color(0), lw=1.6,
+              label="NPU (actual traffic, all engines)")
+    if usable:
+        ax.axhline(usable, color="#222", ls=":", lw=1, label=f"usable DRAM {fmt.si(usable, 'B/s')}")
+    ax.set_title(title, loc="left", fontsize="small")
     ax.yaxis.set_major_formatter(_GBPS)
-    ax.set_xlabel("time (ms)")
-    ax.set_ylabel("DRAM bandwidth (GB/s)")
-    ax.set_xlim(t_ms[0], t_ms[-1])
-    svg.legend(ax, 5)
+    ax.set_ylabel("GB/s")
+    ax.set_ylim(bottom=0)
+
+
+def _draw_dram(fig: Figure, accel: dict) -> None:
+    """The whole run in bins, then a zoom on a few master periods (older results: the zoom
+    only, where the NPU series was the bandwidth left for it)."""
+    tl = accel["dram_timeline"]
+    usable = tl.get("usable_bytes_per_s") or accel.get("dram_bytes_per_s")
+    if "left_bytes_per_s" not in tl:  # an older result: no actual traffic was recorded
+        tl = {"t_s": tl["t_s"][:-1], "end_s": tl["t_s"][-1], "masters": tl.get("masters", {}),
+              "left_bytes_per_s": tl["npu_bytes_per_s"][:-1]}
+    views = [(tl["run"], "whole run", "time (s)", 1.0)] if "run" in tl else []
+    views.append((tl, "a few master periods, exact averages per bin", "time (ms)", 1e3))
+    for i, (view, title, xlabel, scale) in enumerate(views):
+        ax = fig.add_subplot(len(views), 1, i + 1)
+        _draw_view(ax, view, usable, title, scale)
+        ax.set_xlabel(xlabel)
+        if i == 0:
+            svg.legend(ax, 3)
+    fig.subplots_adjust(hspace=0.55, top=0.8)
 
 
 def dram_timeline(run: Run) -> Markup:
     return svg.render("dram-timeline", "DRAM bandwidth timeline",
-                      lambda fig: _draw_dram(fig, run.accelerator))
+                      lambda fig: _draw_dram(fig, run.accelerator), size=(7.5, 5.2))
 
 
 def _roof(ax: Axes, peak: float, bandwidth: float, xs: np.ndarray, style: str, c: str) -> None:

@@ -2,9 +2,12 @@
 
 The hardware file's [compute], [memory], [energy] and [batching] tables are read by
 `harness.accel.config`; `engines` engines sit behind one FIFO queue with dynamic batching
-(`ServicePool`), and each batch's service time comes from `AcceleratorModel.service`, which
-depends on when the batch starts because real-time bus masters take DRAM bandwidth first.
+(`ServicePool`). The engines share one DRAM at every instant with the bus masters
+(`harness.accel.joint`): a batch's duration depends on when it starts and on what the other
+engines do while it runs, so the pool learns each end from the joint simulation (`begin`/`end`,
+the pool's `shared` protocol). One engine alone takes the same path.
 
+`self.log` (harness.accel.runlog.BatchLog) holds one row per batch once its end is known.
 Energy over a run: the dynamic energy (MACs, SRAM, DRAM) of every batch served, plus the chip's
 static power (`energy.static_w`) over the whole run, idle time included — leakage does not stop
 between batches. Joules per sample divide by the samples completed.
@@ -20,11 +23,12 @@ import numpy as np
 from harness.accel import AcceleratorModel, Hardware, read_hardware
 from harness.accel.config import TABLES
 from harness.accel.energy import tops_per_w
+from harness.accel.joint import JointDram
+from harness.accel.runlog import BatchLog
+from harness.accel.traffic import timeline
 from harness.spec import Reader
-from harness.sut.pool import PooledSUT, ServicePool
+from harness.sut.pool import NextEnd, PooledSUT, ServicePool
 from harness.workloads import Workload
-
-TIMELINE_POINTS = 2000
 
 
 class AcceleratorSUT(PooledSUT):
@@ -32,71 +36,72 @@ class AcceleratorSUT(PooledSUT):
         self.name = hardware.name
         self.hardware = hardware
         self.model = AcceleratorModel(hardware, workload)
-        b = hardware.batching
-        self.pool = ServicePool(hardware.compute.engines, b.max_batch, b.timeout_s, self._service)
-        self.mac_j = self.sram_j = self.dram_j = 0.0
-        self.dram_bytes = 0.0
-        self.samples = 0
-        self.batch_sizes: dict[int, int] = {}
-
-    def _service(self, batch: int, start_s: float, engine: int) -> float:
-        s = self.model.service(batch, start_s, engine)
-        d = s.dynamic_j
-        self.mac_j += d.mac
-        self.sram_j += d.sram
-        self.dram_j += d.dram
-        self.dram_bytes += s.dram_bytes
-        self.samples += batch
-        self.batch_sizes[batch] = self.batch_sizes.get(batch, 0) + 1
-        return s.duration_s
+        b, engines = hardware.batching, hardware.compute.engines
+        self.pool = ServicePool(engines, b.max_batch, b.timeout_s, self._alone,
+                                shared=self if engines > 1 else None)
 
     def start(self, env, done) -> None:
-        self.model.reset()  # every run starts with cold engines
+        self.dram = JointDram(self.model)  # every run starts with cold engines at t = 0
+        self.log = BatchLog()
+        self.started: dict[int, tuple[int, int, float]] = {}
         super().start(env, done)
 
+    # ------------------------------------------------------------ the pool's shared protocol
+
+    def begin(self, engine: int, samples: int, now: float) -> NextEnd:
+        plan = self.dram.plan_id(engine, samples)
+        self.started[engine] = (plan, samples, now)
+        return self.dram.begin(engine, plan, now)
+
+    def end(self, engine: int, now: float) -> NextEnd:
+        after = self.dram.end(engine, now)
+        plan, samples, start = self.started.pop(engine)
+        dyn, dram_bytes = self.dram.cost(plan)
+        self.log.append(engine, start, now, samples, dyn.mac, dyn.sram, dyn.dram, dram_bytes)
+        return after
+
+    def _alone(self, samples: int, start_s: float, engine: int) -> float:
+        """One engine: its batch's end is known at its start (nothing else shares the DRAM)."""
+        _, end_s = self.begin(engine, samples, start_s)
+        self.end(engine, end_s)
+        return end_s - start_s
+
+    # ------------------------------------------------------------ after the run
+
     def finish(self, duration_s: float) -> dict[str, Any]:
+        cols = self.log.arrays()
+        samples = int(cols["samples"].sum())
         static = self.hardware.energy.static_w * duration_s
-        breakdown = {"mac": self.mac_j, "sram": self.sram_j, "dram": self.dram_j, "static": static}
+        breakdown = {"mac": float(cols["mac_j"].sum()), "sram": float(cols["sram_j"].sum()),
+                     "dram": float(cols["dram_j"].sum()), "static": static}
         total = sum(breakdown.values())
-        per_sample = total / self.samples if self.samples else 0.0
-        macs = self.model.workload.macs * self.samples
+        macs = self.model.workload.macs * samples
         return {
-            "energy": {"joules_per_sample": per_sample,
+            "energy": {"joules_per_sample": total / samples if samples else 0.0,
                        "average_power_w": total / duration_s if duration_s > 0 else 0.0,
                        "total_j": total, "breakdown_j": breakdown, "tops_per_w": tops_per_w(macs, total)},
-            "accelerator": self._summary(duration_s),
+            "accelerator": self._summary(duration_s, cols),
         }
 
-    def _summary(self, duration_s: float) -> dict[str, Any]:
-        common = max(self.batch_sizes, key=self.batch_sizes.get) if self.batch_sizes else 1
+    def _summary(self, duration_s: float, cols: dict) -> dict[str, Any]:
+        sizes, counts = np.unique(cols["samples"], return_counts=True)
+        common = int(sizes[np.argmax(counts)]) if len(sizes) else 1
         c = self.hardware.compute
+        dram_bytes = float(cols["dram_bytes"].sum())
+        end_s = float(cols["end_s"].max()) if len(cols["end_s"]) else 0.0
         return {
-            "batches": sum(self.batch_sizes.values()),
-            "batch_sizes": {str(k): v for k, v in sorted(self.batch_sizes.items())},
+            "batches": len(self.log),
+            "batch_sizes": {str(int(k)): int(v) for k, v in zip(sizes, counts)},
             "utilization": self.pool.busy_s / (duration_s * c.engines) if duration_s > 0 else 0.0,
-            "dram_bytes": self.dram_bytes,
-            "dram_average_bytes_per_s": self.dram_bytes / duration_s if duration_s > 0 else 0.0,
+            "dram_bytes": dram_bytes,
+            "dram_average_bytes_per_s": dram_bytes / duration_s if duration_s > 0 else 0.0,
             "peak_macs_per_s": c.peak_macs_per_s * c.engines,
             "dram_bytes_per_s": self.hardware.memory.usable_dram_bytes_per_s,
             "profile_batch": common,
             "layers": [row for row in self.model.profile(common).as_dict()["layers"]],
-            "dram_timeline": dram_timeline(self.model),
+            "dram_timeline": timeline(self.dram, end_s, duration_s),
             "starving_masters": self.model.starving_masters(),
         }
-
-
-def dram_timeline(model: AcceleratorModel) -> dict[str, Any]:
-    """DRAM bandwidth over a few periods of the masters: what each takes, what the NPU gets."""
-    memory = model.hardware.memory
-    masters = memory.masters
-    span = 3 * max((m.period_s for m in masters), default=0.0) or 0.1
-    t = np.linspace(0.0, span, TIMELINE_POINTS, endpoint=False)
-    usable = memory.usable_dram_bytes_per_s
-    taken = {m.name: np.where((t % m.period_s) < m.duty * m.period_s, m.bytes_per_s / m.duty, 0.0)
-             for m in masters}
-    npu = np.maximum(usable - sum(taken.values(), np.zeros_like(t)), 0.0)
-    return {"t_s": t.tolist(), "usable_bytes_per_s": usable, "npu_bytes_per_s": npu.tolist(),
-            "masters": {name: rate.tolist() for name, rate in taken.items()}}
 
 
 class AcceleratorAdapter:

@@ -2,11 +2,25 @@
 
 Shared by every simulated SUT; only the service time differs (a distribution for the synthetic
 SUT, the hardware model for the accelerator). A batch is dispatched to an idle engine when
-`max_batch` samples wait, or when the oldest waiting sample has waited `timeout_s`, or after a
-flush. With `max_batch = 1` no dispatch decision depends on later arrivals, so each sample's
-start is known when it arrives — max(arrival, earliest free engine), the FIFO recursion of
-Kiefer and Wolfowitz — and the pool reports the completion ahead of time without queue events.
-Both paths give identical results (tests/test_pool.py checks this).
+`max_batch` samples wait, when the oldest waiting sample has waited `timeout_s`, or as soon as
+no further sample can arrive before that timeout: the load generator waits for a completion
+before it issues again (single-stream and multi-stream are closed loops, and every sample of
+their outstanding query is already queued) or has issued everything (a flush). A batch that
+goes because nothing more can come is spread over the idle engines: the waiting samples split
+as evenly as possible, at most `max_batch` each, which finishes the query soonest when a batch
+takes longer the more samples it holds. A full or timed-out batch fills one engine
+(`max_batch` samples), which keeps the other engines free for the samples still to come.
+
+With `max_batch = 1` and service times known at a batch's start, no dispatch decision depends
+on later arrivals, so each sample's start is known when it arrives — max(arrival, earliest free
+engine), the FIFO recursion of Kiefer and Wolfowitz — and the pool reports the completion ahead
+of time without queue events. Both paths give identical results (tests/test_pool.py checks
+this).
+
+Engines that share a resource (the accelerator's DRAM) do not know a batch's duration when it
+starts: another engine's start or end changes it. Such a SUT passes `shared` (`Shared`): the
+pool tells it every start and end and schedules the one next end it predicts, dropping that
+prediction (a version counter) when a later start or end changes it.
 """
 
 from __future__ import annotations
@@ -14,17 +28,28 @@ from __future__ import annotations
 import heapq
 from collections import deque
 from collections.abc import Callable
+from typing import Optional, Protocol
 
 # service(batch_samples, start_s, engine) -> duration_s
 ServiceTime = Callable[[int, float, int], float]
+NextEnd = Optional[tuple[int, float]]  # (engine, instant) of the next batch end, if any
+
+
+class Shared(Protocol):
+    """Engines whose batches' durations depend on each other (see the module docstring)."""
+
+    def begin(self, engine: int, samples: int, now: float) -> NextEnd: ...
+
+    def end(self, engine: int, now: float) -> NextEnd: ...
 
 
 class ServicePool:
     def __init__(self, servers: int, max_batch: int, timeout_s: float, service: ServiceTime,
-                 eager: bool | None = None):
+                 eager: bool | None = None, shared: Shared | None = None):
         self.servers, self.max_batch, self.timeout_s = servers, max_batch, timeout_s
         self.service = service
-        self.eager = (max_batch == 1) if eager is None else eager
+        self.shared = shared
+        self.eager = (max_batch == 1 and shared is None) if eager is None else eager
         self.batches = 0
         self.busy_s = 0.0
 
@@ -36,6 +61,9 @@ class ServicePool:
         self.waiting = 0
         self.timer_at = None
         self.flushed = False
+        self.running: dict[int, tuple[list, float]] = {}            # shared: engine -> batch, start
+        self.version = 0
+        self.closed = getattr(done, "waits_for_completion", lambda: False)
 
     # ------------------------------------------------------------ issue
 
@@ -93,17 +121,28 @@ class ServicePool:
 
     # ------------------------------------------------------------ event path
 
+    def _final(self) -> bool:
+        """No further sample can arrive before a completion: what waits is all there is."""
+        return self.flushed or self.closed()
+
     def _ready(self) -> bool:
-        if self.waiting >= self.max_batch or self.flushed:
+        if self.waiting >= self.max_batch or self._final():
             return True
         return self.env.now >= self.queue[0][2] + self.timeout_s  # the timer's own deadline
+
+    def _batch_size(self) -> int:
+        """max_batch, or an even share of the idle engines when nothing more can come."""
+        if self.waiting >= self.max_batch * len(self.idle) or not self._final():
+            return self.max_batch
+        return -(-self.waiting // len(self.idle))
 
     def _dispatch(self) -> None:
         while self.idle and self.waiting:
             if not self._ready():
                 self._arm_timer(self.queue[0][2] + self.timeout_s)
                 return
-            self._start_batch(self.idle.pop(), self._take(self.max_batch))
+            size = self._batch_size()
+            self._start_batch(self.idle.pop(), self._take(size))
 
     def _arm_timer(self, deadline: float) -> None:
         if self.timer_at != deadline:
@@ -130,10 +169,28 @@ class ServicePool:
 
     def _start_batch(self, engine: int, batch: list[tuple[int, int]]) -> None:
         size = sum(n for _, n in batch)
-        duration = self.service(size, self.env.now, engine)
         self.batches += 1
+        if self.shared is not None:
+            self.running[engine] = (batch, self.env.now)
+            self._expect(self.shared.begin(engine, size, self.env.now))
+            return
+        duration = self.service(size, self.env.now, engine)
         self.busy_s += duration
         self.env.after(duration, self._finish, engine, batch)
+
+    def _expect(self, end: NextEnd) -> None:
+        """Schedule the shared engines' next batch end; any earlier prediction is void."""
+        self.version += 1
+        if end is not None:
+            self.env.at(end[1], self._on_end, self.version, end[0])
+
+    def _on_end(self, version: int, engine: int) -> None:
+        if version != self.version:
+            return
+        batch, start = self.running.pop(engine)
+        self.busy_s += self.env.now - start
+        self._expect(self.shared.end(engine, self.env.now))
+        self._finish(engine, batch)
 
     def _finish(self, engine: int, batch: list[tuple[int, int]]) -> None:
         for query, n in batch:

@@ -1,0 +1,231 @@
+"""The compiled core of harness.accel.joint: engines sharing one DRAM, stepped event by event.
+
+Arrays (all float64; built and documented by joint.JointDram):
+
+    eng[e]    PLAN, K, R, CEND, START of engine e: its batch plan (-1 idle), current phase (an
+              index into the flat phase arrays), bytes its phase still has to move, the instant
+              its compute is done (inf until its transfer is done without double buffering),
+              the batch's start
+    clock     [T]: the instant the state describes
+    band      (edges, cum, rate, per, period): one engine's bandwidth while n engines request,
+              row n of cum/rate/per (row 0 unused); periodic in `period`
+    phases    (c, d, first): compute seconds and DRAM bytes of every phase of every plan, plan p
+              owning phases first[p] .. first[p+1] - 1
+    rec       (bins, gcum, grate, gper, zoom_t, zoom_n, meta): bytes per BIN_S bin (column 0
+              the NPU, 1 + j best-effort master j, whose grant while n engines request is row
+              n * masters + j of gcum/grate/gper); instants where n changes before meta[ZOOM_END]
+
+Between two events the number n of requesting engines is constant, so every requester moves
+the same bytes, the exact integral of its bandwidth (`_cum`); the smallest remaining transfer
+ends first (`_inv`). Nothing is discretised in time.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+PLAN, K, R, CEND, START = 0, 1, 2, 3, 4
+BIN_S, ZOOM_END, ZOOM_COUNT, LAST_N, DOUBLE_BUFFERING = 0, 1, 2, 3, 4
+INF = np.inf
+
+
+@njit(cache=True, inline="always")
+def _find(values, x, last):
+    """The largest i <= last with values[i] <= x (0 if none): bisect_right - 1, clipped."""
+    lo, hi = 0, values.shape[0]
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if values[mid] <= x:
+            lo = mid + 1
+        else:
+            hi = mid
+    return min(max(lo - 1, 0), last)
+
+
+@njit(cache=True, inline="always")
+def _cum(edges, cum, rate, per, n, period, t):
+    """Integral over [0, t] of the periodic piecewise-constant rate of row n (as
+    contention.Leftover.cumulative, operation for operation)."""
+    q = np.floor(t / period)
+    u = t - q * period
+    i = _find(edges, u, rate.shape[1] - 1)
+    return q * per[n] + cum[n, i] + rate[n, i] * (u - edges[i])
+
+
+@njit(cache=True, inline="always")
+def _inv(edges, cum, rate, per, n, period, y):
+    """The first instant t with _cum(t) = y (as contention.Leftover.inverse)."""
+    q = np.floor(y / per[n])
+    v = y - q * per[n]
+    lo, hi = 0, cum.shape[1]
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if cum[n, mid] <= v:
+            lo = mid + 1
+        else:
+            hi = mid
+    i = min(max(lo - 1, 0), rate.shape[1] - 1)
+    return q * period + edges[i] + (v - cum[n, i]) / rate[n, i]
+
+
+@njit(cache=True, inline="always")
+def _begin_phase(eng, e, k, t, c, d, double_buffering):
+    eng[e, K] = k
+    eng[e, R] = d[k]
+    eng[e, CEND] = t + c[k] if (double_buffering or d[k] <= 0) else INF
+
+
+@njit(cache=True)
+def start(eng, e, plan, t, phases, double_buffering):
+    c, d, first = phases
+    eng[e, PLAN] = plan
+    eng[e, START] = t
+    _begin_phase(eng, e, first[plan], t, c, d, double_buffering)
+
+
+@njit(cache=True, inline="always")
+def _transitions(eng, t, phases, double_buffering):
+    """Engines whose phase is over at t enter their next one; the first whose batch ends is
+    returned (it is left at its last phase), else -1."""
+    c, d, first = phases
+    for e in range(eng.shape[0]):
+        while eng[e, PLAN] >= 0 and eng[e, R] == 0 and eng[e, CEND] <= t:
+            k = int(eng[e, K]) + 1
+            if k == first[int(eng[e, PLAN]) + 1]:
+                return e
+            _begin_phase(eng, e, k, t, c, d, double_buffering)
+    return -1
+
+
+@njit(cache=True, inline="always")
+def _scan(eng):
+    """(requesting engines, smallest remaining transfer, earliest compute end of the others)."""
+    n, rmin, tph = 0, INF, INF
+    for e in range(eng.shape[0]):
+        if eng[e, PLAN] < 0:
+            continue
+        if eng[e, R] > 0:
+            n += 1
+            rmin = min(rmin, eng[e, R])
+        else:
+            tph = min(tph, eng[e, CEND])
+    return n, rmin, tph
+
+
+@njit(cache=True, inline="always")
+def _move(eng, dy, t, phases):
+    """Every requester has moved dy more bytes by t; a transfer that is done starts its
+    compute (without double buffering)."""
+    c = phases[0]
+    for e in range(eng.shape[0]):
+        if eng[e, PLAN] >= 0 and eng[e, R] > 0:
+            left = eng[e, R] - dy
+            if left <= 0:
+                eng[e, R] = 0.0
+                if eng[e, CEND] == INF:
+                    eng[e, CEND] = t + c[int(eng[e, K])]
+            else:
+                eng[e, R] = left
+
+
+@njit(cache=True, inline="always")
+def _record(t0, t1, n, y0, dy, edges, cum, rate, per, period, bins, gcum, grate, gper, zoom_t,
+            zoom_n, meta):
+    """Bytes moved in [t0, t1], where n engines each moved dy from their cumulative y0, into
+    the bins; n's changes into the zoom."""
+    if n != meta[LAST_N] and t0 < meta[ZOOM_END] and meta[ZOOM_COUNT] < zoom_t.shape[0]:
+        i = int(meta[ZOOM_COUNT])
+        zoom_t[i], zoom_n[i] = t0, n
+        meta[ZOOM_COUNT] += 1
+        meta[LAST_N] = n
+    b = int(t0 / meta[BIN_S])
+    if t1 <= (b + 1) * meta[BIN_S] and bins.shape[1] == 1:
+        bins[b, 0] += n * dy  # the usual case: within one bin, no best-effort master
+    else:
+        _record_split(t0, t1, n, y0, dy, edges, cum, rate, per, period, bins, gcum, grate, gper,
+                      meta[BIN_S])
+
+
+@njit(cache=True)
+def _record_split(t0, t1, n, y0, dy, edges, cum, rate, per, period, bins, gcum, grate, gper,
+                  width):
+    """_record's bytes, bin by bin, each best-effort master's too."""
+    b = int(t0 / width)
+    a, ya = t0, y0
+    while b < bins.shape[0]:  # the caller grows the bins before they could run out
+        edge = (b + 1) * width
+        last = t1 <= edge
+        e2 = t1 if last else edge
+        y2 = y0 + dy if last else (_cum(edges, cum, rate, per, n, period, e2) if n > 0 else 0.0)
+        bins[b, 0] += n * (y2 - ya)
+        _record_masters(a, e2, n, edges, gcum, grate, gper, period, bins, b)
+        if last:
+            return
+        a, ya, b = e2, y2, b + 1
+
+
+@njit(cache=True)
+def _record_masters(a, b, n, edges, gcum, grate, gper, period, bins, row):
+    masters = bins.shape[1] - 1
+    for j in range(masters):
+        k = n * masters + j
+        bins[row, 1 + j] += (_cum(edges, gcum, grate, gper, k, period, b)
+                             - _cum(edges, gcum, grate, gper, k, period, a))
+
+
+@njit(cache=True)
+def run(eng, clock, t_target, speculate, band, phases, rec):
+    """Step the state to t_target (events at exactly t_target are left pending), or, when
+    speculating, until the first batch ends (returned; -1 if none is busy). Records only when
+    not speculating. -2: a batch ended before t_target (the caller missed an end)."""
+    edges, cum, rate, per, period = band
+    bins, gcum, grate, gper, zoom_t, zoom_n, meta = rec
+    double_buffering = meta[DOUBLE_BUFFERING] > 0
+    t = clock[0]
+    while True:
+        if speculate or t < t_target:
+            ended = _transitions(eng, t, phases, double_buffering)
+            if ended >= 0:
+                clock[0] = t
+                return ended if speculate else -2
+        if not speculate and t >= t_target:
+            clock[0] = t
+            return -1
+        n, rmin, tph = _scan(eng)
+        if n == 0 and tph == INF and speculate:
+            return -1
+        y0, ttr = 0.0, INF
+        if n > 0:
+            y0 = _cum(edges, cum, rate, per, n, period, t)
+            ttr = max(_inv(edges, cum, rate, per, n, period, y0 + rmin), t)
+        t_next = min(ttr, tph)
+        if not speculate and t_next > t_target:
+            t_next, ttr = t_target, INF
+        dy = rmin if t_next == ttr else (
+            _cum(edges, cum, rate, per, n, period, t_next) - y0 if n > 0 else 0.0)
+        _move(eng, dy, t_next, phases)
+        if not speculate:
+            _record(t, t_next, n, y0, dy, edges, cum, rate, per, period, bins, gcum, grate,
+                    gper, zoom_t, zoom_n, meta)
+        t = t_next
+
+
+@njit(cache=True)
+def step(eng, clock, t, e_begin, plan, e_end, band, phases, rec):
+    """One pool event at t: commit the state to t, start `plan` on e_begin and/or end e_end's
+    batch (-1: none), then speculate. Returns (engine, instant) of the next batch end, engine
+    -1 when none is busy; -2 when the caller's end does not match the simulation."""
+    if run(eng, clock, t, False, band, phases, rec) == -2:
+        return -2, t
+    double_buffering = rec[6][DOUBLE_BUFFERING] > 0
+    if e_end >= 0:
+        if _transitions(eng, t, phases, double_buffering) != e_end:
+            return -2, t
+        eng[e_end, PLAN] = -1.0
+    if e_begin >= 0:
+        start(eng, e_begin, plan, t, phases, double_buffering)
+    trial = eng.copy()
+    when = clock.copy()
+    ended = run(trial, when, INF, True, band, phases, rec)
+    return ended, when[0]

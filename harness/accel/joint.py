@@ -1,0 +1,144 @@
+"""Engines that share one DRAM at every instant: an exact fluid simulation of a whole run.
+
+Each busy engine runs its batch as phases, one per layer (compute seconds c, DRAM bytes D;
+timeline.py). An engine *requests* DRAM while its current phase still has bytes to move. While
+n engines request, each moves data at `contention.engine_bandwidth(memory, n)`: what the
+realtime masters leave, shared max-min fairly by the n engines (each capped at
+`dram_share_per_engine` of it) and the active best-effort masters. An idle or computing
+engine's share therefore goes to the busy ones, and the NPU's total never exceeds the leftover.
+With double buffering a phase ends at max(compute done, transfer done); without, its compute
+starts when its transfer is done.
+
+Between two events - a transfer done, a phase's end (the next phase's transfer starts), a
+batch's start or end - n is constant and every requester moves the same bytes: the exact
+integral of its periodic piecewise-constant bandwidth, in which the masters' switches are
+folded (they are no events). The smallest remaining transfer ends first. So the simulation
+steps from event to event with no time step; it is exact up to float rounding
+(tests/test_accel_joint.py checks it against the single-engine ServiceTable and hand-computed
+cases). The stepping is compiled (harness.accel.fluid, numba): one call per batch start or end.
+
+The serving pool drives it (harness.sut.pool, `shared`): `begin` and `end` commit the state to
+the pool's instant, then speculate - step a copy until the first batch ends - and return that
+end, which the pool schedules and drops when a later start changes the rates.
+
+Records: the NPU's and each best-effort master's bytes in BIN_S bins over the whole run, and
+every instant at which the number of requesting engines changes, up to the end of the zoom
+window (`timeline` turns them into the DRAM timeline of result.json).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from harness.accel import energy as en
+from harness.accel import fluid
+from harness.accel.contention import best_effort_grants, engine_bandwidths
+from harness.accel.model import AcceleratorModel, BatchPlan
+
+BIN_S = 0.01            # whole-run bins: bytes per 10 ms, regrouped for result.json
+ZOOM_AFTER_S = 1.0      # the zoom window starts at the first hyperperiod boundary after this
+ZOOM_PERIODS = 3        # ... and spans this many periods of the slowest master
+ZOOM_RECORDS = 400_000  # at most this many changes of n are kept
+
+
+def _cumulative(period: float, edges: np.ndarray, rates: np.ndarray) -> tuple[np.ndarray, float]:
+    cum = np.concatenate([[0.0], np.cumsum(rates * np.diff(edges))])
+    return cum, float(cum[-1])
+
+
+class JointDram:
+    """The DRAM shared by the engines of one AcceleratorModel, stepped with the serving pool."""
+
+    def __init__(self, model: AcceleratorModel):
+        self.model = model
+        memory, engines = model.hardware.memory, model.engines
+        bands = engine_bandwidths(memory, engines)
+        self.period, self.edges = bands[0].period_s, bands[0].edges
+        rate = np.ones((engines + 1, len(self.edges) - 1))
+        for n, lo in enumerate(bands, 1):
+            rate[n] = lo.rates
+        self.band = self._band(rate)
+        self.plans: list[BatchPlan] = []
+        self.phases = self._phases()
+        self.grants = best_effort_grants(memory, engines)[2]
+        self.span = ZOOM_PERIODS * max((m.period_s for m in memory.masters), default=0.1 / ZOOM_PERIODS)
+        self.zoom_start = math.ceil(ZOOM_AFTER_S / self.period) * self.period
+        self.rec = self._records(memory.double_buffering)
+        self.eng = np.zeros((engines, 5))
+        self.eng[:, fluid.PLAN] = -1.0
+        self.clock = np.zeros(1)
+        self.warm: set[int] = set()
+
+    def _band(self, rate: np.ndarray) -> tuple:
+        cum = np.zeros((rate.shape[0], rate.shape[1] + 1))
+        per = np.ones(rate.shape[0])
+        for n in range(rate.shape[0]):
+            cum[n], per[n] = _cumulative(self.period, self.edges, rate[n])
+        return self.edges, cum, rate, per, float(self.period)
+
+    def _phases(self) -> tuple:
+        """Flat phase arrays: plan 2 (b - 1) is a warm batch of b, plan 2 (b - 1) + 1 cold."""
+        c, d, first = [], [], [0]
+        for b in range(1, self.model.max_batch + 1):
+            plan = self.model.plan(b)
+            self.plans.append(plan)
+            for phases in (plan.warm, plan.cold):
+                c.extend(ph.compute_s for ph in phases)
+                d.extend(ph.dram_bytes for ph in phases)
+                first.append(len(c))
+        return np.array(c), np.array(d), np.array(first, dtype=np.int64)
+
+    def _records(self, double_buffering: bool) -> tuple:
+        g = self.grants
+        gcum = np.zeros(g.shape[:2] + (g.shape[2] + 1,))
+        gper = np.ones(g.shape[:2])
+        for n in range(g.shape[0]):
+            for j in range(g.shape[1]):
+                gcum[n, j], gper[n, j] = _cumulative(self.period, self.edges, g[n, j])
+        gper[gper == 0] = 1.0  # a master that never asks: any period, zero bytes
+        rows = g.shape[0] * g.shape[1]
+        width = len(self.edges)
+        gcum, g, gper = gcum.reshape(rows, width), g.reshape(rows, width - 1), gper.reshape(rows)
+        bins = np.zeros((1024, 1 + self.grants.shape[1]))
+        meta = np.array([BIN_S, self.zoom_start + self.span, 0.0, -1.0, float(double_buffering)])
+        return [bins, gcum, g, gper, np.zeros(ZOOM_RECORDS), np.zeros(ZOOM_RECORDS), meta]
+
+    # ------------------------------------------------------------------ driven by the pool
+
+    def plan_id(self, engine: int, samples: int) -> int:
+        """Which phases a batch of `samples` on `engine` runs: the first on an engine loads
+        the resident weights (cold)."""
+        cold = self.plans[samples - 1].placement.resident and engine not in self.warm
+        self.warm.add(engine)
+        return 2 * (samples - 1) + int(cold)
+
+    def begin(self, engine: int, plan: int, now: float) -> tuple[int, float] | None:
+        """Start `plan` on `engine` at `now`; the next batch end (engine, instant)."""
+        return self._step(now, engine, plan, -1)
+
+    def end(self, engine: int, now: float) -> tuple[int, float] | None:
+        """`engine`'s batch ends at `now` (as the last answer said); the next batch end."""
+        return self._step(now, -1, 0, engine)
+
+    def _step(self, now: float, begin: int, plan: int, end: int) -> tuple[int, float] | None:
+        bins = self.rec[0]
+        if now >= (bins.shape[0] - 2) * BIN_S:
+            self.rec[0] = np.concatenate([bins, np.zeros((bins.shape[0] + int(now / BIN_S), bins.shape[1]))])
+        engine, when = fluid.step(self.eng, self.clock, now, begin, plan, end, self.band,
+                                  self.phases, tuple(self.rec))
+        if engine == -2:
+            raise RuntimeError(f"DRAM simulation out of step with the pool at t = {now!r} s")
+        return None if engine < 0 else (engine, when)
+
+    def cost(self, plan: int) -> tuple[en.Dynamic, float]:
+        """A batch's dynamic energy and DRAM bytes, by its plan id."""
+        batch = self.plans[plan // 2]
+        if plan % 2:
+            return batch.cold_energy, batch.cold_dram_bytes
+        return batch.warm_energy, batch.warm_dram_bytes
+
+    def dram_bytes(self) -> float:
+        """Bytes the NPU has moved so far."""
+        return float(self.rec[0][:, 0].sum())

@@ -1,0 +1,116 @@
+"""Serving on engines that share one DRAM: closed-loop batches go at once, multi-stream queries
+spread over the engines, the per-batch log, and the DRAM timeline of a run."""
+
+import numpy as np
+import pytest
+
+from harness import catalog
+from harness.accel import AcceleratorModel, load_hardware
+from harness.report import accel_charts
+from harness.engine import Environment
+from harness.judge import judge
+from harness.loadgen import LoadGen
+from harness.runner import RunRequest, execute, prepare
+from harness.schedule import generate
+from harness.workloads import load_workload
+
+WORKLOADS = catalog.names("workloads")
+
+
+def run(scenario, sut="npu_v2", workload="resnet50", *sets, duration_s=0.2, min_queries=20):
+    prepared = prepare(RunRequest(scenario, sut, workload, duration_s=duration_s,
+                                  min_queries=min_queries, sets=sets))
+    return execute(prepared)
+
+
+def single_stream_p50(system, workload, engines):
+    out = run("single-stream", system, workload, f"compute.engines={engines}", duration_s=0.05,
+              min_queries=8)
+    return out.records.latencies()
+
+
+@pytest.mark.parametrize("system", ["npu_v1", "npu_v2"])
+@pytest.mark.parametrize("workload", WORKLOADS)
+def test_single_stream_on_two_engines_is_never_slower_than_on_one(system, workload):
+    one = single_stream_p50(system, workload, 1)
+    two = single_stream_p50(system, workload, 2)
+    assert np.all(two <= one * (1 + 1e-12)) and len(two) == len(one)
+
+
+@pytest.mark.parametrize("system,engines", [("npu_v2", 2), ("npu_v1", 3)])
+def test_single_stream_latency_is_one_engine_alone_without_the_batching_timeout(system, engines):
+    out = run("single-stream", system, "resnet50", f"compute.engines={engines}", duration_s=0.05,
+              min_queries=30)
+    hw = load_hardware(catalog.resolve("systems", system), system, {"compute.engines": engines})
+    model = AcceleratorModel(hw, load_workload("resnet50"))
+    r = out.records
+    expected = [model.table(1).duration(t) for t in r.issued_s]
+    assert model.plan(1).placement.resident is False  # streamed weights: every batch is warm
+    assert (r.completed_s - r.issued_s).tolist() == pytest.approx(expected, rel=1e-9, abs=0)
+    assert out.result["accelerator"]["batch_sizes"] == {"1": r.count}
+
+
+def test_multi_stream_spreads_a_query_over_both_engines():
+    out = run("multi-stream", "npu_v2", "yolov3", duration_s=0.5, min_queries=12)
+    accel = out.result["accelerator"]
+    assert accel["batch_sizes"] == {"4": 2 * out.result["query_count"]}
+    assert accel["utilization"] > 0.9  # both engines busy for the whole of every query
+    assert out.result["latency_s"]["p99"] < 0.0663  # one engine with 8: 66.3 ms
+
+
+def test_the_batch_log_has_a_row_per_batch_and_sums_to_the_energy():
+    prepared = prepare(RunRequest("server", "npu_v2", "resnet50", duration_s=0.3, min_queries=20))
+    sut = prepared.adapter.build(prepared.system.config, prepared.workload, 0)
+    records = LoadGen(Environment(), sut, prepared.settings, generate(prepared.settings)).run()
+    extra = sut.finish(judge(records, prepared.settings).duration_s)
+    cols = sut.log.arrays()
+    assert len(sut.log) == extra["accelerator"]["batches"] > 100
+    assert cols["samples"].sum() == records.count and set(cols["engine"]) == {0, 1}
+    assert np.all(cols["end_s"] > cols["start_s"])
+    for engine in (0, 1):  # an engine serves one batch at a time
+        mine = np.argsort(cols["start_s"][cols["engine"] == engine])
+        starts, ends = cols["start_s"][cols["engine"] == engine][mine], cols["end_s"][cols["engine"] == engine][mine]
+        assert np.all(starts[1:] >= ends[:-1])
+    breakdown = extra["energy"]["breakdown_j"]
+    assert [breakdown[k] for k in ("mac", "sram", "dram")] == \
+        [cols[c].sum() for c in ("mac_j", "sram_j", "dram_j")]
+    assert extra["accelerator"]["dram_bytes"] == cols["dram_bytes"].sum()
+
+
+@pytest.fixture(scope="module")
+def server_run():
+    return run("server", "npu_v2", "resnet50", duration_s=2.5, min_queries=100)
+
+
+def _average(view):
+    edges = np.append(view["t_s"], view["end_s"])
+    return float(np.sum(np.asarray(view["npu_bytes_per_s"]) * np.diff(edges)) / (edges[-1] - edges[0]))
+
+
+def test_the_run_timeline_averages_to_the_dram_traffic(server_run):
+    accel = server_run.result["accelerator"]
+    tl = accel["dram_timeline"]
+    assert len(tl["run"]["t_s"]) <= 1000 and len(tl["t_s"]) <= 1000
+    assert _average(tl["run"]) == pytest.approx(accel["dram_average_bytes_per_s"], rel=1e-9)
+    for view in (tl, tl["run"]):
+        npu, left = np.asarray(view["npu_bytes_per_s"]), np.asarray(view["left_bytes_per_s"])
+        assert np.all(npu <= left * (1 + 1e-9)) and npu.max() > 0
+
+
+def test_the_zoom_window_is_a_few_master_periods_after_the_start(server_run):
+    tl = server_run.result["accelerator"]["dram_timeline"]
+    assert tl["t_s"][0] == pytest.approx(1.0, abs=1 / 30) and tl["end_s"] - tl["t_s"][0] == pytest.approx(0.1)
+    assert set(tl["masters"]) == {"camera", "display"}
+
+
+def test_the_chart_draws_the_npu_traffic_that_averages_to_the_result(server_run):
+    from matplotlib.figure import Figure
+
+    accel = server_run.result["accelerator"]
+    fig = Figure()
+    accel_charts._draw_dram(fig, accel)
+    run_axes = fig.axes[0]
+    line = next(l for l in run_axes.lines if l.get_label().startswith("NPU"))
+    x, y = line.get_xdata(), line.get_ydata()  # a step line: value y[i] on [x[i], x[i + 1])
+    drawn = np.sum(y[:-1] * np.diff(x)) / (x[-1] - x[0])
+    assert drawn == pytest.approx(accel["dram_average_bytes_per_s"], rel=1e-9)
