@@ -143,7 +143,7 @@ def test_profile_with_a_start_time_times_layers_under_contention():
     camera = master("camera", 2 * GB, duty=0.5, period_s=0.01)  # 4 of 10 GB/s while active
     m = AcceleratorModel(hardware([camera]), Workload("w", "w", layers=(COMPUTE_BOUND,
                                                                        MEMORY_BOUND)))
-    quiet = m.profile(1)
+    quiet = m.profile(1, masters=False)
     busy = m.profile(1, start_s=0.0)
     assert busy.total["time_s"] == pytest.approx(m.service(1, 0.0).duration_s, rel=1e-12)
     assert busy.layers[0].time_s == quiet.layers[0].time_s       # compute-bound: unchanged

@@ -23,8 +23,20 @@ HEADLINES = {
     ("npu_v2", "tiny"): (1659, 3082.0, 2.107000e-06, 1.859502e-06, "compute"),
     ("npu_v2", "yolov3"): (6575340, 117762637.0, 6.916124e-03, 1.776156e-02, "compute"),
 }
+# npu_v2 under its camera and display: (mean over start phases, best, worst) of one batch of 1
+CONTENDED = {
+    "bert_base": (5.739240e-03, 5.725489e-03, 5.740276e-03),
+    "mobilenet_v2": (4.055650e-04, 4.055650e-04, 4.055650e-04),
+    "resnet50": (1.017680e-03, 1.017680e-03, 1.017680e-03),
+    "resnet50_1440": (2.199680e-02, 2.194682e-02, 2.203070e-02),
+    "tiny": (2.107000e-06, 2.107000e-06, 2.107000e-06),
+    "yolov3": (6.922949e-03, 6.916124e-03, 6.923462e-03),
+}
 ACCELERATORS = sorted(name for name in catalog.names("systems")
                       if read_toml(catalog.resolve("systems", name)).get("adapter") == "accelerator")
+
+
+HEADLINES_V1 = sorted(w for s, w in HEADLINES if s == "npu_v1")
 
 
 def model(system, workload, **overrides):
@@ -41,10 +53,26 @@ def test_every_pair_is_pinned():
 @pytest.mark.parametrize("system,workload", sorted(HEADLINES))
 def test_headline_numbers(system, workload):
     cycles, dram, time_s, energy_j, bound = HEADLINES[(system, workload)]
-    t = model(system, workload).profile(1).total
+    t = model(system, workload).profile(1, masters=False).total
     assert t["compute_cycles"] == cycles and t["dram_bytes"] == dram and t["bound"] == bound
     assert t["time_s"] == pytest.approx(time_s, rel=1e-6)
     assert t["energy_j"] == pytest.approx(energy_j, rel=1e-6)
+
+
+@pytest.mark.parametrize("workload", sorted(CONTENDED))
+def test_npu_v2_profiles_under_its_camera_and_display(workload):
+    t = model("npu_v2", workload).profile(1).total
+    c = t["contention"]
+    assert (t["time_s"], c["time_s_best"], c["time_s_worst"]) == pytest.approx(
+        CONTENDED[workload], rel=1e-6)
+    assert c["time_s_best"] <= t["time_s"] <= c["time_s_worst"]
+    assert c["time_s_uncontended"] <= c["time_s_best"] * (1 + 1e-9)  # float rounding only
+
+
+def test_npu_v1_has_no_masters_so_its_profile_is_uncontended():
+    for workload in HEADLINES_V1:
+        t = model("npu_v1", workload).profile(1).total
+        assert t["time_s"] == t["contention"]["time_s_uncontended"]
 
 
 def test_resnet50_at_1440_is_memory_bound_where_224_is_not_on_npu_v1():

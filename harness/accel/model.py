@@ -19,7 +19,7 @@ sum(dynamic_j) + hardware.energy.static_w x run duration: static power burns whi
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
 from harness.accel import energy as en
@@ -27,7 +27,7 @@ from harness.accel.compute import core_cycles, executed_macs, layer_cycles, laye
 from harness.accel.config import Hardware
 from harness.accel.contention import Leftover, best_effort_shares, engine_bandwidth
 from harness.accel.memory import Placement, place
-from harness.accel.profile import LayerRow, Profile, layer_row, totals
+from harness.accel.profile import Profile, Timing, build
 from harness.accel.timeline import Phase, ServiceTable, simulate
 from harness.workloads.model import Workload
 
@@ -170,14 +170,9 @@ class AcceleratorModel:
                  "min_served_fraction": s.min_served_fraction}
                 for s in best_effort_shares(self.hardware.memory) if s.starving]
 
-    def profile(self, batch: int = 1, start_s: float | None = None) -> Profile:
-        """Per-layer figures for one warm batch on one engine; contention only with start_s."""
-        plan = self.plan(batch)
-        rows: list[LayerRow] = []
-        t = start_s
-        for i, layer in enumerate(self.workload.layers):
-            row = layer_row(self.hardware, layer, plan, i, self.leftover, t)
-            rows.append(row)
-            t = None if t is None else t + row.time_s
-        return Profile(system=self.hardware.name, workload=self.workload.name, batch=batch,
-                       layers=tuple(rows), total=totals(self.hardware, plan, rows))
+    def profile(self, batch: int = 1, start_s: float | None = None, masters: bool = True) -> Profile:
+        """Per-layer figures of one warm batch on one engine alone: under the masters averaged
+        over every start phase (default), from `start_s` on, or with no masters at all."""
+        quiet = engine_bandwidth(replace(self.hardware.memory, masters=()))
+        return build(self.hardware, self.workload.name, self.workload.layers, self.plan(batch),
+                     self.leftover, quiet, Timing.of(start_s, masters))

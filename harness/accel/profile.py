@@ -1,10 +1,18 @@
 """Per-layer profile rows and totals (what `bench profile` prints).
 
-Without a start time a layer's DRAM transfer runs at the engine's share of the usable DRAM
-bandwidth with no other master; with one, each layer is timed under the masters' contention
-from that instant on. `bound` is "memory" when the DRAM (or SRAM) transfer takes longer than
-the array and vector work, and for the whole batch when memory-bound layers take most of the
-time.
+A profile is one warm batch on one engine alone on the chip (so it gets all the DRAM bandwidth
+the bus masters leave). Its layers are timed in one of three ways (`Timing`):
+
+* "average" (the default): under the system's masters, averaged exactly over every start
+  phase in the masters' hyperperiod; `time_s_best`/`time_s_worst` give the extremes and the
+  totals name the start phases that give them (timeline.phase_stats);
+* "start": under the masters from one instant on (`start_s`);
+* "none": no masters at all (the uncontended figure).
+
+Every row also carries `time_s_uncontended`. `bound` is "memory" when the DRAM (or SRAM)
+transfer takes longer than the array and vector work (the transfer timed at the engine's
+average bandwidth in "average" mode), and for the whole batch when memory-bound layers take
+most of the time.
 """
 
 from __future__ import annotations
@@ -16,11 +24,57 @@ from harness.accel import energy as en
 from harness.accel.compute import core_cycles
 from harness.accel.config import Hardware
 from harness.accel.contention import Leftover
-from harness.accel.timeline import Phase, simulate
+from harness.accel.timeline import Phase, PhaseStats, phase_stats, simulate
 from harness.workloads.model import Layer
 
 if TYPE_CHECKING:
     from harness.accel.model import BatchPlan
+
+MODES = ("average", "start", "none")
+
+
+@dataclass(frozen=True)
+class Timing:
+    """How a profile times its layers: `mode` in MODES, `start_s` for "start"."""
+
+    mode: str = "average"
+    start_s: float | None = None
+
+    @classmethod
+    def of(cls, start_s: float | None, masters: bool) -> Timing:
+        if not masters:
+            return cls("none")
+        return cls("average") if start_s is None else cls("start", start_s)
+
+
+@dataclass(frozen=True)
+class Timed:
+    """A batch's layer times under one Timing: per layer and in total."""
+
+    layers: tuple[PhaseStats, ...]
+    total: PhaseStats
+    memory_s: tuple[float, ...]     # each layer's DRAM transfer alone at the timing's bandwidth
+
+
+def _fixed(seconds: float, start: float) -> PhaseStats:
+    return PhaseStats(seconds, seconds, seconds, start, start)
+
+
+def time_phases(phases: tuple[Phase, ...], lo: Leftover, double_buffering: bool,
+                timing: Timing) -> Timed:
+    """Each phase's seconds under `timing` (lo: the bandwidth of an engine alone)."""
+    if timing.mode == "average" and not lo.constant:
+        per, total = phase_stats(phases, lo, double_buffering)
+        mean_rate = lo.mean_bytes_per_s
+        return Timed(tuple(per), total, tuple(ph.dram_bytes / mean_rate for ph in phases))
+    t0 = timing.start_s if timing.mode == "start" else 0.0
+    t, per, memory = t0, [], []
+    for ph in phases:
+        end = simulate((ph,), lo, t, double_buffering)
+        per.append(_fixed(end - t, t0))
+        memory.append(lo.finish(t, ph.dram_bytes) - t)
+        t = end
+    return Timed(tuple(per), _fixed(t - t0, t0), tuple(memory))
 
 
 @dataclass(frozen=True)
@@ -35,6 +89,9 @@ class LayerRow:
     compute_time_s: float
     memory_time_s: float
     time_s: float
+    time_s_uncontended: float
+    time_s_best: float
+    time_s_worst: float
     bound: str
     utilization: float
     energy_j: float
@@ -55,36 +112,32 @@ class Profile:
         return {"layers": [row.as_dict() for row in self.layers], "total": dict(self.total)}
 
 
-def _memory_time(hw: Hardware, dram: float, lo: Leftover, start: float | None) -> float:
-    if start is not None:
-        return lo.finish(start, dram) - start
-    return dram / (hw.memory.usable_dram_bytes_per_s * hw.memory.dram_share_per_engine)
-
-
-def _layer_time(hw: Hardware, compute_s: float, dram: float, memory_s: float, lo: Leftover,
-                start: float | None) -> float:
-    db = hw.memory.double_buffering
-    if start is not None:
-        return simulate((Phase(compute_s, dram),), lo, start, db) - start
-    return max(compute_s, memory_s) if db else compute_s + memory_s
-
-
-def layer_row(hw: Hardware, layer: Layer, plan: BatchPlan, i: int, lo: Leftover,
-              start: float | None) -> LayerRow:
+def layer_row(hw: Hardware, layer: Layer, plan: BatchPlan, i: int, timed: Timed,
+              quiet: Timed) -> LayerRow:
+    """Layer i's row: `timed` under the profile's Timing, `quiet` with no masters."""
     traffic = plan.placement.layers[i]
     array, vector = plan.cycles[i]
     core_s = core_cycles(array, vector) / hw.compute.clock_hz
-    memory_s = _memory_time(hw, traffic.dram, lo, start)
-    sram_s = traffic.sram / hw.memory.sram_bytes_per_s
-    time_s = _layer_time(hw, plan.compute_s[i], traffic.dram, memory_s, lo, start)
-    peak = hw.compute.peak_macs_per_s * time_s
+    memory_s = max(timed.memory_s[i], traffic.sram / hw.memory.sram_bytes_per_s)
+    stats = timed.layers[i]
+    peak = hw.compute.peak_macs_per_s * stats.mean_s
     return LayerRow(
         name=layer.name, op=layer.op, macs=layer.macs * plan.batch, compute_cycles=array,
         vector_cycles=vector, dram_bytes=traffic.dram, sram_bytes=traffic.sram,
-        compute_time_s=core_s, memory_time_s=max(memory_s, sram_s), time_s=time_s,
-        bound="memory" if max(memory_s, sram_s) > core_s else "compute",
+        compute_time_s=core_s, memory_time_s=memory_s, time_s=stats.mean_s,
+        time_s_uncontended=quiet.layers[i].mean_s, time_s_best=stats.best_s,
+        time_s_worst=stats.worst_s, bound="memory" if memory_s > core_s else "compute",
         utilization=plan.macs[i] / peak if peak > 0 else 0.0,
-        energy_j=plan.layer_energy[i].total + en.static_power_w(hw) * time_s)
+        energy_j=plan.layer_energy[i].total + en.static_power_w(hw) * stats.mean_s)
+
+
+def _contention(timing: Timing, lo: Leftover, timed: Timed, quiet: Timed) -> dict[str, Any]:
+    t = timed.total
+    return {"mode": timing.mode, "start_s": timing.start_s,
+            "hyperperiod_s": None if lo.constant else lo.period_s,
+            "time_s_uncontended": quiet.total.mean_s, "time_s_best": t.best_s,
+            "time_s_worst": t.worst_s, "best_start_s": t.best_start_s,
+            "worst_start_s": t.worst_start_s}
 
 
 def totals(hw: Hardware, plan: BatchPlan, rows: list[LayerRow]) -> dict[str, Any]:
@@ -109,3 +162,17 @@ def totals(hw: Hardware, plan: BatchPlan, rows: list[LayerRow]) -> dict[str, Any
         "weights_resident": plan.placement.resident, "weight_bytes": plan.placement.weight_bytes,
         "cold_start_dram_bytes": plan.cold_dram_bytes - plan.warm_dram_bytes,
     }
+
+
+def build(hw: Hardware, workload_name: str, layers: tuple[Layer, ...], plan: BatchPlan,
+          lo: Leftover, quiet_lo: Leftover, timing: Timing) -> Profile:
+    """The profile of one warm batch (`plan`) on an engine alone: lo with the masters,
+    quiet_lo without them."""
+    db = hw.memory.double_buffering
+    quiet = time_phases(plan.warm, quiet_lo, db, Timing("none"))
+    timed = quiet if timing.mode == "none" else time_phases(plan.warm, lo, db, timing)
+    rows = [layer_row(hw, layer, plan, i, timed, quiet) for i, layer in enumerate(layers)]
+    total = totals(hw, plan, rows)
+    total["contention"] = _contention(timing, quiet_lo if timing.mode == "none" else lo, timed, quiet)
+    return Profile(system=hw.name, workload=workload_name, batch=plan.batch, layers=tuple(rows),
+                   total=total)

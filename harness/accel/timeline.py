@@ -136,3 +136,43 @@ class ServiceTable:
         if i >= len(self._slope):
             i = len(self._slope) - 1
         return self._y[i] + self._slope[i] * (u - self._p[i]) - u
+
+
+@dataclass(frozen=True)
+class PhaseStats:
+    """One phase's (or the whole batch's) seconds over every start phase in [0, H): the exact
+    average, and the best and worst with the start phase that gives them."""
+
+    mean_s: float
+    best_s: float
+    worst_s: float
+    best_start_s: float
+    worst_start_s: float
+
+
+def _stats(p: np.ndarray, seconds: np.ndarray) -> PhaseStats:
+    """Statistics of a function linear between the points p (so extremes lie on them)."""
+    span = p[-1] - p[0]
+    mean = float(np.sum((seconds[1:] + seconds[:-1]) * np.diff(p)) / (2 * span))
+    lo, hi = int(np.argmin(seconds)), int(np.argmax(seconds))
+    return PhaseStats(mean, float(seconds[lo]), float(seconds[hi]), float(p[lo]), float(p[hi]))
+
+
+def phase_stats(phases: tuple[Phase, ...], lo: Leftover, double_buffering: bool
+                ) -> tuple[list[PhaseStats], PhaseStats]:
+    """Each phase's time and the batch's, as the batch's start runs over a whole hyperperiod.
+
+    The same composition as ServiceTable, kept phase by phase: the map start -> end of phase i
+    is piecewise linear on points that refine those of phase i - 1, so phase i's time (end of i
+    minus end of i - 1) is linear between them and its average and extremes are exact."""
+    floor = lo.min_bytes_per_s
+    p = np.array([0.0, lo.period_s])
+    y = p.copy()
+    per_phase = []
+    for ph in phases:
+        if double_buffering and ph.dram_bytes / floor <= ph.compute_s:
+            ph = Phase(ph.compute_s, 0.0)  # compute-bound at every phase: a plain delay
+        p2, y2 = compose(p, y, ph, lo, double_buffering)
+        per_phase.append(_stats(p2, y2 - np.interp(p2, p, y)))
+        p, y = p2, y2
+    return per_phase, _stats(p, y - p)
