@@ -79,3 +79,36 @@ def test_a_system_of_another_adapter_is_refused(capsys, tmp_path):
     path.write_text('name = "syn"\nadapter = "synthetic"\n[service]\nmean_s = 0.001\n')
     code, _, err = run(capsys, "--sut", str(path), "--workload", "tiny")
     assert code == 2 and "adapter = 'synthetic': must be one of accelerator" in err
+
+
+def test_profile_is_contended_by_default_and_every_format_carries_both_figures(capsys):
+    args = ("--sut", "npu_v2", "--workload", "resnet50_1440")
+    _, out, _ = run(capsys, *args, "--format", "json")
+    busy = json.loads(out)
+    c = busy["total"]["contention"]
+    assert c["mode"] == "average" and c["hyperperiod_s"] == pytest.approx(1 / 30)
+    assert c["time_s_best"] <= busy["total"]["time_s"] <= c["time_s_worst"]
+    assert busy["total"]["time_s"] > c["time_s_uncontended"]
+    _, out, _ = run(capsys, *args, "--format", "json", "--no-masters")
+    quiet = json.loads(out)
+    assert quiet["total"]["time_s"] == pytest.approx(c["time_s_uncontended"], rel=1e-12)
+    assert [r["time_s_uncontended"] for r in busy["layers"]] == pytest.approx(
+        [r["time_s"] for r in quiet["layers"]], rel=1e-12)
+    _, out, _ = run(capsys, *args, "--format", "csv")
+    total = list(csv.DictReader(io.StringIO(out)))[-1]
+    assert float(total["time_s"]) == pytest.approx(busy["total"]["time_s"], rel=1e-12)
+    assert float(total["time_s_uncontended"]) == pytest.approx(c["time_s_uncontended"], rel=1e-12)
+    _, out, _ = run(capsys, *args)
+    assert "averaged over start phases" in out and "quiet us" in out
+
+
+def test_start_s_profiles_from_one_instant_and_excludes_no_masters(capsys):
+    args = ("--sut", "npu_v2", "--workload", "resnet50_1440", "--format", "json")
+    _, out, _ = run(capsys, *args, "--start-s", "0.0091306")
+    at = json.loads(out)["total"]
+    _, out, _ = run(capsys, *args)
+    worst = json.loads(out)["total"]["contention"]
+    assert at["contention"]["mode"] == "start"
+    assert at["time_s"] == pytest.approx(worst["time_s_worst"], rel=1e-5)
+    code, _, err = run(capsys, *args, "--start-s", "1", "--no-masters")
+    assert code == 2 and "exclude each other" in err and "Traceback" not in err

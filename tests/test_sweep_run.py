@@ -185,3 +185,24 @@ def test_readme_example_runs(tmp_path):
 
 def test_readme_example_is_the_shipped_example():
     assert readme_example() == EXAMPLE.read_text(encoding="utf-8")
+
+
+def test_a_profile_point_equals_bench_profile_of_the_same_point(sweep_of, tmp_path, capsys):
+    sweep = sweep_of("""
+        [sweep]
+        mode = "profile"
+        [fixed]
+        system = "npu_v2"
+        workload = "resnet50_1440"
+        [grid]
+        compute.array_rows = [64, 128]
+    """)
+    frame = run_sweep(sweep, tmp_path / "out", workers=1).frame
+    row = frame[frame["compute.array_rows"] == 64].iloc[0]
+    from_sweep = json.loads((tmp_path / "out" / row["path"] / "profile.json").read_text())
+    with pytest.raises(SystemExit):
+        main(["profile", "--sut", "npu_v2", "--workload", "resnet50_1440", "--set",
+              "compute.array_rows=64", "--format", "json"])
+    from_cli = json.loads(capsys.readouterr().out)
+    assert from_sweep == from_cli
+    assert from_cli["total"]["contention"]["mode"] == "average"

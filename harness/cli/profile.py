@@ -1,8 +1,11 @@
 """`bench profile`: per-layer figures of a workload on an accelerator system, one warm batch.
 
     bench profile --sut npu_v1 --workload resnet50 [--batch N] [--format table|json|csv]
-                  [--set compute.array_rows=64 ...]
+                  [--start-s T | --no-masters] [--set compute.array_rows=64 ...]
 
+Layers are timed under the system's bus masters, averaged over every start phase of their
+hyperperiod (best and worst phase alongside); `--start-s T` times them from one instant,
+`--no-masters` without the masters. Every format carries the uncontended time too.
 JSON is {"layers": [...], "total": {...}} (DESIGN.md); CSV has one row per layer and a last
 row named "total"; the table is for people.
 """
@@ -21,13 +24,16 @@ from harness.spec import parse_assignment
 from harness.workloads import load_workload
 
 COLUMNS = ("name", "op", "macs", "compute_cycles", "vector_cycles", "dram_bytes", "sram_bytes",
-           "compute_time_s", "memory_time_s", "time_s", "bound", "utilization", "energy_j")
+           "compute_time_s", "memory_time_s", "time_s", "time_s_uncontended", "time_s_best",
+           "time_s_worst", "bound", "utilization", "energy_j")
+TOTAL_COLUMNS = {"name": "total", "op": "", "compute_time_s": "", "memory_time_s": ""}
 
 
-def build_profile(sut: str, workload: str, batch: int, overrides: dict | None = None) -> Profile:
+def build_profile(sut: str, workload: str, batch: int, overrides: dict | None = None,
+                  start_s: float | None = None, masters: bool = True) -> Profile:
     path = catalog.resolve("systems", sut)
     hardware = load_hardware(path, catalog.label(path), overrides)
-    return AcceleratorModel(hardware, load_workload(workload)).profile(batch)
+    return AcceleratorModel(hardware, load_workload(workload)).profile(batch, start_s, masters)
 
 
 def render_json(profile: Profile) -> str:
@@ -40,29 +46,43 @@ def render_csv(profile: Profile) -> str:
     writer.writerow(COLUMNS)
     for row in profile.as_dict()["layers"]:
         writer.writerow([row[c] for c in COLUMNS])
-    total = profile.total
-    writer.writerow(["total", "", total["macs"], total["compute_cycles"], total["vector_cycles"],
-                     total["dram_bytes"], total["sram_bytes"], "", "", total["time_s"],
-                     total["bound"], total["utilization"], total["energy_j"]])
+    total = {**profile.total, **profile.total["contention"], **TOTAL_COLUMNS}
+    writer.writerow([total[c] for c in COLUMNS])
     return out.getvalue()
 
 
-def _line(name: str, op: str, macs: float, cycles: int, dram: float, time_s: float, bound: str,
-          util: float, energy_j: float) -> str:
+def _line(name: str, op: str, macs: float, cycles: int, dram: float, time_s: float,
+          quiet_s: float, bound: str, util: float, energy_j: float) -> str:
     return (f"{name[:28]:28s} {op[:8]:8s} {macs / 1e6:10.2f} {cycles:11d} {dram / 1e3:11.1f} "
-            f"{time_s * 1e6:11.1f} {bound:8s} {util * 100:6.1f} {energy_j * 1e6:11.2f}")
+            f"{time_s * 1e6:11.1f} {quiet_s * 1e6:11.1f} {bound:8s} {util * 100:6.1f} "
+            f"{energy_j * 1e6:11.2f}")
+
+
+def _contention_line(c: dict) -> str:
+    if c["mode"] == "none":
+        return "timed without bus masters (--no-masters)"
+    if c["mode"] == "start":
+        return f"timed under the bus masters from t = {c['start_s']:g} s"
+    if c["hyperperiod_s"] is None:
+        return "bus masters take a constant share: every start phase gives the same time"
+    return (f"timed under the bus masters, averaged over start phases in their "
+            f"{c['hyperperiod_s'] * 1e3:.3f} ms hyperperiod: best {c['time_s_best'] * 1e6:.1f} us "
+            f"(start {c['best_start_s'] * 1e3:.3f} ms), worst {c['time_s_worst'] * 1e6:.1f} us "
+            f"(start {c['worst_start_s'] * 1e3:.3f} ms)")
 
 
 def render_table(profile: Profile) -> str:
     head = (f"{'layer':28s} {'op':8s} {'MMACs':>10s} {'cycles':>11s} {'DRAM kB':>11s} "
-            f"{'time us':>11s} {'bound':8s} {'util%':>6s} {'energy uJ':>11s}")
+            f"{'time us':>11s} {'quiet us':>11s} {'bound':8s} {'util%':>6s} {'energy uJ':>11s}")
     lines = [f"{profile.system} x {profile.workload}, batch {profile.batch}", head]
     for r in profile.layers:
-        lines.append(_line(r.name, r.op, r.macs, r.compute_cycles, r.dram_bytes, r.time_s, r.bound,
-                           r.utilization, r.energy_j))
+        lines.append(_line(r.name, r.op, r.macs, r.compute_cycles, r.dram_bytes, r.time_s,
+                           r.time_s_uncontended, r.bound, r.utilization, r.energy_j))
     t = profile.total
+    c = t["contention"]
     lines.append(_line("total", "", t["macs"], t["compute_cycles"], t["dram_bytes"], t["time_s"],
-                       t["bound"], t["utilization"], t["energy_j"]))
+                       c["time_s_uncontended"], t["bound"], t["utilization"], t["energy_j"]))
+    lines.append(_contention_line(c) + ("" if c["mode"] == "none" else "; 'quiet': without them"))
     lines.append(f"{t['samples_per_s']:.1f} samples/s on {t['engines']} engine(s), "
                  f"{t['energy_per_sample_j'] * 1e3:.3f} mJ/sample, {t['tops_per_w']:.2f} TOPS/W, "
                  f"weights {'resident' if t['weights_resident'] else 'streamed'}")
@@ -79,9 +99,16 @@ RENDERERS = {"table": render_table, "json": render_json, "csv": render_csv}
               help="Samples per batch.")
 @click.option("--format", "fmt", default="table", show_default=True,
               type=click.Choice(sorted(RENDERERS)), help="Output format.")
+@click.option("--start-s", type=click.FloatRange(min=0, max=1e6), default=None, metavar="T",
+              help="Time the layers under the bus masters from this instant (seconds).")
+@click.option("--no-masters", is_flag=True, help="Time the layers without the bus masters.")
 @click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE",
               help="Override a system key, e.g. --set compute.array_rows=64.")
-def command(sut: str, workload: str, batch: int, fmt: str, assignments: tuple[str, ...]) -> None:
+def command(sut: str, workload: str, batch: int, fmt: str, start_s: float | None,
+            no_masters: bool, assignments: tuple[str, ...]) -> None:
     """Per-layer MACs, cycles, DRAM bytes, time, bound and energy of one batch."""
+    if start_s is not None and no_masters:
+        raise click.UsageError("--start-s and --no-masters exclude each other")
     overrides = dict(parse_assignment(a) for a in assignments)
-    click.echo(RENDERERS[fmt](build_profile(sut, workload, batch, overrides)))
+    profile = build_profile(sut, workload, batch, overrides, start_s, not no_masters)
+    click.echo(RENDERERS[fmt](profile))
