@@ -103,7 +103,30 @@ def test_realtime_masters_exceeding_dram_on_average_are_rejected_by_name():
                         "masters": [master("camera", 8e9), master("display", 6e9)]})
     found = problems(data)
     assert any("memory.masters = ['camera', 'display']: realtime masters need 1.4e+10 B/s on "
-               "average, more than the usable DRAM bandwidth 1.28e+10 B/s" in p for p in found)
+               "average (writes at write_cost, reads at read_cost), more than the usable DRAM "
+               "bandwidth 1.28e+10 B/s" in p for p in found)
+
+
+def test_a_camera_that_fits_as_reads_is_rejected_when_its_writes_cost_turnarounds():
+    camera = {**master("camera", 10e9), "direction": "write"}
+    load_hardware(spec(memory={"dram_efficiency": 0.5, "masters": [camera], "write_cost": 1.0}),
+                  "sys.toml")  # 10 of the usable 12.8 GB/s
+    found = problems(spec(memory={"dram_efficiency": 0.5, "masters": [camera], "write_cost": 1.3}))
+    assert any("realtime masters need 1.3e+10 B/s on average" in p for p in found)
+
+
+def test_dram_cost_keys_are_checked_by_name():
+    found = problems(spec(memory={"write_cost": 9.0, "mixed_efficiency": 1.5}))
+    assert any("memory.write_cost = 9.0: must be a number from 0.5 to 4" in p for p in found)
+    assert any("memory.mixed_efficiency = 1.5" in p for p in found)
+    found = problems(spec(memory={"dram_efficiency": 0.8, "mixed_efficiency": 0.9}))
+    assert any("memory.mixed_efficiency = 0.9: must be <= memory.dram_efficiency = 0.8" in p
+               for p in found)
+    gpu = {**master("gpu", 1e9), "priority": "best_effort", "fifo_bytes": 4096}
+    found = problems(spec(memory={"masters": [gpu]}))
+    assert any("memory.masters[0].fifo_bytes = 4096.0: only a realtime master" in p for p in found)
+    found = problems(spec(memory={"masters": [{**master("cam", 1e9), "direction": "sideways"}]}))
+    assert any("direction = 'sideways'" in p for p in found)
 
 
 def test_realtime_peak_at_an_instant_is_rejected():

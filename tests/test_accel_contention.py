@@ -19,7 +19,7 @@ def hardware(masters=(), **memory):
         "compute": {"array_rows": 32, "array_cols": 32, "dataflow": "ws", "clock_hz": 1e9,
                     "engines": 1, "precision": "int8"},
         "memory": {"sram_bytes": 1 << 20, "dram_bytes_per_s": 10 * GB, "dram_efficiency": 1.0,
-                   "masters": list(masters), **memory},
+                   "mixed_efficiency": 1.0, "masters": list(masters), **memory},
         "energy": {"pj_per_mac": {"int8": 0.2}, "sram_pj_per_byte": 1.0, "dram_pj_per_byte": 20.0,
                    "static_w": 0.5}}, "t.toml")
 

@@ -21,6 +21,7 @@ def hardware(engines=2, masters=(), double_buffering=True, **memory):
         "compute": {"array_rows": 32, "array_cols": 32, "dataflow": "ws", "clock_hz": 1e9,
                     "engines": engines, "precision": "int8"},
         "memory": {"sram_bytes": 1 << 20, "dram_bytes_per_s": 10 * GB, "dram_efficiency": 1.0,
+                   "mixed_efficiency": 1.0,  # sharing alone: writes cost what reads do
                    "double_buffering": double_buffering, "masters": list(masters), **memory},
         "energy": {"pj_per_mac": {"int8": 0.2}, "sram_pj_per_byte": 1.0, "dram_pj_per_byte": 20.0,
                    "static_w": 0.5},
@@ -51,7 +52,8 @@ def with_phases(dram, plans):
         c.extend(p[0] for p in phases)
         d.extend(p[1] for p in phases)
         first.append(len(c))
-    dram.phases = (np.array(c, dtype=float), np.array(d, dtype=float), np.array(first))
+    dram.phases = (np.array(c, dtype=float), np.array(d, dtype=float), np.array(first),
+                   np.ones(len(c)))
     return dram
 
 
@@ -152,7 +154,7 @@ def test_the_npu_never_takes_more_than_the_masters_leave():
                master("gpu", 2 * GB, duty=0.5, period_s=0.002, priority="best_effort")]
     dram, model = joint([COMPUTE_BOUND, MEMORY_BOUND], masters=masters)
     now = drive(dram, random.Random(5), 400)
-    _, counts = segments(dram)
+    _, counts, _ = segments(dram)
     assert counts.max() == 2  # both engines did move data at once
     edges = np.linspace(0.0, now, 20_001)
     width = np.diff(edges)

@@ -30,12 +30,22 @@ other key has the default shown here (all units are in the key names)::
                                    # leave that one engine's DMA may take (1.0: no cap). The
                                    # engines moving data at an instant and the best-effort
                                    # masters share that leftover max-min fairly (contention.py)
+    mixed_efficiency = 0.92 x dram_efficiency  # the NPU's efficiency when half its DRAM bytes
+                                   # are writes (read/write turnarounds); interpolated by each
+                                   # layer's write fraction (dram_cost.py)
+    write_cost = 1.1               # DRAM time of one byte a bus master writes, in bytes read
+    read_cost = 1.0                # ... and of one byte it reads (bank-group/row collisions)
+    npu_burst_bytes = 256          # one NPU DMA burst, not pre-emptible: a realtime request can
+                                   # wait behind one per engine (realtime.py)
     [[memory.masters]]             # zero or more other bus masters sharing the DRAM
     name = "camera"
     bytes_per_s = 1.2e9            # average
     period_s = 0.0333
     duty = 0.9                     # active for the first duty*period_s, at bytes_per_s/duty
     priority = "realtime"          # "realtime" (served first) | "best_effort" (shares the rest)
+    direction = "read"             # "read" (a display scans out) | "write" (a camera captures)
+    fifo_bytes = 0                 # realtime only: its FIFO, drained (read) or filled (write)
+                                   # at the active rate; 0 = none declared, no margin reported
     [energy]
     pj_per_mac = { int8 = 0.2 }    # must name the compute precision
     sram_pj_per_byte = 1.0
@@ -68,6 +78,8 @@ from harness.spec import (MISSING, Problems, Reader, apply_overrides, fraction, 
 DATAFLOWS = ("ws", "os", "is")
 PRECISIONS = ("int4", "int8", "bf16", "fp16", "fp32")
 PRIORITIES = ("realtime", "best_effort")
+DIRECTIONS = ("read", "write")
+MIXED_EFFICIENCY = 0.92  # 50/50 over all-read efficiency: 0.869 / 0.946 on LPDDR4 (dram-contention.md)
 DEPTHWISE = ("array", "vector")
 MACS_PER_PE_CYCLE = {"int4": 2.0, "int8": 1.0, "bf16": 0.5, "fp16": 0.5, "fp32": 0.25}
 BYTES_PER_ELEMENT = {"int4": 0.5, "int8": 1.0, "bf16": 2.0, "fp16": 2.0, "fp32": 4.0}
@@ -81,6 +93,8 @@ class Master:
     period_s: float
     duty: float
     priority: str
+    direction: str = "read"
+    fifo_bytes: float = 0.0
 
     @property
     def peak_bytes_per_s(self) -> float:
@@ -127,10 +141,16 @@ class Memory:
     weights_resident: bool
     dram_share_per_engine: float
     masters: tuple[Master, ...]
+    mixed_efficiency: float = math.nan  # set by the reader (default MIXED_EFFICIENCY x dram_efficiency)
+    write_cost: float = 1.1
+    read_cost: float = 1.0
+    npu_burst_bytes: float = 256.0
 
     @property
     def usable_dram_bytes_per_s(self) -> float:
         return self.dram_bytes_per_s * self.dram_efficiency
+
+
 
 
 @dataclass(frozen=True)
@@ -199,6 +219,10 @@ def parse_ratio(text: str) -> tuple[int, int] | None:
     return (n_i, m_i) if 1 <= n_i <= m_i else None
 
 
+def cost_factor(v: float) -> str | None:
+    return None if 0.5 <= v <= 4.0 else "must be a number from 0.5 to 4 (bytes of DRAM time per byte)"
+
+
 def positive_or_inf(v: float) -> str | None:
     return None if v > 0 else "must be a number > 0 (inf allowed)"
 
@@ -246,6 +270,8 @@ def _read_master(m: Reader) -> Master | None:
         period_s=m.get("period_s", float, check=positive),
         duty=m.get("duty", float, default=1.0, check=fraction),
         priority=m.get("priority", str, default="realtime", check=one_of(*PRIORITIES)),
+        direction=m.get("direction", str, default="read", check=one_of(*DIRECTIONS)),
+        fifo_bytes=m.get("fifo_bytes", float, default=0.0, check=non_negative),
     )
     m.done()
     return None if any(v is None for v in values.values()) else Master(**values)
@@ -262,11 +288,17 @@ def _read_memory(r: Reader) -> Memory | None:
         double_buffering=m.get("double_buffering", bool, default=True),
         fusion=m.get("fusion", bool, default=True),
         weights_resident=m.get("weights_resident", bool, default=True),
+        mixed_efficiency=m.get("mixed_efficiency", float, default=math.nan, check=fraction),
+        write_cost=m.get("write_cost", float, default=1.1, check=cost_factor),
+        read_cost=m.get("read_cost", float, default=1.0, check=cost_factor),
+        npu_burst_bytes=m.get("npu_burst_bytes", float, default=256.0, check=positive),
         dram_share_per_engine=m.get("dram_share_per_engine", float, default=1.0, check=fraction),
     )
     m.done()
     if any(v is None for v in values.values()) or any(x is None for x in masters):
         return None
+    if math.isnan(values["mixed_efficiency"]):
+        values["mixed_efficiency"] = MIXED_EFFICIENCY * values["dram_efficiency"]
     return Memory(**values, masters=tuple(masters))
 
 

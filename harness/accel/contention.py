@@ -27,6 +27,7 @@ from typing import Sequence
 import numpy as np
 
 from harness.accel.config import Master, Memory, period_fraction
+from harness.accel.dram_cost import master_cost
 
 
 def hyperperiod(masters: Sequence[Master]) -> float:
@@ -65,16 +66,16 @@ def _segments(masters: Sequence[Master]) -> tuple[float, np.ndarray]:
     return period, segment_edges(periodic, period)
 
 
-def realtime_peak(masters: Sequence[Master]) -> tuple[float, float, list[str]]:
-    """(largest simultaneous realtime demand, when, the realtime masters' names)."""
-    realtime = [m for m in masters if m.priority == "realtime"]
+def realtime_peak(memory: Memory) -> tuple[float, float, list[str]]:
+    """(largest simultaneous realtime demand in DRAM time, when, the realtime masters' names)."""
+    realtime = [m for m in memory.masters if m.priority == "realtime"]
     if not realtime:
         return 0.0, 0.0, []
     _, edges = _segments(realtime)
     best, when = -1.0, 0.0
     for a, b in zip(edges[:-1], edges[1:]):
         mid = 0.5 * (a + b)
-        demand = sum(m.peak_bytes_per_s for m in realtime if active(m, mid))
+        demand = sum(m.peak_bytes_per_s * master_cost(m, memory) for m in realtime if active(m, mid))
         if demand > best:
             best, when = demand, float(a)
     return best, when, [m.name for m in realtime]
@@ -178,24 +179,28 @@ class Leftover:
 
 
 def left_by_realtime(memory: Memory, t: float) -> float:
-    """usable(t): what the active realtime masters leave of the usable DRAM bandwidth."""
-    taken = sum(m.peak_bytes_per_s for m in memory.masters if m.priority == "realtime" and active(m, t))
+    """usable(t): what the active realtime masters leave of the usable DRAM bandwidth, each
+    taking its rate at its DRAM cost (dram_cost.master_cost: writes cost turnarounds)."""
+    taken = sum(m.peak_bytes_per_s * master_cost(m, memory) for m in memory.masters
+                if m.priority == "realtime" and active(m, t))
     return max(memory.usable_dram_bytes_per_s - taken, 0.0)
 
 
 def _segment_rates(memory: Memory, edges: np.ndarray, requesters: int = 1
                    ) -> tuple[np.ndarray, list[list[float]]]:
     """Per segment: one engine's bandwidth while `requesters` engines move data, and each
-    best-effort master's grant."""
+    best-effort master's grant (in its own bytes: the sharing is in DRAM time, at its cost)."""
     best_effort = [m for m in memory.masters if m.priority == "best_effort"]
+    costs = [master_cost(m, memory) for m in best_effort]
     rates, grants = [], []
     for a, b in zip(edges[:-1], edges[1:]):
         mid = 0.5 * (a + b)
         left = left_by_realtime(memory, mid)
-        demands = [m.peak_bytes_per_s if active(m, mid) else 0.0 for m in best_effort]
+        demands = [m.peak_bytes_per_s * k if active(m, mid) else 0.0
+                   for m, k in zip(best_effort, costs)]
         npu, granted = water_fill(left, demands, requesters, memory.dram_share_per_engine * left)
         rates.append(npu)
-        grants.append(granted)
+        grants.append([g / k for g, k in zip(granted, costs)])
     return np.array(rates), grants
 
 

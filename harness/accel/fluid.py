@@ -9,11 +9,13 @@ Arrays (all float64; built and documented by joint.JointDram):
     clock     [T]: the instant the state describes
     band      (edges, cum, rate, per, period): one engine's bandwidth while n engines request,
               row n of cum/rate/per (row 0 unused); periodic in `period`
-    phases    (c, d, first): compute seconds and DRAM bytes of every phase of every plan, plan p
-              owning phases first[p] .. first[p+1] - 1
-    rec       (bins, gcum, grate, gper, zoom_t, zoom_n, meta): bytes per BIN_S bin (column 0
-              the NPU, 1 + j best-effort master j, whose grant while n engines request is row
-              n * masters + j of gcum/grate/gper); instants where n changes before meta[ZOOM_END]
+    phases    (c, d, first, a): compute seconds and DRAM bytes (in bytes of DRAM time, see
+              dram_cost.py) of every phase of every plan, plan p owning phases first[p] ..
+              first[p+1] - 1; a: the bytes really moved per byte of DRAM time
+    rec       (bins, gcum, grate, gper, zoom_t, zoom_n, meta, zoom_w): bytes per BIN_S bin
+              (column 0 the NPU, 1 + j best-effort master j, whose grant while n engines request
+              is row n * masters + j of gcum/grate/gper); instants where n or w (the requesters'
+              sum of a) changes before meta[ZOOM_END]
 
 Between two events the number n of requesting engines is constant, so every requester moves
 the same bytes, the exact integral of its bandwidth (`_cum`); the smallest remaining transfer
@@ -26,7 +28,7 @@ import numpy as np
 from numba import njit
 
 PLAN, K, R, CEND, START = 0, 1, 2, 3, 4
-BIN_S, ZOOM_END, ZOOM_COUNT, LAST_N, DOUBLE_BUFFERING = 0, 1, 2, 3, 4
+BIN_S, ZOOM_END, ZOOM_COUNT, LAST_N, DOUBLE_BUFFERING, LAST_W = 0, 1, 2, 3, 4, 5
 INF = np.inf
 
 
@@ -78,7 +80,7 @@ def _begin_phase(eng, e, k, t, c, d, double_buffering):
 
 @njit(cache=True)
 def start(eng, e, plan, t, phases, double_buffering):
-    c, d, first = phases
+    c, d, first, _ = phases
     eng[e, PLAN] = plan
     eng[e, START] = t
     _begin_phase(eng, e, first[plan], t, c, d, double_buffering)
@@ -88,7 +90,7 @@ def start(eng, e, plan, t, phases, double_buffering):
 def _transitions(eng, t, phases, double_buffering):
     """Engines whose phase is over at t enter their next one; the first whose batch ends is
     returned (it is left at its last phase), else -1."""
-    c, d, first = phases
+    c, d, first, _ = phases
     for e in range(eng.shape[0]):
         while eng[e, PLAN] >= 0 and eng[e, R] == 0 and eng[e, CEND] <= t:
             k = int(eng[e, K]) + 1
@@ -99,18 +101,20 @@ def _transitions(eng, t, phases, double_buffering):
 
 
 @njit(cache=True, inline="always")
-def _scan(eng):
-    """(requesting engines, smallest remaining transfer, earliest compute end of the others)."""
-    n, rmin, tph = 0, INF, INF
+def _scan(eng, a):
+    """(requesting engines, smallest remaining transfer, earliest compute end of the others,
+    bytes the requesters really move per byte of DRAM time each moves)."""
+    n, rmin, tph, w = 0, INF, INF, 0.0
     for e in range(eng.shape[0]):
         if eng[e, PLAN] < 0:
             continue
         if eng[e, R] > 0:
             n += 1
+            w += a[int(eng[e, K])]
             rmin = min(rmin, eng[e, R])
         else:
             tph = min(tph, eng[e, CEND])
-    return n, rmin, tph
+    return n, rmin, tph, w
 
 
 @njit(cache=True, inline="always")
@@ -130,25 +134,26 @@ def _move(eng, dy, t, phases):
 
 
 @njit(cache=True, inline="always")
-def _record(t0, t1, n, y0, dy, edges, cum, rate, per, period, bins, gcum, grate, gper, zoom_t,
-            zoom_n, meta):
-    """Bytes moved in [t0, t1], where n engines each moved dy from their cumulative y0, into
-    the bins; n's changes into the zoom."""
-    if n != meta[LAST_N] and t0 < meta[ZOOM_END] and meta[ZOOM_COUNT] < zoom_t.shape[0]:
+def _record(t0, t1, n, w, y0, dy, edges, cum, rate, per, period, bins, gcum, grate, gper,
+            zoom_t, zoom_n, zoom_w, meta):
+    """Bytes moved in [t0, t1], where n engines each moved dy of DRAM time from their
+    cumulative y0 (w x dy bytes in all), into the bins; (n, w)'s changes into the zoom."""
+    changed = n != meta[LAST_N] or w != meta[LAST_W]
+    if changed and t0 < meta[ZOOM_END] and meta[ZOOM_COUNT] < zoom_t.shape[0]:
         i = int(meta[ZOOM_COUNT])
-        zoom_t[i], zoom_n[i] = t0, n
+        zoom_t[i], zoom_n[i], zoom_w[i] = t0, n, w
         meta[ZOOM_COUNT] += 1
-        meta[LAST_N] = n
+        meta[LAST_N], meta[LAST_W] = n, w
     b = int(t0 / meta[BIN_S])
     if t1 <= (b + 1) * meta[BIN_S] and bins.shape[1] == 1:
-        bins[b, 0] += n * dy  # the usual case: within one bin, no best-effort master
+        bins[b, 0] += w * dy  # the usual case: within one bin, no best-effort master
     else:
-        _record_split(t0, t1, n, y0, dy, edges, cum, rate, per, period, bins, gcum, grate, gper,
-                      meta[BIN_S])
+        _record_split(t0, t1, n, w, y0, dy, edges, cum, rate, per, period, bins, gcum, grate,
+                      gper, meta[BIN_S])
 
 
 @njit(cache=True)
-def _record_split(t0, t1, n, y0, dy, edges, cum, rate, per, period, bins, gcum, grate, gper,
+def _record_split(t0, t1, n, w, y0, dy, edges, cum, rate, per, period, bins, gcum, grate, gper,
                   width):
     """_record's bytes, bin by bin, each best-effort master's too."""
     b = int(t0 / width)
@@ -158,7 +163,7 @@ def _record_split(t0, t1, n, y0, dy, edges, cum, rate, per, period, bins, gcum, 
         last = t1 <= edge
         e2 = t1 if last else edge
         y2 = y0 + dy if last else (_cum(edges, cum, rate, per, n, period, e2) if n > 0 else 0.0)
-        bins[b, 0] += n * (y2 - ya)
+        bins[b, 0] += w * (y2 - ya)
         _record_masters(a, e2, n, edges, gcum, grate, gper, period, bins, b)
         if last:
             return
@@ -180,7 +185,7 @@ def run(eng, clock, t_target, speculate, band, phases, rec):
     speculating, until the first batch ends (returned; -1 if none is busy). Records only when
     not speculating. -2: a batch ended before t_target (the caller missed an end)."""
     edges, cum, rate, per, period = band
-    bins, gcum, grate, gper, zoom_t, zoom_n, meta = rec
+    bins, gcum, grate, gper, zoom_t, zoom_n, meta, zoom_w = rec
     double_buffering = meta[DOUBLE_BUFFERING] > 0
     t = clock[0]
     while True:
@@ -192,7 +197,7 @@ def run(eng, clock, t_target, speculate, band, phases, rec):
         if not speculate and t >= t_target:
             clock[0] = t
             return -1
-        n, rmin, tph = _scan(eng)
+        n, rmin, tph, w = _scan(eng, phases[3])
         if n == 0 and tph == INF and speculate:
             return -1
         y0, ttr = 0.0, INF
@@ -206,8 +211,8 @@ def run(eng, clock, t_target, speculate, band, phases, rec):
             _cum(edges, cum, rate, per, n, period, t_next) - y0 if n > 0 else 0.0)
         _move(eng, dy, t_next, phases)
         if not speculate:
-            _record(t, t_next, n, y0, dy, edges, cum, rate, per, period, bins, gcum, grate,
-                    gper, zoom_t, zoom_n, meta)
+            _record(t, t_next, n, w, y0, dy, edges, cum, rate, per, period, bins, gcum, grate,
+                    gper, zoom_t, zoom_n, zoom_w, meta)
         t = t_next
 
 

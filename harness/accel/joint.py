@@ -80,15 +80,16 @@ class JointDram:
 
     def _phases(self) -> tuple:
         """Flat phase arrays: plan 2 (b - 1) is a warm batch of b, plan 2 (b - 1) + 1 cold."""
-        c, d, first = [], [], [0]
+        c, d, first, a = [], [], [0], []
         for b in range(1, self.model.max_batch + 1):
             plan = self.model.plan(b)
             self.plans.append(plan)
             for phases in (plan.warm, plan.cold):
                 c.extend(ph.compute_s for ph in phases)
                 d.extend(ph.dram_bytes for ph in phases)
+                a.extend(ph.moved_per_byte for ph in phases)
                 first.append(len(c))
-        return np.array(c), np.array(d), np.array(first, dtype=np.int64)
+        return np.array(c), np.array(d), np.array(first, dtype=np.int64), np.array(a)
 
     def _records(self, double_buffering: bool) -> tuple:
         g = self.grants
@@ -102,8 +103,10 @@ class JointDram:
         width = len(self.edges)
         gcum, g, gper = gcum.reshape(rows, width), g.reshape(rows, width - 1), gper.reshape(rows)
         bins = np.zeros((1024, 1 + self.grants.shape[1]))
-        meta = np.array([BIN_S, self.zoom_start + self.span, 0.0, -1.0, float(double_buffering)])
-        return [bins, gcum, g, gper, np.zeros(ZOOM_RECORDS), np.zeros(ZOOM_RECORDS), meta]
+        meta = np.array([BIN_S, self.zoom_start + self.span, 0.0, -1.0, float(double_buffering),
+                         -1.0])
+        return [bins, gcum, g, gper, np.zeros(ZOOM_RECORDS), np.zeros(ZOOM_RECORDS), meta,
+                np.zeros(ZOOM_RECORDS)]
 
     # ------------------------------------------------------------------ driven by the pool
 

@@ -26,7 +26,8 @@ from harness.accel import energy as en
 from harness.accel.compute import core_cycles, executed_macs, layer_cycles, layer_gemm
 from harness.accel.config import Hardware
 from harness.accel.contention import Leftover, best_effort_shares, engine_bandwidth
-from harness.accel.memory import Placement, place
+from harness.accel.dram_cost import npu_cost
+from harness.accel.memory import Placement, Traffic, place
 from harness.accel.profile import Profile, Timing, build
 from harness.accel.timeline import Phase, ServiceTable, simulate
 from harness.workloads.model import Workload
@@ -64,11 +65,17 @@ class BatchPlan:
 
     @property
     def warm_dram_bytes(self) -> float:
-        return sum(ph.dram_bytes for ph in self.warm)
+        return sum(ph.moved for ph in self.warm)
 
     @property
     def cold_dram_bytes(self) -> float:
-        return sum(ph.dram_bytes for ph in self.cold)
+        return sum(ph.moved for ph in self.cold)
+
+
+def _phase(hw: Hardware, compute_s: float, t: Traffic, cold: bool) -> Phase:
+    """A layer's phase: its DRAM bytes in DRAM time, by its read/write mix (dram_cost.py)."""
+    reads = t.weight_dram + t.in_dram + (t.cold_weight_dram if cold else 0.0)
+    return Phase(compute_s, npu_cost(hw.memory, reads, t.out_dram), reads + t.out_dram)
 
 
 def plan_batch(hw: Hardware, workload: Workload, batch: int) -> BatchPlan:
@@ -82,8 +89,8 @@ def plan_batch(hw: Hardware, workload: Workload, batch: int) -> BatchPlan:
         macs.append(executed_macs(gemm))
         compute_s.append(max(core_cycles(*cyc) / c.clock_hz, traffic.sram / hw.memory.sram_bytes_per_s))
         energies.append(en.dynamic(hw, macs[-1], layer.vector_ops * batch, traffic.sram, traffic.dram))
-    warm = tuple(Phase(s, t.dram) for s, t in zip(compute_s, placement.layers))
-    cold = tuple(Phase(s, t.dram + t.cold_weight_dram) for s, t in zip(compute_s, placement.layers))
+    warm = tuple(_phase(hw, s, t, cold=False) for s, t in zip(compute_s, placement.layers))
+    cold = tuple(_phase(hw, s, t, cold=True) for s, t in zip(compute_s, placement.layers))
     cold_extra = sum(t.cold_weight_dram for t in placement.layers)
     warm_energy = sum(energies, en.ZERO)
     cold_energy = warm_energy + en.dynamic(hw, 0, 0, cold_extra, cold_extra)

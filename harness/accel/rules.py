@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from harness.accel.config import Hardware
 from harness.accel.contention import hyperperiod, realtime_peak
+from harness.accel.dram_cost import master_cost
 from harness.spec import Reader
 
 MAX_HYPERPERIOD_S = 60.0
@@ -28,14 +29,31 @@ def check_master_names_unique(hw: Hardware, r: Reader) -> None:
 
 
 def check_realtime_average(hw: Hardware, r: Reader) -> None:
-    """Realtime masters' average traffic must fit the usable DRAM bandwidth."""
+    """Realtime masters' average traffic, at its DRAM cost, must fit the usable bandwidth."""
     realtime = [m for m in hw.memory.masters if m.priority == "realtime"]
-    total = sum(m.bytes_per_s for m in realtime)
+    total = sum(m.bytes_per_s * master_cost(m, hw.memory) for m in realtime)
     usable = hw.memory.usable_dram_bytes_per_s
     if realtime and total > usable:
         r.problem("memory.masters", [m.name for m in realtime],
-                  f"realtime masters need {total:.4g} B/s on average, more than the usable DRAM "
-                  f"bandwidth {usable:.4g} B/s (dram_bytes_per_s x dram_efficiency)")
+                  f"realtime masters need {total:.4g} B/s on average (writes at write_cost, reads "
+                  f"at read_cost), more than the usable DRAM bandwidth {usable:.4g} B/s "
+                  f"(dram_bytes_per_s x dram_efficiency)")
+
+
+def check_mixed_efficiency(hw: Hardware, r: Reader) -> None:
+    """Writes never make the NPU's DRAM traffic more efficient than reads alone."""
+    m = hw.memory
+    if m.mixed_efficiency > m.dram_efficiency:
+        r.problem("memory.mixed_efficiency", m.mixed_efficiency,
+                  f"must be <= memory.dram_efficiency = {m.dram_efficiency:g} (read/write "
+                  f"turnarounds only cost)")
+
+
+def check_fifo_only_on_realtime(hw: Hardware, r: Reader) -> None:
+    for i, m in enumerate(hw.memory.masters):
+        if m.fifo_bytes > 0 and m.priority != "realtime":
+            r.problem(f"memory.masters[{i}].fifo_bytes", m.fifo_bytes,
+                      "only a realtime master declares a FIFO (its deadline margin)")
 
 
 def check_realtime_peak(hw: Hardware, r: Reader) -> None:
@@ -43,11 +61,11 @@ def check_realtime_peak(hw: Hardware, r: Reader) -> None:
     if not _hyperperiod_ok(hw):
         return  # reported by check_hyperperiod; the pattern is too long to scan
     usable = hw.memory.usable_dram_bytes_per_s
-    peak, when, names = realtime_peak(hw.memory.masters)
+    peak, when, names = realtime_peak(hw.memory)
     if names and peak >= usable:
         r.problem("memory.masters", names,
                   f"realtime masters active together at t = {when:.6g} s need {peak:.4g} B/s "
-                  f"(bytes_per_s/duty), which leaves nothing of the usable DRAM bandwidth "
+                  f"(bytes_per_s/duty at their DRAM cost), which leaves nothing of the usable DRAM bandwidth "
                   f"{usable:.4g} B/s (dram_bytes_per_s x dram_efficiency) for the NPU")
 
 
@@ -70,4 +88,5 @@ def check_hyperperiod(hw: Hardware, r: Reader) -> None:
 
 
 CROSS_FIELD_RULES = (check_energy_has_precision, check_master_names_unique, check_realtime_average,
-                     check_hyperperiod, check_realtime_peak)
+                     check_hyperperiod, check_realtime_peak, check_mixed_efficiency,
+                     check_fifo_only_on_realtime)

@@ -38,8 +38,20 @@ from harness.accel.contention import Leftover
 
 @dataclass(frozen=True)
 class Phase:
+    """One layer of a batch: compute seconds and DRAM bytes, counted in bytes of DRAM time
+    (dram_cost.npu_cost); `moved_bytes` the bytes really moved (None: the same)."""
+
     compute_s: float
     dram_bytes: float
+    moved_bytes: float | None = None
+
+    @property
+    def moved(self) -> float:
+        return self.dram_bytes if self.moved_bytes is None else self.moved_bytes
+
+    @property
+    def moved_per_byte(self) -> float:
+        return self.moved / self.dram_bytes if self.dram_bytes > 0 else 1.0
 
 
 def simulate(phases: tuple[Phase, ...], lo: Leftover, start: float, double_buffering: bool) -> float:

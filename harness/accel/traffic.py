@@ -82,32 +82,36 @@ def run_view(dram: JointDram, end_s: float, duration_s: float) -> dict[str, Any]
     return _series(dram, edges, grouped[keep, 0], grouped[keep, 1:])
 
 
-def segments(dram: JointDram) -> tuple[np.ndarray, np.ndarray]:
-    """(change instants, engines requesting from each) as recorded, up to the zoom's end."""
+def segments(dram: JointDram) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(change instants, engines requesting from each, bytes they really move per byte of DRAM
+    time each moves) as recorded, up to the zoom's end."""
     count = int(dram.rec[6][2])
-    return dram.rec[4][:count].copy(), dram.rec[5][:count].astype(int)
+    return (dram.rec[4][:count].copy(), dram.rec[5][:count].astype(int),
+            dram.rec[7][:count].copy())
 
 
 def _bytes_until(dram: JointDram, t: np.ndarray, rates: list[Leftover | None],
-                 weights: list[float]) -> np.ndarray:
-    """Bytes moved in [0, t] at rates[n] x weights[n] while n engines request, for instants t
-    inside the zoom records."""
-    times, counts = segments(dram)
+                 npu: bool) -> np.ndarray:
+    """Bytes moved in [0, t] at rates[n] while n engines request (times the segment's w for the
+    NPU), for instants t inside the zoom records."""
+    times, counts, weights = segments(dram)
+    if not npu:
+        weights = np.ones(len(times))
 
-    def moved(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    def moved(n: int, a: np.ndarray, b: np.ndarray, w: np.ndarray) -> np.ndarray:
         lo = rates[n]
-        return weights[n] * (lo.cumulative_many(b) - lo.cumulative_many(a)) if lo else 0 * a
+        return w * (lo.cumulative_many(b) - lo.cumulative_many(a)) if lo else 0 * a
 
     done = np.zeros(len(times))
     for n in np.unique(counts):
         pick = np.nonzero(counts[:-1] == n)[0]
-        done[pick + 1] = moved(int(n), times[pick], times[pick + 1])
+        done[pick + 1] = moved(int(n), times[pick], times[pick + 1], weights[pick])
     done = np.cumsum(done)
     i = np.searchsorted(times, t, side="right") - 1
     out = done[i].copy()
     for n in np.unique(counts[i]):
         pick = counts[i] == n
-        out[pick] += moved(int(n), times[i][pick], t[pick])
+        out[pick] += moved(int(n), times[i][pick], t[pick], weights[i][pick])
     return out
 
 
@@ -115,19 +119,19 @@ def npu_bytes_until(dram: JointDram, t: np.ndarray) -> np.ndarray:
     """Bytes the engines moved in [0, t], for instants inside the zoom records."""
     edges, _, rate, _, period = dram.band
     rates = [Leftover(period, edges, rate[n]) if n else None for n in range(rate.shape[0])]
-    return _bytes_until(dram, t, rates, list(range(rate.shape[0])))
+    return _bytes_until(dram, t, rates, npu=True)
 
 
 def best_effort_bytes_until(dram: JointDram, j: int, t: np.ndarray) -> np.ndarray:
     """Bytes best-effort master j was granted in [0, t], for instants inside the zoom records."""
     edges, period, grants = dram.band[0], dram.band[4], dram.grants
     rates = [Leftover(period, edges, grants[n, j]) for n in range(grants.shape[0])]
-    return _bytes_until(dram, t, rates, [1.0] * grants.shape[0])
+    return _bytes_until(dram, t, rates, npu=False)
 
 
 def zoom_view(dram: JointDram, end_s: float) -> dict[str, Any]:
     """A few master periods of the run at fine resolution (exact bin averages)."""
-    times, _ = segments(dram)
+    times = segments(dram)[0]
     if not len(times):
         raise RuntimeError("the DRAM simulation recorded nothing")
     valid = times[-1] if len(times) == len(dram.rec[4]) else np.inf  # records ran out there
