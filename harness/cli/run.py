@@ -37,7 +37,22 @@ def headline(result: dict) -> list[str]:
     if energy:
         lines.append(f"  energy {energy['joules_per_sample'] * 1e3:.3f} mJ/sample, "
                      f"average power {energy['average_power_w']:.3f} W")
-    return lines
+    return lines + realtime_lines((result.get("accelerator") or {}).get("realtime_masters") or [])
+
+
+def realtime_lines(outcomes: list[dict]) -> list[str]:
+    """Realtime bus masters with a FIFO: their worst-case margin, or the deadline they miss."""
+    parts = []
+    for o in outcomes:
+        if o["margin_bytes"] is None:
+            continue
+        if o["deadline_miss"]:
+            what = "underflows" if o["direction"] == "read" else "overflows"
+            parts.append(f"{o['name']} FIFO {what} by {-o['margin_bytes']:.0f} B at t = {o['at_s']:.6g} s "
+                         f"(DEADLINE MISS)")
+        else:
+            parts.append(f"{o['name']} {o['margin_s'] * 1e6:.2f} us")
+    return [f"  real-time FIFO margins: {', '.join(parts)}"] if parts else []
 
 
 def render(out: Path, result: dict) -> None:

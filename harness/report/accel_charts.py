@@ -63,7 +63,8 @@ def _draw_view(ax: Axes, view: dict, usable: float | None, title: str, scale: fl
               label="NPU (actual traffic, all engines)")
     if usable:
         ax.axhline(usable, color="#222", ls=":", lw=1, label=f"usable DRAM {fmt.si(usable, 'B/s')}")
-    ax.set_title(title, loc="left", fontsize="small")
+    ax.text(0.01, 0.96, title, transform=ax.transAxes, va="top", fontsize="small",
+            bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 1.5})
     ax.yaxis.set_major_formatter(_GBPS)
     ax.set_ylabel("GB/s")
     ax.set_ylim(bottom=0)
@@ -75,7 +76,8 @@ def _draw_dram(fig: Figure, accel: dict) -> None:
     tl = accel["dram_timeline"]
     usable = tl.get("usable_bytes_per_s") or accel.get("dram_bytes_per_s")
     if "left_bytes_per_s" not in tl:  # an older result: no actual traffic was recorded
-        tl = {"t_s": tl["t_s"][:-1], "end_s": tl["t_s"][-1], "masters": tl.get("masters", {}),
+        masters = {name: rate[:-1] for name, rate in tl.get("masters", {}).items()}
+        tl = {"t_s": tl["t_s"][:-1], "end_s": tl["t_s"][-1], "masters": masters,
               "left_bytes_per_s": tl["npu_bytes_per_s"][:-1]}
     views = [(tl["run"], "whole run", "time (s)", 1.0)] if "run" in tl else []
     views.append((tl, "a few master periods, exact averages per bin", "time (ms)", 1e3))

@@ -19,7 +19,7 @@ TITLES = {
     "percentiles": "Latency percentiles", "latency-cdf": "Latency distribution",
     "latency-timeline": "Latency across the run", "throughput": "Throughput across the run",
     "energy": "Energy breakdown", "dram-timeline": "DRAM bandwidth timeline",
-    "layers": "Per-layer profile", "roofline": "Roofline",
+    "realtime": "Real-time bus masters", "layers": "Per-layer profile", "roofline": "Roofline",
 }
 NO_TIMELINE = ("Latency and throughput across the run are not drawn: the per-query records hold "
                "{why}.")
@@ -54,11 +54,13 @@ def _dram(run: Run) -> bool:
     return bool(run.accelerator and (run.accelerator.get("dram_timeline") or {}).get("t_s"))
 
 
-def sections(chart_svgs: dict, head: Sequence[str], layer_table: bool) -> list[tuple[str, str]]:
+def sections(chart_svgs: dict, head: Sequence[str], layer_table: bool,
+             realtime: bool = False) -> list[tuple[str, str]]:
     """(id, title) of the sections present, top first: the page's table of contents."""
-    shown = {**chart_svgs, "layers": layer_table}
+    shown = {**chart_svgs, "layers": layer_table, "realtime": realtime}
     optional = (("latency-timeline", "timeline"), ("throughput", "throughput"), ("energy", "energy"),
-                ("dram-timeline", "dram"), ("layers", "layers"), ("roofline", "roofline"))
+                ("dram-timeline", "dram"), ("realtime", "realtime"), ("layers", "layers"),
+                ("roofline", "roofline"))
     present = [*head, "latency-cdf", *(s for s, key in optional if shown.get(key))]
     return [(s, TITLES[s]) for s in present]
 
@@ -70,7 +72,9 @@ def accel_context(run: Run) -> dict | None:
     layers = list(accel.get("layers") or [])
     return {"layers": [tables.layer_row(r) for r in layers], "total": tables.layer_total(layers),
             "summary": tables.accelerator_summary(accel), "columns": tables.LAYER_COLUMNS,
-            "numeric": tables.LAYER_NUMERIC, "roofline_caption": _roofline_caption(accel)}
+            "numeric": tables.LAYER_NUMERIC, "roofline_caption": _roofline_caption(accel),
+            "realtime": tables.realtime_rows(accel.get("realtime_masters") or []),
+            "realtime_columns": tables.REALTIME_COLUMNS}
 
 
 def _roofline_caption(accel: dict) -> str:
@@ -111,7 +115,7 @@ def single_context(run: Run) -> dict:
                     f"run of {result.get('created_utc', '?')}",
         "version": __version__, "result": result, "titles": TITLES, "charts": svgs, "accel": accel,
         "sections": sections(svgs, ("verdict", "metric", "identity", "settings", "percentiles"),
-                             bool(accel and accel["layers"])),
+                             bool(accel and accel["layers"]), bool(accel and accel["realtime"])),
         "verdict": view.verdict(result), "headline": view.headline(result),
         "identity": view.identity(result), "fingerprints": list((result.get("fingerprints") or {}).items()),
         "settings": view.settings(result), "percentiles": tables.percentile_rows(result),

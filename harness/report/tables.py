@@ -81,5 +81,31 @@ def accelerator_summary(accel: dict) -> list[tuple[str, str]]:
              ("dram_average_bytes_per_s", "average DRAM traffic", lambda v: fmt.si(v, "B/s")),
              ("peak_macs_per_s", "peak compute", lambda v: fmt.si(v, "MAC/s")),
              ("dram_bytes_per_s", "usable DRAM bandwidth", lambda v: fmt.si(v, "B/s")),
-             ("starving_masters", "starving real-time masters", lambda v: ", ".join(v) or "none"))
+             ("starving_masters", "starving best-effort masters",
+              lambda v: ", ".join(m["name"] for m in v) or "none"))
     return [(label, text(accel[key])) for key, label, text in shown if key in accel]
+
+
+REALTIME_COLUMNS = ("master", "direction", "requested", "delivered", "FIFO", "worst wait",
+                    "worst-case margin", "deadline")
+
+
+def realtime_rows(outcomes: list[dict]) -> list[list[str]]:
+    """One row per realtime master (harness.accel.realtime): bandwidth and FIFO margin."""
+    return [[o["name"], o["direction"], fmt.si(o["requested_bytes_per_s"], "B/s"),
+             fmt.si(o["delivered_bytes_per_s"], "B/s"),
+             fmt.si(o["fifo_bytes"], "B") if o["fifo_bytes"] else "none declared",
+             f"{fmt.seconds(o['worst_wait_s'])} behind {o['busy_engines']} NPU burst(s)",
+             "" if o["margin_bytes"] is None else
+             f"{fmt.si(o['margin_bytes'], 'B')} ({fmt.seconds(o['margin_s'])})",
+             _deadline(o)] for o in outcomes]
+
+
+def _deadline(o: dict) -> str:
+    if o["margin_bytes"] is None:
+        return "not checked (no FIFO)"
+    if not o["deadline_miss"]:
+        return "met"
+    what = "underflow" if o["direction"] == "read" else "overflow"
+    at = "" if o["at_s"] is None else f" at t = {fmt.seconds(o['at_s'])}"
+    return f"MISSED: FIFO {what}{at}"

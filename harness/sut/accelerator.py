@@ -24,6 +24,7 @@ from harness.accel import AcceleratorModel, Hardware, read_hardware
 from harness.accel.config import TABLES
 from harness.accel.energy import tops_per_w
 from harness.accel.joint import JointDram
+from harness.accel.realtime import realtime_outcomes
 from harness.accel.runlog import BatchLog
 from harness.accel.traffic import timeline
 from harness.spec import Reader
@@ -101,6 +102,7 @@ class AcceleratorSUT(PooledSUT):
             "layers": [row for row in self.model.profile(common).as_dict()["layers"]],
             "dram_timeline": timeline(self.dram, end_s, duration_s),
             "starving_masters": self.model.starving_masters(),
+            "realtime_masters": realtime_outcomes(self.hardware, self.log),
         }
 
 
