@@ -120,7 +120,7 @@ def _flag_settings(scenario: str, request: RunRequest) -> dict[str, Any]:
 
 def qps_settings(scenario: str, qps: float) -> dict[str, Any]:
     """The MLPerf setting that a target QPS means in each scenario."""
-    return {"server": {"server_target_qps": qps}, "offline": {"offline_expected_qps": qps},
+    return {"server": {"server_target_qps": qps}, "interactive": {"server_target_qps": qps}, "offline": {"offline_expected_qps": qps},
             "single-stream": {"single_stream_expected_latency_ns": 1e9 / qps},
             "multi-stream": {"multi_stream_expected_latency_ns": 1e9 / qps}}[scenario]
 
@@ -136,6 +136,10 @@ def load_scenario(scenario: str, benchmark: str) -> tuple[dict[str, Any], str, s
     values = read_settings(base)
     base.done()
     benchmarks = r.table("benchmarks")
+    if scenario == "interactive" and benchmark not in benchmarks.data:
+        raise config_error("--scenario", "", "interactive",
+                           f"benchmark {benchmark!r} has no Interactive TTFT/TPOT limits in {source}; "
+                           f"known: {', '.join(sorted(benchmarks.data))}")
     for name in list(benchmarks.data):
         table = benchmarks.table(name)
         per = read_settings(table)

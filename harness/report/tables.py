@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from harness.report import fmt
+from harness.settings import SERVER_SCENARIOS
 
 PERCENTILES = ("p50", "p90", "p95", "p97", "p99", "p99.9")
 
@@ -40,7 +41,7 @@ def early_stopping_rows(result: dict) -> list[dict]:
 
 
 def bound_rows(result: dict) -> list[dict]:
-    if result.get("scenario") != "server":
+    if result.get("scenario") not in SERVER_SCENARIOS:
         return []
     ns = result.get("settings", {}).get("effective", {}).get("target_latency_ns")
     target = _target_key(result) or "target percentile"
