@@ -193,16 +193,13 @@ class LoadGen:
 
     def first_token(self, query: int, at: float | None = None) -> None:
         """The first output token of `query` is out, now or (virtual time) at `at` (LoadGen's
-        FirstTokenComplete). A report after the query completed fails it."""
+        FirstTokenComplete). Only the first report counts; `complete` checks the order."""
         time = self.env.now if at is None else at
         if not 0 <= query < self.issued_count:
             self.runtime_errors.append(f"SUT reported a first token of unknown query id {query}.")
             return
-        if self.tokens is None:
-            return  # not a token run (use_token_latencies off): nothing to measure
-        done = self.completed[query]
-        if self.tokens.first(query, time) and not math.isnan(done) and time > done:
-            self._unfinish(query, "SUT reported the first token after the last")
+        if self.tokens is not None:   # else not a token run (use_token_latencies off)
+            self.tokens.first(query, time)
 
     def complete(self, query: int, samples: int = 1, at: float | None = None,
                  tokens: int | None = None) -> None:
@@ -246,11 +243,6 @@ class LoadGen:
         self.remaining[query] = 0
         self._finish_query(self.env.now if at is None else at)
 
-    def _unfinish(self, query: int, reason: str) -> None:
-        """A completed query turns out failed (a late token report): counted failed instead."""
-        self.completed[query] = math.nan
-        self.errors[query] = reason
-
     def _finish_query(self, time: float) -> None:
         self.finished_count += 1
         if self.closed_loop and self.issuing:
@@ -265,12 +257,10 @@ class TokenLog:
         self.first_s = array("d", [math.nan]) * n
         self.count = array("q", [0]) * n
 
-    def first(self, query: int, time: float) -> bool:
-        """Record the first report of a first token; False for a repeated one (ignored)."""
-        if not math.isnan(self.first_s[query]):
-            return False
-        self.first_s[query] = time
-        return True
+    def first(self, query: int, time: float) -> None:
+        """Record the first report of a first token (a repeated one is ignored)."""
+        if math.isnan(self.first_s[query]):
+            self.first_s[query] = time
 
     def done(self, query: int, tokens, time: float, first_required: bool) -> str | None:
         """Add a completion's token count; the reason it fails the query, if it does."""

@@ -70,7 +70,7 @@ def _verdict_lines(result: dict) -> list[str]:
     fixes = [c["fix"] for c in result.get("checks", []) if not c["met"] and c.get("fix")]
     if not result["valid"]:
         lines += ["Recommendations:"] + [f" * {fix}" for fix in fixes]
-    if result["scenario"] != "offline" and result.get("tokens", {}).get("early_stopping"):
+    if result["scenario"] != "offline" and (result.get("tokens") or {}).get("early_stopping"):
         return lines + tok.early_stopping_lines(result)
     if result["scenario"] != "offline":
         lines += ["Early Stopping Result:"]
