@@ -21,15 +21,18 @@ HEADLINE = "metric.value"
 
 ALIASES = {
     "metric": HEADLINE, "headline": HEADLINE, "throughput": "samples_per_second",
-    "qps": "samples_per_second", "sps": "samples_per_second",
+    "qps": "samples_per_second", "sps": "samples_per_second", "tps": "tokens_per_second",
+    "ttft": "ttft_s.p99", "tpot": "tpot_s.p99",
     **{p: f"latency_s.{p}" for p in ("min", "mean", "p50", "p90", "p95", "p97", "p99", "p99.9", "max")},
 }
 EXACT = {
-    "samples_per_second": DROP_IS_BAD, "energy.samples_per_joule": DROP_IS_BAD,
+    "samples_per_second": DROP_IS_BAD, "tokens_per_second": DROP_IS_BAD,
+    "energy.samples_per_joule": DROP_IS_BAD,
     "energy.joules_per_sample": RISE_IS_BAD, "energy.average_power_w": RISE_IS_BAD,
     "failed_queries": RISE_IS_BAD,
 }
-PREFIXES = {"latency_s.": RISE_IS_BAD, "energy.breakdown_j.": RISE_IS_BAD}
+PREFIXES = {"latency_s.": RISE_IS_BAD, "energy.breakdown_j.": RISE_IS_BAD,
+            "ttft_s.": RISE_IS_BAD, "tpot_s.": RISE_IS_BAD}
 SUFFIXES = {"_per_second": DROP_IS_BAD, "qps": DROP_IS_BAD, "estimate_s": RISE_IS_BAD}
 _RULE = re.compile(r"^\s*([A-Za-z0-9_.\-]+)\s*:\s*([+-]?)\s*(\d+(?:\.\d*)?|\.\d+)\s*%?\s*$")
 

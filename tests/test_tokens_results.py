@@ -1,0 +1,109 @@
+"""Reading token results: real LLM submissions (tests/data/mlperf-llm, official values in its
+README), our own token runs, gate rules on token figures, per-round official fields."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from harness.cli.main import main
+from harness.results import llm_rules
+from harness.results.check import check_path
+from harness.results.gate_rules import DROP_IS_BAD, RISE_IS_BAD, parse_rule
+from harness.errors import BenchError
+
+LLM = Path(__file__).parent / "data" / "mlperf-llm"
+RUNS = LLM / "closed/AMD/results/8xMI355X_2xEPYC_9575F/llama2-70b-99.9"
+
+
+def bench(capsys, *args):
+    try:
+        main(list(args))
+        code = 0
+    except SystemExit as exc:
+        code = exc.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_compare_gives_the_official_tokens_per_second_of_each_round_61_result(capsys):
+    code, out, err = bench(capsys, "compare", str(LLM), "--format", "json")
+    assert code == 0, err
+    rows = {r["scenario"]: r for r in json.loads(out)}
+    official = {"offline": 106517, "server": 103274.69, "interactive": 73191.51}
+    assert {s: r["metric"]["value"] for s, r in rows.items()} == official
+    assert {r["metric"]["unit"] for r in rows.values()} == {"tokens/s"}
+    assert {s: r["samples_per_second"] for s, r in rows.items()} == {
+        "offline": 375.84, "server": 364.12, "interactive": 258.22}
+    assert rows["interactive"]["tpot_s"]["p99"] == 0.036747857
+    assert rows["server"]["ttft_s"]["p99"] == 1.175800773 and "ttft_s" not in rows["offline"]
+
+
+def test_compare_table_shows_ttft_and_tpot_p99(capsys):
+    _, out, _ = bench(capsys, "compare", str(LLM))
+    assert "TTFT p99 ms" in out.splitlines()[0] and "36.7479" in out and "1175.8" in out
+
+
+def test_check_accepts_the_official_interactive_layout():
+    report = check_path(LLM)
+    assert not [p for p in report.problems if "holds a" in p or "TPOT" in p or "TTFT" in p]
+
+
+def test_check_flags_a_p99_tpot_over_the_interactive_limit(tmp_path):
+    copy = tmp_path / "mlperf"
+    shutil.copytree(LLM, copy)
+    summary = next(copy.rglob("Interactive/performance/run_1/mlperf_log_summary.txt"))
+    text = summary.read_text().replace("99.00 percentile time to output token (ns)   : 36747857",
+                                       "99.00 percentile time to output token (ns)   : 45900000")
+    summary.write_text(text)
+    problems = [p for p in check_path(copy).problems if "TPOT" in p]
+    assert len(problems) == 1
+    assert problems[0].endswith("p99 TPOT 45.9 ms is not below the interactive limit of 40 ms for llama2-70b-99.9")
+
+
+def test_limits_are_strictly_below():
+    assert llm_rules.token_limits_ns("llama2-70b-99.9", "interactive") == (450_000_000, 40_000_000)
+    assert llm_rules.token_limits_ns("llama2-70b-interactive-99", "server") == (450_000_000, 40_000_000)
+    assert llm_rules.token_limits_ns("deepseek-r1", "server") == (2_000_000_000, 80_000_000)
+    assert llm_rules.token_limits_ns("resnet50", "server") is None
+
+
+@pytest.mark.parametrize("name, scenario, round_, key", [
+    ("llama2-70b-99", "server", "4.0", "result_completed_samples_per_sec"),
+    ("llama2-70b-99", "server", "4.1", "result_completed_tokens_per_second"),
+    ("llama2-70b-99", "offline", "4.0", "result_tokens_per_second"),
+    ("llama3.1-8b-edge", "single-stream", "5.1", "result_90.00_percentile_latency_ns"),
+    ("gptj-99", "server", "4.1", "result_inferred_completed_tokens_per_second"),
+    ("resnet50", "server", "4.0", "result_scheduled_samples_per_sec"),
+    ("resnet50", "server", "6.1", "result_completed_samples_per_sec"),
+    ("mixtral-8x7b", "interactive", "6.1", "result_completed_tokens_per_second"),
+])
+def test_official_field_per_round(name, scenario, round_, key):
+    assert llm_rules.official_fields(name, scenario, round_)[0][0] == key
+
+
+def test_gate_rules_on_token_figures_have_the_right_directions():
+    assert parse_rule("tokens_per_second:-5%").direction == DROP_IS_BAD
+    assert parse_rule("ttft_s.p99:+5%").direction == RISE_IS_BAD
+    assert parse_rule("tpot_s.p99:10%").direction == RISE_IS_BAD
+    with pytest.raises(BenchError, match="lower is better"):
+        parse_rule("tpot_s.p99:-5%")
+
+
+def test_gate_and_compare_read_a_token_run(capsys, tmp_path, write):
+    system = write("llm.toml", 'name = "llm"\nadapter = "synthetic"\n[service]\nservers = 16\n[tokens]\n'
+                   "output_tokens = 64\nfirst_token_s = 0.05\nper_token_s = 0.01\n")
+    args = ["run", "--scenario", "server", "--sut", str(system), "--workload", "tiny",
+            "--set", "workload.benchmark=llama2-70b", "--duration", "60", "--target-qps", "10", "--no-report"]
+    for name, extra in (("a", []), ("b", ["--set", "tokens.per_token_s=0.012"])):
+        code, out, err = bench(capsys, *args, "--out", str(tmp_path / name), *extra)
+        assert code == 0, err
+    code, out, err = bench(capsys, "compare", str(tmp_path), "--format", "json")
+    rows = json.loads(out)
+    assert [r["metric"]["unit"] for r in rows] == ["tokens/s", "tokens/s"]
+    assert sorted(r["tpot_s"]["p99"] for r in rows) == [0.01, 0.012]
+    code, out, err = bench(capsys, "gate", "--baseline", str(tmp_path / "a"), "--candidate", str(tmp_path / "b"),
+                           "--rule", "tpot_s.p99:+10%", "--rule", "tokens_per_second:-5%")
+    assert code == 1, err + out
+    assert "tpot_s.p99" in out and "regression" in out.lower()
