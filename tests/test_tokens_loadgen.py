@@ -81,3 +81,28 @@ def test_validity_agrees_with_loadgen(both):
     real, result = both
     assert result["valid"] == (real["detail"]["result_validity"] == "VALID")
     assert result["tokens"]["early_stopping"]["tpot"]["met"] == real["detail"]["early_stopping_met"]
+
+
+def test_compare_and_gate_read_loadgens_own_token_logs(both, tmp_path, capsys):
+    """The failure measured on main (issue 12): LoadGen's logs of a token SUT read as samples/s,
+    no TTFT/TPOT, and `--rule tokens_per_second` refused for want of the figure."""
+    import json
+
+    from harness.cli.main import main
+
+    real, _ = both
+    run = tmp_path / "closed/Org/results/sys/llama2-70b-99/Server/performance/run_1"
+    run.mkdir(parents=True)
+    (run / "mlperf_log_summary.txt").write_text(real["summary"])
+    (run / "mlperf_log_detail.txt").write_text(real["detail_text"])
+    with pytest.raises(SystemExit) as exit_:
+        main(["compare", str(tmp_path), "--format", "json"])
+    row = json.loads(capsys.readouterr().out)[0]
+    assert exit_.value.code == 0
+    assert row["metric"] == {"name": "completed tokens per second", "unit": "tokens/s",
+                             "value": real["detail"]["result_completed_tokens_per_second"]}
+    assert row["tpot_s"]["p99"] == real["detail"]["result_time_per_output_token_99.00_percentile_ns"] / 1e9
+    with pytest.raises(SystemExit) as exit_:
+        main(["gate", "--baseline", str(tmp_path), "--candidate", str(tmp_path),
+              "--rule", "tokens_per_second:-5%", "--rule", "tpot_s.p99:+5%"])
+    assert exit_.value.code == 0, capsys.readouterr()

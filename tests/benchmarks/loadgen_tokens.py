@@ -81,11 +81,11 @@ def run(settings: dict, slots: int, first_token_s: float, per_token_s: float, to
         log.enable_trace = False
         lg.StartTestWithLogSettings(lg_sut, qsl, test_settings(scenario, settings), log)
         summary = (Path(outdir) / "mlperf_log_summary.txt").read_text()
-        detail = read_detail((Path(outdir) / "mlperf_log_detail.txt").read_text())
+        detail_text = (Path(outdir) / "mlperf_log_detail.txt").read_text()
     sut.close()
     lg.DestroyQSL(qsl)
     lg.DestroySUT(lg_sut)
-    return {"summary": summary, "detail": detail}
+    return {"summary": summary, "detail": read_detail(detail_text), "detail_text": detail_text}
 
 
 if __name__ == "__main__":
