@@ -166,6 +166,10 @@ def prepare(request: RunRequest) -> Prepared:
             requested.pop(key, None)
     requested.update(test_sets)
     adapter = find_adapter(system.adapter, system.source)
+    if not workload.layers and system.adapter == "accelerator":
+        raise config_error("--workload", "", request.workload,
+                           "names a benchmark with no layer graph: the accelerator model needs a "
+                           "workload file (a layer graph, SCALE-Sim CSV or ONNX model)")
     seed = request.seed if request.seed is not None else 0
     return Prepared(scenario, system, workload, requested, effective(scenario, requested, seed),
                     seed, source, scenario_fp, adapter)

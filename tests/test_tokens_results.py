@@ -107,3 +107,20 @@ def test_gate_and_compare_read_a_token_run(capsys, tmp_path, write):
                            "--rule", "tpot_s.p99:+10%", "--rule", "tokens_per_second:-5%")
     assert code == 1, err + out
     assert "tpot_s.p99" in out and "regression" in out.lower()
+
+
+def test_an_llm_benchmark_name_is_a_workload_for_token_suts_only(capsys, tmp_path, write):
+    system = write("llm.toml", 'name = "llm"\nadapter = "synthetic"\n[service]\nservers = 4\n[tokens]\n'
+                   "output_tokens = 8\nfirst_token_s = 0.05\nper_token_s = 0.01\n")
+    out = tmp_path / "run"
+    code, stdout, err = bench(capsys, "run", "--scenario", "interactive", "--sut", str(system), "--workload",
+                              "llama3.1-8b", "--duration", "60", "--target-qps", "10", "--out", str(out),
+                              "--no-report")
+    assert code == 0, err
+    result = json.loads((out / "result.json").read_text())
+    assert result["workload"]["benchmark"] == "llama3.1-8b" and result["workload"]["macs"] is None
+    assert result["tokens"]["limits"] == {"ttft_s": 0.5, "tpot_s": 0.03}
+    assert "TPOT p50 10.000 ms" in stdout and "(limit 30 ms)" in stdout
+    code, _, err = bench(capsys, "run", "--scenario", "server", "--sut", "npu_v1", "--workload", "llama3.1-8b",
+                         "--out", str(tmp_path / "npu"))
+    assert code == 2 and "no layer graph" in err and "Traceback" not in err

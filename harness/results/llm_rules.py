@@ -8,16 +8,12 @@ RESULT_FIELD_NEW, RESULT_FIELD_BENCHMARK_OVERWRITE, LLM_LATENCY_LIMITS).
 - Other Server results: scheduled samples/s up to round 4.0, completed samples/s from 4.1.
 - Server and Interactive LLM results must have p99 TTFT and p99 TPOT strictly below the
   benchmark's limits, whatever user.conf set. The limits are those of mlperf.conf, which bench
-  keeps once, in scenarios/server.toml and scenarios/interactive.toml (`[benchmarks.<name>]`).
+  keeps once, in scenarios/server.toml and scenarios/interactive.toml (harness.llm_benchmarks).
 """
 
 from __future__ import annotations
 
-import functools
-import re
-import tomllib
-
-from harness import catalog
+from harness.llm_benchmarks import family, is_token_benchmark, token_limits_ns  # noqa: F401 - re-exported
 
 # (detail key, summary key, name, unit) of an official figure
 Field = tuple[str, str, str, str]
@@ -33,34 +29,6 @@ INFERRED = {"offline": ("result_inferred_tokens_per_second", "", "inferred token
             "server": ("result_inferred_completed_tokens_per_second", "",
                        "inferred completed tokens per second", "tokens/s")}
 EARLY_ROUNDS = ("4.0",)   # Server official = scheduled samples/s; llama2-70b Server in samples/s
-
-
-def family(benchmark: str) -> str:
-    """'llama2-70b-99.9' -> 'llama2-70b'; 'llama2-70b-interactive-99' -> 'llama2-70b'."""
-    name = re.sub(r"-99(\.9)?$", "", benchmark.strip().lower())
-    return name.removesuffix("-interactive")
-
-
-@functools.lru_cache(maxsize=8)
-def _benchmarks(scenario_file: str) -> dict:
-    path = catalog.resolve("scenarios", scenario_file)
-    with open(path, "rb") as f:
-        return tomllib.load(f).get("benchmarks", {})
-
-
-def is_token_benchmark(benchmark: str) -> bool:
-    name = family(benchmark)
-    return any(_benchmarks(f).get(name, {}).get("use_token_latencies")
-               for f in ("offline", "server", "single-stream"))
-
-
-def token_limits_ns(benchmark: str, scenario: str) -> tuple[int, int] | None:
-    """(TTFT, TPOT) limits of a Server or Interactive LLM result, or None if it has none."""
-    interactive = scenario == "interactive" or "-interactive" in benchmark.lower()
-    table = _benchmarks("interactive" if interactive else "server").get(family(benchmark), {})
-    if not table.get("use_token_latencies"):
-        return None
-    return int(table["server_ttft_latency_ns"]), int(table["server_tpot_latency_ns"])
 
 
 def official_fields(benchmark: str, scenario: str, round_: str | None) -> list[Field]:
