@@ -16,6 +16,7 @@ SUTs that model their own service (the synthetic token model, real SUTs), not th
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from harness import catalog
@@ -35,9 +36,15 @@ class BenchmarkOnly(Workload):
         return {**super().describe(), "layers": None, "macs": None, "params": None}
 
 
+def _names_a_benchmark(name: str) -> bool:
+    """An LLM benchmark name ('llama3.1-8b': its dot is no file suffix) that no file holds."""
+    if "/" in name or "\\" in name or Path(name).is_file() or name in catalog.names("workloads"):
+        return False
+    return is_token_benchmark(name)
+
+
 def load_workload(name_or_path: str, overrides: dict[str, Any] | None = None) -> Workload:
-    if not catalog.is_path(name_or_path) and name_or_path not in catalog.names("workloads") \
-            and is_token_benchmark(name_or_path) and not overrides:
+    if _names_a_benchmark(name_or_path) and not overrides:
         return BenchmarkOnly(name_or_path, name_or_path, "MLPerf benchmark identity only: no layer graph",
                              source="benchmark", fingerprint=f"benchmark:{name_or_path}")
     path = catalog.resolve("workloads", name_or_path)
