@@ -124,3 +124,30 @@ def test_an_llm_benchmark_name_is_a_workload_for_token_suts_only(capsys, tmp_pat
     code, _, err = bench(capsys, "run", "--scenario", "server", "--sut", "npu_v1", "--workload", "llama3.1-8b",
                          "--out", str(tmp_path / "npu"))
     assert code == 2 and "no layer graph" in err and "Traceback" not in err
+
+
+SAMPLE = Path("/work/shared/mlperf-sample")
+ROUNDS = Path(__file__).parent / "data" / "mlperf-rounds"
+
+
+def test_round_40_server_result_is_scheduled_samples_per_second(capsys):
+    code, out, err = bench(capsys, "compare", str(ROUNDS), "--format", "json")
+    row = json.loads(out)[0]
+    assert row["metric"] == {"name": "scheduled samples per second", "value": 368024.35, "unit": "samples/s"}
+
+
+@pytest.mark.skipif(not SAMPLE.is_dir(), reason="shared MLPerf sample not present")
+@pytest.mark.parametrize("folder, name, value, unit", [
+    ("MultiStream", "early-stopping p99 latency x 8 (inferred from SingleStream)", 394591 * 8 / 1e6, "ms"),
+    ("Offline", "samples per second (inferred from SingleStream)", 2667.43, "samples/s"),
+])
+def test_results_inferred_from_a_single_stream_log(capsys, tmp_path, folder, name, value, unit):
+    source = SAMPLE / "closed/Lenovo/results/Lenovo_2xL4_TRT/resnet50/SingleStream/performance/run_1"
+    run = tmp_path / f"closed/Lenovo/results/Lenovo_2xL4_TRT/resnet50/{folder}/performance/run_1"
+    shutil.copytree(source, run)
+    code, out, err = bench(capsys, "compare", str(tmp_path), "--format", "json")
+    assert code == 0, err
+    row = json.loads(out)[0]
+    assert row["scenario"] == folder.lower().replace("multistream", "multi-stream")
+    assert row["metric"] == {"name": name, "value": pytest.approx(value), "unit": unit}
+    assert not [p for p in check_path(tmp_path).problems if "holds a" in p]

@@ -16,6 +16,7 @@ from harness.results import closed_rules as cr
 from harness.results.check_bench import check_bench_dir
 from harness.results.loader import find
 from harness.results import llm_rules
+from harness.results.inferred import INFERABLE
 from harness.results.mlperf_figures import invalid_reasons, token_latencies, validity
 from harness.results.mlperf_figures import settings as mlperf_settings
 from harness.results.mlperf_logs import parse_detail, parse_summary
@@ -89,7 +90,8 @@ def run_problems(rd: RunDir, summary, detail) -> list[str]:
     scenario = logged_scenario(rd, summary, detail) if (summary or detail) else None
     if scenario is None:
         return ["scenario unknown in the logs"]
-    if scenario_name(rd.scenario_dir.name) != scenario:
+    folder = scenario_name(rd.scenario_dir.name)
+    if folder != scenario and (folder, scenario) not in INFERABLE:
         problems.append(f"folder {rd.scenario_dir.name} holds a {scenario} run")
     problems += _validity_problems(summary, detail)
     settings = mlperf_settings(scenario, summary, detail)

@@ -10,8 +10,11 @@ EARLY_STOPPING_MIN_QUERIES = {"single-stream": 64, "multi-stream": 662}   # h(1)
 DEFAULT_OFFLINE_MIN_SAMPLES = 24_576
 
 # (qsl_rng_seed, sample_index_rng_seed, schedule_rng_seed) per round
-ROUND_SEEDS = {
+ROUND_SEEDS = {   # the submission checker's MODEL_CONFIG[round]["seeds"]
+    "4.0": (13281865557512327830, 198141574272810017, 7575108116881280410),
     "4.1": (3066443479025735752, 10688027786191513374, 14962580496156340209),
+    "5.0": (6023615788873153749, 15036839855038426416, 9933818062894767841),
+    "5.1": (1780908523862526354, 14771362308971278857, 18209322760996052031),
     "6.0": (2465351861681999779, 14276810075590677512, 3936089224930324775),
     "6.1": (2085463073848966840, 2747215439041700203, 16159082839903944936),
 }
@@ -62,10 +65,6 @@ def seed_problem(seeds: dict, round_hint: str | None = None) -> str | None:
             f"({', '.join(sorted(ROUND_SEEDS))})")
 
 
-# rounds known only by their qsl_rng_seed (the submission checker's constants.py)
-QSL_SEED_ROUNDS = {6023615788873153749: "5.0", 1780908523862526354: "5.1"}
-
-
 def round_of_seeds(settings: dict) -> str | None:
     """The round whose official seeds a run used, or None."""
     try:
@@ -73,7 +72,7 @@ def round_of_seeds(settings: dict) -> str | None:
     except (KeyError, TypeError, ValueError):
         return None
     by_triple = {seeds: round_ for round_, seeds in ROUND_SEEDS.items()}
-    return by_triple.get(triple) or QSL_SEED_ROUNDS.get(triple[0])
+    return by_triple.get(triple)
 
 
 def round_of(loadgen_version: object) -> str | None:

@@ -14,6 +14,7 @@ from pathlib import Path
 from harness.errors import NO_VALUE, config_error
 from harness.results import closed_rules as cr
 from harness.results import mlperf_figures as figs
+from harness.results.inferred import inferred_metric
 from harness.results.mlperf_logs import (Detail, Summary, parse_detail, parse_summary,
                                          parse_spl_time, power_in_window)
 from harness.results.model import Accelerators, Energy, Result, scenario_name
@@ -65,6 +66,11 @@ def load_run(run: Path) -> Result:
     system = read_system_json(rd.system_json)
     samples_per_query = int(settings.get("samples_per_query", 1)) if scenario == "multi-stream" else 1
     figures = figs.figures(scenario, metric, summary, detail)
+    folder = scenario_name(rd.scenario_dir.name)
+    inferred = inferred_metric(folder, scenario, summary, detail) if folder != scenario else None
+    if inferred is not None:   # filed under the folder's scenario, with the derived result
+        scenario, metric = folder, inferred
+        figures["metric.value"] = inferred.value
     energy = _energy(rd, scenario, detail, figures, samples_per_query)
     figures.update(figs.energy_figures(energy))
     return Result(
