@@ -151,3 +151,39 @@ def test_results_inferred_from_a_single_stream_log(capsys, tmp_path, folder, nam
     assert row["scenario"] == folder.lower().replace("multistream", "multi-stream")
     assert row["metric"] == {"name": name, "value": pytest.approx(value), "unit": unit}
     assert not [p for p in check_path(tmp_path).problems if "holds a" in p]
+
+
+ENDPOINTS = Path(__file__).parent / "data" / "mlperf-endpoints"
+
+
+def test_an_mlperf_endpoints_result_is_read_with_its_own_headline(capsys):
+    code, out, err = bench(capsys, "compare", str(ENDPOINTS), "--format", "json")
+    assert code == 0, err
+    row = json.loads(out)[0]
+    assert (row["system"], row["workload"], row["scenario"]) == ("DGX_Spark_GB10", "qwen3.6-27b", "single-stream")
+    assert row["metric"] == {"name": "tokens per second (MLPerf Endpoints tps)", "value": 20.08248130197646,
+                             "unit": "tokens/s"}
+    assert row["samples_per_second"] == 0.26262007234712414 and row["valid"]
+    assert row["ttft_s"]["p99"] == 4.560133706 and row["tpot_s"]["p99"] == pytest.approx(0.044314109652)
+    assert check_path(ENDPOINTS).problems == []
+
+
+def test_an_incomplete_endpoints_run_is_invalid_saying_why(tmp_path, capsys):
+    shutil.copytree(ENDPOINTS, tmp_path / "e")
+    path = next((tmp_path / "e").rglob("result_summary.json"))
+    data = json.loads(path.read_text())
+    data.update(state="interrupted", complete=False, n_samples_failed=3)
+    path.write_text(json.dumps(data))
+    code, out, _ = bench(capsys, "compare", str(tmp_path / "e"), "--format", "json")
+    row = json.loads(out)[0]
+    assert not row["valid"]
+    assert row["invalid_reasons"] == ["run not complete (state 'interrupted')", "3 of 1007 samples failed"]
+    path.write_text("{not json")
+    code, _, err = bench(capsys, "compare", str(tmp_path / "e"))
+    assert code == 2 and "result_summary.json" in err and "Traceback" not in err
+
+
+def test_gate_headline_direction_follows_a_rate_unit():
+    from harness.results.gate_rules import max_regression_rule
+    assert max_regression_rule("5").resolve("single-stream", "tokens/s").direction == DROP_IS_BAD
+    assert max_regression_rule("5").resolve("single-stream", "ms").direction == RISE_IS_BAD

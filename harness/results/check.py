@@ -15,7 +15,8 @@ from harness.errors import BenchError, ConfigError
 from harness.results import closed_rules as cr
 from harness.results.check_bench import check_bench_dir
 from harness.results.loader import find
-from harness.results import llm_rules
+from harness.results import endpoints, llm_rules
+from harness.results.endpoints import is_endpoints_dir
 from harness.results.inferred import INFERABLE
 from harness.results.mlperf_figures import invalid_reasons, token_latencies, validity
 from harness.results.mlperf_figures import settings as mlperf_settings
@@ -44,7 +45,10 @@ def check_path(path: Path) -> CheckReport:
     systems_seen: set[Path] = set()
     for run in runs:
         report.checked.append(str(run))
-        report.problems += check_mlperf_run(run, systems_seen)
+        if is_endpoints_dir(run):
+            report.problems += _at(run, endpoints.problems(endpoints.read_summary(run / endpoints.SUMMARY_JSON)))
+        else:
+            report.problems += check_mlperf_run(run, systems_seen)
     return report
 
 

@@ -37,8 +37,10 @@ SUFFIXES = {"_per_second": DROP_IS_BAD, "qps": DROP_IS_BAD, "estimate_s": RISE_I
 _RULE = re.compile(r"^\s*([A-Za-z0-9_.\-]+)\s*:\s*([+-]?)\s*(\d+(?:\.\d*)?|\.\d+)\s*%?\s*$")
 
 
-def known_direction(metric: str, scenario: str | None = None) -> int | None:
+def known_direction(metric: str, scenario: str | None = None, unit: str | None = None) -> int | None:
     if metric == HEADLINE:
+        if unit and unit.endswith("/s"):   # a rate (tokens/s even for an LLM single-stream result)
+            return DROP_IS_BAD
         if scenario is None:
             return None
         return RISE_IS_BAD if scenario in LATENCY_SCENARIOS else DROP_IS_BAD
@@ -61,9 +63,9 @@ class Rule:
     origin: str               # as the user wrote it
     signed: int = 0           # the sign the user wrote (+1/-1), 0 when none
 
-    def resolve(self, scenario: str) -> Rule:
-        """Fix the direction of the headline metric once the scenario is known."""
-        known = known_direction(self.metric, scenario)
+    def resolve(self, scenario: str, unit: str | None = None) -> Rule:
+        """Fix the direction of the headline metric once the scenario (and its unit) is known."""
+        known = known_direction(self.metric, scenario, unit)
         if self.direction is not None:
             return self
         if self.signed and known is not None and self.signed != known:
