@@ -81,7 +81,7 @@ class LoadGen:
         self.issuing = True
         self.closed_loop = settings.scenario in ("single-stream", "multi-stream")
         self.offline = settings.scenario == "offline"
-        self.tokens = TokenLog(n, settings) if settings.use_token_latencies else None
+        self.tokens = TokenLog(n) if settings.use_token_latencies else None
 
     # ------------------------------------------------------------------ run
 
@@ -209,11 +209,8 @@ class LoadGen:
         if not 0 <= query < self.issued_count:
             self.runtime_errors.append(f"SUT completed unknown query id {query}.")
             return
-        if self.tokens is not None:
-            problem = self.tokens.done(query, tokens, time, first_required=not self.offline)
-            if problem:
-                self.fail(query, problem, at)
-                return
+        if self.tokens is not None and self._bad_tokens(query, tokens, time, at):
+            return
         left = self.remaining[query] - samples
         self.remaining[query] = left
         if self.latest is not None:  # samples may finish out of order across engines
@@ -231,6 +228,13 @@ class LoadGen:
             self.errors[query] = "SUT reported more samples complete than the query holds"
             if left + samples > 0:  # it had not finished before: it has now, failed
                 self._finish_query(time)
+
+    def _bad_tokens(self, query: int, tokens, time: float, at: float | None) -> bool:
+        """Record a token run's completion report; a bad one fails the query (True)."""
+        problem = self.tokens.done(query, tokens, time, first_required=not self.offline)
+        if problem:
+            self.fail(query, problem, at)
+        return problem is not None
 
     def fail(self, query: int, reason: str, at: float | None = None) -> None:
         """The query failed (the SUT raised, timed out, ...): it never completes."""
@@ -253,7 +257,7 @@ class TokenLog:
     """Per-query first-token times and output token counts of a token run, with the checks
     that turn a bad report into a failed sample (never a crash, never a silent zero)."""
 
-    def __init__(self, n: int, settings: Settings):
+    def __init__(self, n: int):
         self.first_s = array("d", [math.nan]) * n
         self.count = array("q", [0]) * n
 

@@ -66,11 +66,8 @@ def load_run(run: Path) -> Result:
     system = read_system_json(rd.system_json)
     samples_per_query = int(settings.get("samples_per_query", 1)) if scenario == "multi-stream" else 1
     figures = figs.figures(scenario, metric, summary, detail)
-    folder = scenario_name(rd.scenario_dir.name)
-    inferred = inferred_metric(folder, scenario, summary, detail) if folder != scenario else None
-    if inferred is not None:   # filed under the folder's scenario, with the derived result
-        scenario, metric = folder, inferred
-        figures["metric.value"] = inferred.value
+    scenario, metric = _as_filed(rd, scenario, metric, summary, detail)
+    figures["metric.value"] = metric.value
     energy = _energy(rd, scenario, detail, figures, samples_per_query)
     figures.update(figs.energy_figures(energy))
     return Result(
@@ -83,6 +80,15 @@ def load_run(run: Path) -> Result:
         system_description=_text(system.get("system_name")),
         warnings=_count(summary, detail, "warnings"), errors=_count(summary, detail, "errors"),
         samples_per_query=samples_per_query)
+
+
+def _as_filed(rd: RunDir, scenario: str, metric, summary: Summary | None,
+              detail: Detail | None) -> tuple[str, object]:
+    """A run filed in another scenario's folder whose result MLPerf infers (harness.results.
+    inferred) is that folder's scenario, with the derived result."""
+    folder = scenario_name(rd.scenario_dir.name)
+    inferred = inferred_metric(folder, scenario, summary, detail) if folder != scenario else None
+    return (folder, inferred) if inferred is not None else (scenario, metric)
 
 
 def logged_scenario(rd: RunDir, summary: Summary | None, detail: Detail | None) -> str | None:
