@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from harness import early_stopping
+from harness import early_stopping, tokens as token_figures
 from harness.loadgen import Records
-from harness.settings import Settings
+from harness.settings import SERVER_SCENARIOS, Settings
 from harness.stats import latency_summary, percentile
 
 
@@ -39,6 +39,7 @@ class Outcome:
     duration_s: float
     early_stopping: dict
     extras: dict = field(default_factory=dict)   # scenario-specific LoadGen figures
+    tokens: dict | None = None                    # token run: harness.tokens' block
 
     @property
     def invalid_reasons(self) -> list[str]:
@@ -63,7 +64,7 @@ def _final_completion(records: Records) -> float:
 
 def _duration_check(settings: Settings, records: Records, latencies: np.ndarray) -> Check:
     scenario, need = settings.scenario, settings.min_duration_s
-    if scenario == "server":
+    if scenario in SERVER_SCENARIOS:
         got, what = float(records.scheduled_s[-1]), "scheduled time of the final query"
         fix = "Increase the target QPS so the loadgen pre-generates more queries."
     elif scenario == "offline":
@@ -148,7 +149,7 @@ def _failure_checks(records: Records) -> list[Check]:
 
 def _metric(settings: Settings, records: Records, latencies: np.ndarray, estimate: float) -> dict:
     scenario = settings.scenario
-    if scenario == "server":
+    if scenario in SERVER_SCENARIOS:
         done = _final_completion(records)
         value = (records.count - 1) / done if done > 0 else 0.0
         return {"name": "completed samples per second", "value": value, "unit": "samples/s"}
@@ -164,9 +165,11 @@ def _metric(settings: Settings, records: Records, latencies: np.ndarray, estimat
 
 def _extras(settings: Settings, records: Records, latencies: np.ndarray) -> dict:
     extras: dict = {}
-    if settings.scenario == "server":
+    if settings.is_server:
         last = float(records.scheduled_s[-1])
         extras["scheduled_samples_per_second"] = (records.count - 1) / last if last > 0 else 0.0
+        done = _final_completion(records)
+        extras["completed_samples_per_second"] = (records.count - 1) / done if done > 0 else 0.0
     if settings.scenario == "single-stream":
         last = float(records.issued_s[-1])
         extras["qps_with_loadgen_overhead"] = (records.count - 1) / last if last > 0 else 0.0
@@ -175,17 +178,27 @@ def _extras(settings: Settings, records: Records, latencies: np.ndarray) -> dict
     return extras
 
 
+def _scenario_checks(settings: Settings, records: Records, latencies: np.ndarray,
+                     token: token_figures.TokenOutcome | None) -> tuple[list[Check], dict, float]:
+    """The scenario's performance and early-stopping checks; the estimate where one applies."""
+    if token is not None and settings.is_server:   # TTFT/TPOT replace the latency bound
+        checks = [Check(*c) for c in token.checks]
+        met = all(c.met for c in checks if c.name.startswith("early_stopping"))
+        return checks, {"met": met, "lines": [], **token.block["early_stopping"]}, math.nan
+    if settings.is_server:
+        return (*_server_checks(settings, latencies, records), math.nan)
+    if settings.scenario == "offline":
+        return [Check("early_stopping", True)], {"met": True, "lines": []}, math.nan
+    return _estimate_checks(settings, latencies)
+
+
 def judge(records: Records, settings: Settings) -> Outcome:
     """Metrics, percentiles, early stopping and validity of one run."""
     latencies = sample_latencies(records) if settings.scenario == "offline" else records.latencies()
     checks = [_duration_check(settings, records, latencies), _queries_check(settings, records)]
-    estimate = math.nan
-    if settings.scenario == "server":
-        more, es = _server_checks(settings, latencies, records)
-    elif settings.scenario == "offline":
-        more, es = [Check("early_stopping", True)], {"met": True, "lines": []}
-    else:
-        more, es, estimate = _estimate_checks(settings, latencies)
+    token = (token_figures.judge_tokens(settings, records, latencies, _final_completion(records))
+             if settings.use_token_latencies else None)
+    more, es, estimate = _scenario_checks(settings, records, latencies, token)
     checks += more + _failure_checks(records)
     completed_samples = int(records.samples[~np.isnan(records.completed_s)].sum())
     first = float(np.min(records.scheduled_s)) if records.count else 0.0
@@ -193,9 +206,9 @@ def judge(records: Records, settings: Settings) -> Outcome:
     duration = max(last - first, 0.0)
     return Outcome(
         valid=all(c.met for c in checks), checks=tuple(checks),
-        metric=_metric(settings, records, latencies, estimate),
+        metric=token.metric if token else _metric(settings, records, latencies, estimate),
         latency_s=latency_summary(latencies),
         samples_per_second=completed_samples / duration if duration > 0 else 0.0,
         query_count=records.count, sample_count=int(records.samples.sum()),
         failed_queries=len(records.errors), duration_s=duration, early_stopping=es,
-        extras=_extras(settings, records, latencies))
+        extras=_extras(settings, records, latencies), tokens=token.block if token else None)

@@ -35,6 +35,8 @@ class Records:
     sample_completions: list[tuple[float, int]] = field(default_factory=list)  # offline: (t, n)
     runtime_errors: list[str] = field(default_factory=list)
     interrupted: bool = False
+    first_token_s: np.ndarray | None = None   # per query: first token reported; None: no tokens
+    tokens: np.ndarray | None = None          # per query: output tokens reported (int64)
 
     @property
     def count(self) -> int:
@@ -79,6 +81,7 @@ class LoadGen:
         self.issuing = True
         self.closed_loop = settings.scenario in ("single-stream", "multi-stream")
         self.offline = settings.scenario == "offline"
+        self.tokens = TokenLog(n) if settings.use_token_latencies else None
 
     # ------------------------------------------------------------------ run
 
@@ -111,9 +114,10 @@ class LoadGen:
         n = self.issued_count
         arrays = [np.frombuffer(a, dtype=np.float64)[:n].copy()
                   for a in (self.scheduled, self.issued, self.completed)]
+        first, tokens = self.tokens.arrays(n) if self.tokens else (None, None)
         return Records(*arrays, np.full(n, self.schedule.samples_per_query, dtype=np.int64),
                        dict(self.errors), self.sample_completions, list(self.runtime_errors),
-                       interrupted=self.env.stopped)
+                       interrupted=self.env.stopped, first_token_s=first, tokens=tokens)
 
     def _issue(self, query: int, scheduled: float) -> None:
         self.scheduled[query] = scheduled
@@ -193,11 +197,25 @@ class LoadGen:
 
     # ------------------------------------------------------------------ completions
 
-    def complete(self, query: int, samples: int = 1, at: float | None = None) -> None:
-        """`samples` of `query` are done, now or (virtual time) at `at`."""
+    def first_token(self, query: int, at: float | None = None) -> None:
+        """The first output token of `query` is out, now or (virtual time) at `at` (LoadGen's
+        FirstTokenComplete). Only the first report counts; `complete` checks the order."""
+        time = self.env.now if at is None else at
+        if not 0 <= query < self.issued_count:
+            self.runtime_errors.append(f"SUT reported a first token of unknown query id {query}.")
+            return
+        if self.tokens is not None:   # else not a token run (use_token_latencies off)
+            self.tokens.first(query, time)
+
+    def complete(self, query: int, samples: int = 1, at: float | None = None,
+                 tokens: int | None = None) -> None:
+        """`samples` of `query` are done, now or (virtual time) at `at`, having produced
+        `tokens` output tokens (LoadGen's n_tokens; required in a token run)."""
         time = self.env.now if at is None else at
         if not 0 <= query < self.issued_count:
             self.runtime_errors.append(f"SUT completed unknown query id {query}.")
+            return
+        if self.tokens is not None and self._bad_tokens(query, tokens, time, at):
             return
         left = self.remaining[query] - samples
         self.remaining[query] = left
@@ -217,6 +235,13 @@ class LoadGen:
             if left + samples > 0:  # it had not finished before: it has now, failed
                 self._finish_query(time)
 
+    def _bad_tokens(self, query: int, tokens, time: float, at: float | None) -> bool:
+        """Record a token run's completion report; a bad one fails the query (True)."""
+        problem = self.tokens.done(query, tokens, time, first_required=not self.offline)
+        if problem:
+            self.fail(query, problem, at)
+        return problem is not None
+
     def fail(self, query: int, reason: str, at: float | None = None) -> None:
         """The query failed (the SUT raised, timed out, ...): it never completes."""
         if not 0 <= query < self.issued_count:
@@ -232,3 +257,35 @@ class LoadGen:
         self.finished_count += 1
         if self.closed_loop and self.issuing:
             self.env.at(time, self._issue_closed)
+
+
+class TokenLog:
+    """Per-query first-token times and output token counts of a token run, with the checks
+    that turn a bad report into a failed sample (never a crash, never a silent zero)."""
+
+    def __init__(self, n: int):
+        self.first_s = array("d", [math.nan]) * n
+        self.count = array("q", [0]) * n
+
+    def first(self, query: int, time: float) -> None:
+        """Record the first report of a first token (a repeated one is ignored)."""
+        if math.isnan(self.first_s[query]):
+            self.first_s[query] = time
+
+    def done(self, query: int, tokens, time: float, first_required: bool) -> str | None:
+        """Add a completion's token count; the reason it fails the query, if it does."""
+        if tokens is None:
+            return "SUT reported no output token count (a token run needs n_tokens)"
+        if isinstance(tokens, bool) or not isinstance(tokens, (int, np.integer)) or tokens <= 0:
+            return f"SUT reported {tokens!r} output tokens (must be a whole number >= 1)"
+        first = self.first_s[query]
+        if first_required and math.isnan(first):
+            return "SUT reported no first token before the last"
+        if first > time:
+            return "SUT reported the first token after the last"
+        self.count[query] += int(tokens)
+        return None
+
+    def arrays(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+        return (np.frombuffer(self.first_s, dtype=np.float64)[:n].copy(),
+                np.frombuffer(self.count, dtype=np.int64)[:n].copy())

@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 import math
 
-from harness.settings import MLPERF_NAMES
+from harness import mlperf_log_tokens as tok
+from harness.settings import MLPERF_NAMES, SERVER_SCENARIOS
 
 RULE = "=" * 48
 PERCENTILE_LINES = (("50.00", "p50"), ("90.00", "p90"), ("95.00", "p95"), ("97.00", "p97"),
@@ -31,24 +32,37 @@ def _label(p: float) -> str:
 
 def _metric_line(result: dict) -> str:
     scenario, eff = result["scenario"], result["settings"]["effective"]
-    if scenario == "server":
-        return f"Completed samples per second    : {result['metric']['value']:.2f}"
+    if scenario in SERVER_SCENARIOS:
+        value = result.get("loadgen", {}).get("completed_samples_per_second", result["metric"]["value"])
+        return f"Completed samples per second    : {value:.2f}"
     if scenario == "offline":
-        return f"Samples per second: {result['metric']['value']:g}"
+        return f"Samples per second: {_samples_per_second(result):g}"
     key = "p90" if scenario == "single-stream" else "p99"
     pct = eff["target_latency_percentile"]
     value = result["latency_s"].get(key) if pct in (0.9, 0.99) else None
     return f"{_label(pct)} latency (ns) : {ns(value if value is not None else result['metric']['value'])}"
 
 
+def _samples_per_second(result: dict) -> float:
+    """Offline samples/s: the headline, unless tokens/s took its place."""
+    if result.get("tokens"):
+        return result["sample_count"] / result["latency_s"]["max"] if result["latency_s"]["max"] else 0.0
+    return result["metric"]["value"]
+
+
 def _checks(result: dict) -> dict[str, bool]:
-    return {c["name"]: c["met"] for c in result.get("checks", [])}
+    """Met or not per LoadGen check; a token run's TTFT and TPOT halves count as one."""
+    met: dict[str, bool] = {}
+    for c in result.get("checks", []):
+        name = c["name"].removesuffix("_ttft").removesuffix("_tpot")
+        met[name] = met.get(name, True) and c["met"]
+    return met
 
 
 def _verdict_lines(result: dict) -> list[str]:
     met = _checks(result)
     lines = [f"Result is : {'VALID' if result['valid'] else 'INVALID'}"]
-    if result["scenario"] == "server":
+    if result["scenario"] in SERVER_SCENARIOS:
         lines.append(f"  Performance constraints satisfied : {_yes(met.get('performance', True))}")
     lines += [f"  Min duration satisfied : {_yes(met.get('min_duration', True))}",
               f"  Min queries satisfied : {_yes(met.get('min_queries', True))}",
@@ -56,6 +70,8 @@ def _verdict_lines(result: dict) -> list[str]:
     fixes = [c["fix"] for c in result.get("checks", []) if not c["met"] and c.get("fix")]
     if not result["valid"]:
         lines += ["Recommendations:"] + [f" * {fix}" for fix in fixes]
+    if result["scenario"] != "offline" and (result.get("tokens") or {}).get("early_stopping"):
+        return lines + tok.early_stopping_lines(result)
     if result["scenario"] != "offline":
         lines += ["Early Stopping Result:"]
         lines += [f" * {line}" for line in result["early_stopping"].get("lines", [])]
@@ -76,7 +92,7 @@ def _latency_lines(latency: dict) -> list[str]:
 
 def _stats_lines(result: dict) -> list[str]:
     extras, scenario = result.get("loadgen", {}), result["scenario"]
-    if scenario == "server":
+    if scenario in SERVER_SCENARIOS:
         head = [f"Scheduled samples per second : {extras.get('scheduled_samples_per_second', 0.0):.2f}"]
     elif scenario == "single-stream":
         head = [f"QPS w/ loadgen overhead         : {extras.get('qps_with_loadgen_overhead', 0.0):.2f}",
@@ -85,15 +101,17 @@ def _stats_lines(result: dict) -> list[str]:
         head = ["Per-query latency:  "]
     else:
         head = []
-    return head + _latency_lines(result["latency_s"])
+    tail = tok.stats_lines(result) if result.get("tokens") else []
+    return head + _latency_lines(result["latency_s"]) + tail
 
 
 def _parameter_lines(result: dict) -> list[str]:
     eff = result["settings"]["effective"]
+    bound = (tok.parameter_lines(result) if result.get("tokens")
+             else [f"target_latency (ns): {eff['target_latency_ns']}"])
     return [f"samples_per_query : {eff['samples_per_query']}",
-            f"target_qps : {eff['target_qps']:g}",
-            f"target_latency (ns): {eff['target_latency_ns']}",
-            f"max_async_queries : {0 if result['scenario'] == 'server' else 1}",
+            f"target_qps : {eff['target_qps']:g}", *bound,
+            f"max_async_queries : {0 if result['scenario'] in SERVER_SCENARIOS else 1}",
             f"min_duration (ms): {eff['min_duration_ms']:g}",
             f"max_duration (ms): {eff['max_duration_ms']:g}",
             f"min_query_count : {eff['min_query_count']}",
@@ -120,7 +138,8 @@ def summary(result: dict) -> str:
     lines = [RULE, "MLPerf Results Summary", RULE,
              f"SUT name : {result['sut']['name']}",
              f"Scenario : {MLPERF_NAMES[result['scenario']]}",
-             "Mode     : PerformanceOnly", _metric_line(result), *_verdict_lines(result), "",
+             "Mode     : PerformanceOnly", _metric_line(result),
+             *(tok.headline_lines(result) if result.get("tokens") else []), *_verdict_lines(result), "",
              RULE, "Additional Stats", RULE, *_stats_lines(result), "",
              RULE, "Test Parameters Used", RULE, *_parameter_lines(result), "",
              _count_line(0, "warning", "warnings"), "",
@@ -143,12 +162,13 @@ def _result_entries(result: dict) -> list[tuple[str, object]]:
         ("result_min_duration_met", met.get("min_duration", True)),
         ("result_min_queries_met", met.get("min_queries", True)),
         ("early_stopping_met", met.get("early_stopping", True))]
-    if scenario == "server":
+    if scenario in SERVER_SCENARIOS:
         entries.insert(1, ("result_perf_constraints_met", met.get("performance", True)))
+        completed = result["loadgen"].get("completed_samples_per_second", result["metric"]["value"])
         entries += [("result_scheduled_samples_per_sec", result["loadgen"].get("scheduled_samples_per_second")),
-                    ("result_completed_samples_per_sec", result["metric"]["value"])]
+                    ("result_completed_samples_per_sec", completed)]
     elif scenario == "offline":
-        entries.append(("result_samples_per_second", result["metric"]["value"]))
+        entries.append(("result_samples_per_second", _samples_per_second(result)))
     else:
         key = "early_stopping_latency_ss" if scenario == "single-stream" else "early_stopping_latency_ms"
         entries.append((key, ns(result["early_stopping"].get("estimate_s"))))
@@ -156,6 +176,11 @@ def _result_entries(result: dict) -> list[tuple[str, object]]:
     entries += [("result_min_latency_ns", ns(latency["min"])), ("result_max_latency_ns", ns(latency["max"])),
                 ("result_mean_latency_ns", ns(latency["mean"]))]
     entries += [(f"result_{label}_percentile_latency_ns", ns(latency[key])) for label, key in PERCENTILE_LINES]
+    if result.get("tokens"):
+        entries += tok.result_entries(result)
+        if result["tokens"].get("early_stopping"):
+            at = next(i for i, (key, _) in enumerate(entries) if key == "result_query_count")
+            entries[at:at] = tok.early_stopping_entries(result)
     return entries
 
 
@@ -164,6 +189,8 @@ def detail(result: dict) -> str:
     eff = result["settings"]["effective"]
     lines = [_mllog("loadgen_version", f"bench {result['harness_version']}"),
              _mllog("sut_name", result["sut"]["name"])]
+    if result.get("tokens"):
+        lines += [_mllog(key, value) for key, value in tok.requested_entries(result)]
     lines += [_mllog(f"effective_{key}", value) for key, value in eff.items()]
     lines += [_mllog(key, value) for key, value in _result_entries(result)]
     if not result["valid"]:

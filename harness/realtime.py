@@ -22,7 +22,7 @@ import queue
 import sys
 import threading
 import time as _time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -213,11 +213,11 @@ class WorkerPool:
         for first in range(0, len(samples), self.max_batch):
             chunk = [(query, s, 0.0) for s in samples[first:first + self.max_batch]]
             start = self.env.now
-            error = self._call(chunk)
+            error, tokens = self._call(chunk)
             end = self.env.now
             if error is None and self.timeout_s and end - start > self.timeout_s:
                 error = self._timeout_reason()
-            self._report(chunk, start, end, error)
+            self._report(chunk, start, end, error, tokens)
 
     # ------------------------------------------------------------ worker threads
 
@@ -229,14 +229,14 @@ class WorkerPool:
             start = self.env.now
             with self.lock:
                 self.running[slot] = (start + self.timeout_s, batch)
-            error = self._call(batch)
+            error, tokens = self._call(batch)
             end = self.env.now
             with self.lock:
                 mine = self.running[slot] is not None and self.running[slot][1] is batch
                 if mine:
                     self.running[slot] = None
             if mine:
-                self.env.post(self._report, batch, start, end, error)
+                self.env.post(self._report, batch, start, end, error, tokens)
 
     def _gather(self) -> list[tuple] | None:
         first = self.queue.get()
@@ -260,14 +260,38 @@ class WorkerPool:
                 return
             batch.append(item)
 
-    def _call(self, batch: list[tuple]) -> str | None:
+    def _call(self, batch: list[tuple]) -> tuple[str | None, int | None]:
+        """(failure reason or None, output tokens of a streamed answer or None)."""
         try:
-            self.call([sample for _, sample, _ in batch])
+            out = self.call([sample for _, sample, _ in batch])
+            if isinstance(out, Iterator):
+                return None, self._stream(out, batch)
         except SUTError as exc:
-            return f"{self.label}: {exc}"
+            return f"{self.label}: {exc}", None
         except Exception as exc:  # noqa: BLE001 - a SUT error fails its queries, with its reason
-            return f"{self.label} raised {type(exc).__name__}: {exc}"
-        return None
+            return f"{self.label} raised {type(exc).__name__}: {exc}", None
+        return None, None
+
+    def _stream(self, tokens: Iterator, batch: list[tuple]) -> int:
+        """Drain a streamed answer, one item per output token: the first token is reported when
+        it arrives (LoadGen's FirstTokenComplete); the count is the sample's n_tokens."""
+        if len(batch) != 1:
+            raise SUTError("a streamed answer must be one sample's (set [batching] max_batch = 1)")
+        count = 0
+        try:
+            for _ in tokens:
+                if count == 0:
+                    self._first_token(batch[0][0], self.env.now)
+                count += 1
+        except Exception as exc:  # noqa: BLE001 - a broken stream fails its sample, saying where
+            raise SUTError(f"stream broke after {count} tokens: {type(exc).__name__}: {exc}") from None
+        return count
+
+    def _first_token(self, query: int, at: float) -> None:
+        if self.workers:   # from a worker thread: to the loop thread, ahead of the completion
+            self.env.post(self.done.first_token, query, at)
+        else:
+            self.done.first_token(query, at)
 
     # ------------------------------------------------------------ watchdog
 
@@ -297,13 +321,17 @@ class WorkerPool:
 
     # ------------------------------------------------------------ loop thread: results
 
-    def _report(self, batch: list[tuple], start: float, end: float, error: str | None) -> None:
+    def _report(self, batch: list[tuple], start: float, end: float, error: str | None,
+                tokens: int | None = None) -> None:
         self.batches += 1
         self.busy_s += end - start
         if error is None:
             complete = self.done.complete
             for query, _, _ in batch:
-                complete(query, 1, end)
+                if tokens is None:
+                    complete(query, 1, end)
+                else:
+                    complete(query, 1, end, tokens=tokens)
         else:
             fail = self.done.fail
             for query, _, _ in batch:

@@ -53,6 +53,7 @@ def build(*, context: dict[str, Any], outcome: Outcome, records: Records,
         "latency_s": outcome.latency_s,
         "early_stopping": outcome.early_stopping,
         "energy": sut_extra.pop("energy", None),
+        "tokens": outcome.tokens,
         "loadgen": outcome.extras,
         "runtime_errors": records.runtime_errors,
         "interrupted": records.interrupted,
@@ -77,6 +78,10 @@ def queries_table(records: Records) -> pa.Table:
         "samples": pa.array(records.samples),
         "error": pa.array(errors if errors is not None else [None] * records.count, type=pa.string()),
     }
+    if records.tokens is not None:   # a token run: first-token time (null: none) and count
+        first = records.first_token_s
+        columns["first_token_s"] = pa.array(first, mask=np.isnan(first))
+        columns["tokens"] = pa.array(records.tokens)
     return pa.table(columns)
 
 
@@ -104,9 +109,13 @@ def read_queries(path: Path) -> Records:
     errors = {}
     if "error" in table.column_names:
         errors = {i: e for i, e in enumerate(table.column("error").to_pylist()) if e is not None}
+    first, tokens = None, None
+    if "tokens" in table.column_names:
+        first = np.asarray(table.column("first_token_s").to_numpy(zero_copy_only=False), dtype=np.float64)
+        tokens = table.column("tokens").to_numpy()
     return Records(table.column("scheduled_s").to_numpy(), table.column("issued_s").to_numpy(),
                    np.asarray(completed, dtype=np.float64), table.column("samples").to_numpy(),
-                   errors, completions)
+                   errors, completions, first_token_s=first, tokens=tokens)
 
 
 def read_record(path: Path) -> dict:

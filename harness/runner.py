@@ -120,7 +120,7 @@ def _flag_settings(scenario: str, request: RunRequest) -> dict[str, Any]:
 
 def qps_settings(scenario: str, qps: float) -> dict[str, Any]:
     """The MLPerf setting that a target QPS means in each scenario."""
-    return {"server": {"server_target_qps": qps}, "offline": {"offline_expected_qps": qps},
+    return {"server": {"server_target_qps": qps}, "interactive": {"server_target_qps": qps}, "offline": {"offline_expected_qps": qps},
             "single-stream": {"single_stream_expected_latency_ns": 1e9 / qps},
             "multi-stream": {"multi_stream_expected_latency_ns": 1e9 / qps}}[scenario]
 
@@ -136,6 +136,10 @@ def load_scenario(scenario: str, benchmark: str) -> tuple[dict[str, Any], str, s
     values = read_settings(base)
     base.done()
     benchmarks = r.table("benchmarks")
+    if scenario == "interactive" and benchmark not in benchmarks.data:
+        raise config_error("--scenario", "", "interactive",
+                           f"benchmark {benchmark!r} has no Interactive TTFT/TPOT limits in {source}; "
+                           f"known: {', '.join(sorted(benchmarks.data))}")
     for name in list(benchmarks.data):
         table = benchmarks.table(name)
         per = read_settings(table)
@@ -162,6 +166,10 @@ def prepare(request: RunRequest) -> Prepared:
             requested.pop(key, None)
     requested.update(test_sets)
     adapter = find_adapter(system.adapter, system.source)
+    if not workload.layers and system.adapter == "accelerator":
+        raise config_error("--workload", "", request.workload,
+                           "names a benchmark with no layer graph: the accelerator model needs a "
+                           "workload file (a layer graph, SCALE-Sim CSV or ONNX model)")
     seed = request.seed if request.seed is not None else 0
     return Prepared(scenario, system, workload, requested, effective(scenario, requested, seed),
                     seed, source, scenario_fp, adapter)

@@ -86,7 +86,7 @@ def generate(settings: Settings) -> Schedule:
     loaded = np.random.Generator(mt19937(settings.qsl_rng_seed)).permutation(
         settings.performance_sample_count).astype(np.int32)
     offsets = None
-    if settings.scenario == "server":
+    if settings.is_server:
         offsets, duration = poisson_offsets_ns(settings.schedule_rng_seed, settings.target_qps,
                                                settings.min_duration_s * NS, settings.min_query_count)
         count = len(offsets)

@@ -17,9 +17,13 @@ from typing import Any
 from harness.errors import config_error
 from harness.spec import Problems, Reader, non_negative, positive
 
-SCENARIOS = ("single-stream", "multi-stream", "server", "offline")
+SCENARIOS = ("single-stream", "multi-stream", "server", "offline", "interactive")
+# Interactive is LoadGen's Server scenario under the benchmark's tighter TTFT/TPOT limits
+# (its logs say "Scenario : Server"; submissions file it in an `Interactive` folder).
+SERVER_SCENARIOS = ("server", "interactive")
 MLPERF_NAMES = {"single-stream": "SingleStream", "multi-stream": "MultiStream",
-                "server": "Server", "offline": "Offline"}
+                "server": "Server", "offline": "Offline", "interactive": "Server"}
+FOLDER_NAMES = {**MLPERF_NAMES, "interactive": "Interactive"}
 SEED_KEYS = ("qsl_rng_seed", "sample_index_rng_seed", "schedule_rng_seed")
 
 
@@ -68,6 +72,9 @@ FIELDS: dict[str, tuple[type, Any]] = {
     "server_find_peak_qps_boundary_step_size": (float, positive),
     "offline_expected_qps": (float, positive),
     "performance_sample_count_override": (int, lambda v: None if v >= 0 else "must be >= 0"),
+    "use_token_latencies": (bool, None),
+    "server_ttft_latency_ns": (float, positive),
+    "server_tpot_latency_ns": (float, positive),
     "qsl_rng_seed": (int, _seed),
     "sample_index_rng_seed": (int, _seed),
     "schedule_rng_seed": (int, _seed),
@@ -81,7 +88,8 @@ DEFAULTS: dict[str, Any] = {  # LoadGen's TestSettings defaults, where no file s
     "server_target_qps": 1.0, "server_target_latency_ns": 1e8,
     "server_target_latency_percentile": 0.99, "server_find_peak_qps_decimals_of_precision": 1,
     "server_find_peak_qps_boundary_step_size": 1.0, "offline_expected_qps": 1.0,
-    "performance_sample_count_override": 0,
+    "performance_sample_count_override": 0, "use_token_latencies": False,
+    "server_ttft_latency_ns": 1e8, "server_tpot_latency_ns": 1e8,
 }
 
 
@@ -116,6 +124,13 @@ class Settings:
     schedule_rng_seed: int
     find_peak_decimals: int = 1
     find_peak_step: float = 1.0
+    use_token_latencies: bool = False  # TTFT/TPOT and tokens/s (LLM benchmarks)
+    ttft_latency_s: float = 0.0      # server/interactive p99 TTFT bound; 0 where unused
+    tpot_latency_s: float = 0.0      # server/interactive p99 TPOT bound; 0 where unused
+
+    @property
+    def is_server(self) -> bool:
+        return self.scenario in SERVER_SCENARIOS
 
     @property
     def min_sample_count(self) -> int:
@@ -134,6 +149,9 @@ class Settings:
                    min_duration_s=eff["min_duration_ms"] / 1e3, max_duration_s=eff["max_duration_ms"] / 1e3,
                    min_query_count=eff["min_query_count"], max_query_count=eff["max_query_count"],
                    performance_sample_count=eff["performance_sample_count"],
+                   use_token_latencies=bool(eff.get("use_token_latencies", False)),
+                   ttft_latency_s=eff.get("ttft_latency_ns", 0) / 1e9,
+                   tpot_latency_s=eff.get("tpot_latency_ns", 0) / 1e9,
                    **{key: eff[key] for key in SEED_KEYS})
 
     def with_target_qps(self, qps: float) -> Settings:
@@ -154,7 +172,7 @@ def effective(scenario: str, requested: dict[str, Any], master_seed: int) -> Set
     elif scenario == "multi-stream":
         qps, pct = 1e9 / s["multi_stream_expected_latency_ns"], s["multi_stream_target_latency_percentile"]
         spq = s["multi_stream_samples_per_query"]
-    elif scenario == "server":
+    elif scenario in SERVER_SCENARIOS:
         qps, pct = s["server_target_qps"], s["server_target_latency_percentile"]
         bound = s["server_target_latency_ns"] / 1e9
     else:
@@ -168,7 +186,17 @@ def effective(scenario: str, requested: dict[str, Any], master_seed: int) -> Set
         max_query_count=s["max_query_count"],
         performance_sample_count=s["performance_sample_count_override"] or 1024,
         find_peak_decimals=s["server_find_peak_qps_decimals_of_precision"],
-        find_peak_step=s["server_find_peak_qps_boundary_step_size"], **seeds)
+        find_peak_step=s["server_find_peak_qps_boundary_step_size"],
+        **_token_limits(scenario, s), **seeds)
+
+
+def _token_limits(scenario: str, s: dict[str, Any]) -> dict[str, Any]:
+    """use_token_latencies and (server/interactive) the TTFT/TPOT bounds in seconds."""
+    tokens = bool(s["use_token_latencies"])
+    server = tokens and scenario in SERVER_SCENARIOS
+    return {"use_token_latencies": tokens,
+            "ttft_latency_s": s["server_ttft_latency_ns"] / 1e9 if server else 0.0,
+            "tpot_latency_s": s["server_tpot_latency_ns"] / 1e9 if server else 0.0}
 
 
 def mlperf_view(settings: Settings, requested: dict[str, Any]) -> dict[str, Any]:
@@ -188,6 +216,9 @@ def mlperf_view(settings: Settings, requested: dict[str, Any]) -> dict[str, Any]
         "performance_sample_count": settings.performance_sample_count,
         **{key: getattr(settings, key) for key in SEED_KEYS},
     }
+    if settings.use_token_latencies:
+        eff.update(use_token_latencies=True, ttft_latency_ns=round(settings.ttft_latency_s * 1e9),
+                   tpot_latency_ns=round(settings.tpot_latency_s * 1e9))
     view = {**DEFAULTS, **requested}
     view.update({key: getattr(settings, key) for key in SEED_KEYS})
     view["effective"] = eff

@@ -94,7 +94,7 @@ def test_find_peak_reports_its_probes(capsys, synthetic, tmp_path):
 
 def test_list(capsys):
     code, stdout, _ = bench(capsys, "list", "scenarios")
-    assert code == 0 and stdout.split() == ["multi-stream", "offline", "server", "single-stream"]
+    assert code == 0 and stdout.split() == ["interactive", "multi-stream", "offline", "server", "single-stream"]
 
 
 # ------------------------------------------------------------------ bad input

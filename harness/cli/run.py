@@ -12,6 +12,7 @@ from harness.output import check_out_dir, default_out_dir, write_run
 from harness import peak
 from harness.result import clean
 from harness.runner import RunOutput, RunRequest, execute, prepare
+from harness.settings import SERVER_SCENARIOS
 
 
 def _ms(seconds: float | None) -> str:
@@ -27,8 +28,11 @@ def headline(result: dict) -> list[str]:
              f"  {result['query_count']} queries, {result['sample_count']} samples in "
              f"{result['duration_s']:.3f} s ({result['samples_per_second']:.2f} samples/s)"]
     bound = result["settings"]["effective"]["target_latency_ns"]
-    if result["scenario"] == "server":
+    tokens = result.get("tokens")
+    if result["scenario"] in SERVER_SCENARIOS and not tokens:
         lines[1] += f"  (bound {bound / 1e6:g} ms)"
+    if tokens:
+        lines += token_lines(tokens)
     lag = result.get("issue_lag_s")
     if result.get("time_mode") == "real" and lag:
         lines.append(f"  issue lag p50 {lag['p50'] * 1e6:.0f} us  p99 {lag['p99'] * 1e6:.0f} us  "
@@ -55,6 +59,18 @@ def realtime_lines(outcomes: list[dict]) -> list[str]:
     return [f"  real-time FIFO margins: {', '.join(parts)}"] if parts else []
 
 
+def token_lines(tokens: dict) -> list[str]:
+    """Output tokens and rate; TTFT and TPOT percentiles (with the limits where they apply)."""
+    lines = [f"  {tokens['output_tokens']} output tokens, {tokens['tokens_per_second']:.2f} tokens/s"]
+    limits = tokens.get("limits") or {}
+    for key, label in (("ttft_s", "TTFT"), ("tpot_s", "TPOT")):
+        if key in tokens:
+            t = tokens[key]
+            line = f"  {label} p50 {_ms(t['p50'])}  p90 {_ms(t['p90'])}  p99 {_ms(t['p99'])}  max {_ms(t['max'])}"
+            lines.append(line + (f"  (limit {limits[key] * 1e3:g} ms)" if key in limits else ""))
+    return lines
+
+
 def render(out: Path, result: dict) -> None:
     click.echo(str(out))
     click.echo("VALID" if result["valid"] else "INVALID")
@@ -70,7 +86,7 @@ def _print_probe(probe: peak.Probe) -> None:
 
 
 @click.command("run")
-@click.option("--scenario", required=True, help="single-stream | multi-stream | server | offline")
+@click.option("--scenario", required=True, help="single-stream | multi-stream | server | offline | interactive")
 @click.option("--sut", required=True, help="A system name from systems/ or a system file.")
 @click.option("--workload", default="resnet50", show_default=True, help="A workload name or file.")
 @click.option("--target-qps", type=float, help="Server: Poisson rate; offline/streams: sizing hint.")
@@ -88,8 +104,8 @@ def command(scenario, sut, workload, target_qps, duration, min_queries, seed, se
     """Run a scenario against a system under test and write a judged result."""
     request = RunRequest(scenario, sut, workload, target_qps, duration, min_queries, seed, tuple(sets))
     prepared = prepare(request)
-    if find_peak and prepared.scenario != "server":
-        raise click.UsageError("--find-peak applies to the server scenario only")
+    if find_peak and prepared.scenario not in SERVER_SCENARIOS:
+        raise click.UsageError("--find-peak applies to the server and interactive scenarios only")
     out = out or default_out_dir(prepared.system.name, prepared.workload.name, prepared.scenario)
     check_out_dir(out)
     run: RunOutput

@@ -12,6 +12,7 @@ import pyarrow.parquet as pq
 from harness.errors import NO_VALUE, config_error
 from harness.report import reduce
 from harness.result import load
+from harness.settings import SERVER_SCENARIOS
 
 COLUMNS = ("scheduled_s", "completed_s", "samples")
 
@@ -34,7 +35,7 @@ class Run:
     @property
     def bound_s(self) -> float | None:
         """The server scenario's latency bound (seconds); None elsewhere."""
-        if self.scenario != "server":
+        if self.scenario not in SERVER_SCENARIOS:
             return None
         ns = self.result.get("settings", {}).get("effective", {}).get("target_latency_ns")
         return ns / 1e9 if ns else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from harness.report import fmt
+from harness.settings import SERVER_SCENARIOS
 
 PERCENTILES = ("p50", "p90", "p95", "p97", "p99", "p99.9")
 
@@ -18,7 +19,28 @@ def percentile_rows(result: dict) -> list[dict]:
             for key in PERCENTILES]
     rows += [{"name": "max", "value": fmt.ms(lat.get("max")), "note": ""},
              {"name": "mean", "value": fmt.ms(lat.get("mean")), "note": ""}]
-    return rows + early_stopping_rows(result) + bound_rows(result)
+    return rows + early_stopping_rows(result) + bound_rows(result) + token_rows(result.get("tokens") or {})
+
+
+def token_rows(tokens: dict) -> list[dict]:
+    """A token run: output tokens and rate, TTFT/TPOT percentiles against their limits, and
+    early stopping on each."""
+    if not tokens:
+        return []
+    rows = [{"name": "output tokens", "value": fmt.number(tokens.get("output_tokens")),
+             "note": f"{tokens.get('tokens_per_second', 0):.2f} tokens/s"}]
+    limits = tokens.get("limits") or {}
+    for key, label in (("ttft_s", "TTFT"), ("tpot_s", "TPOT")):
+        figures = tokens.get(key) or {}
+        for p in ("p50", "p90", "p99", "max"):
+            if p in figures:
+                note = f"limit {fmt.ms(limits[key])}" if p == "p99" and key in limits else ""
+                rows.append({"name": f"{label} {p}", "value": fmt.ms(figures[p]), "note": note})
+    for name, es in (tokens.get("early_stopping") or {}).items():
+        rows.append({"name": f"{name.upper()} early stopping", "value": "met" if es.get("met") else "not met",
+                     "note": f"{fmt.number(es.get('overlatency_queries'))} of {fmt.number(es.get('queries'))} "
+                             f"over the limit; {fmt.number(es.get('queries_needed'))} needed"})
+    return rows
 
 
 def early_stopping_rows(result: dict) -> list[dict]:
@@ -40,7 +62,7 @@ def early_stopping_rows(result: dict) -> list[dict]:
 
 
 def bound_rows(result: dict) -> list[dict]:
-    if result.get("scenario") != "server":
+    if result.get("scenario") not in SERVER_SCENARIOS or result.get("tokens"):   # tokens: TTFT/TPOT limits
         return []
     ns = result.get("settings", {}).get("effective", {}).get("target_latency_ns")
     target = _target_key(result) or "target percentile"

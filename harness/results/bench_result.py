@@ -118,11 +118,31 @@ def result_from_record(data: dict, directory: Path) -> Result:
         workload=data["workload"]["name"], scenario=data["scenario"],
         metric=_metric(data["metric"]),
         valid=data["valid"], invalid_reasons=tuple(str(r) for r in data["invalid_reasons"]),
-        figures=flatten_numbers(data), settings=dict(data["settings"]),
+        figures=figures(data), settings=_settings(data),
         time_mode=data["time_mode"], seed=data["seed"],
         fingerprints=dict(data.get("fingerprints") or {}),
         accelerators=_accelerators(data), energy=_energy(data.get("energy"), data["time_mode"]),
         samples_per_query=_samples_per_query(data))
+
+
+def figures(data: dict) -> dict[str, float]:
+    """Every number under its dotted name; a token run's figures also under the gate's names
+    (`tokens_per_second`, `ttft_s.p99`, `tpot_s.p99`, ...), as MLPerf logs give them."""
+    out = flatten_numbers(data)
+    for key, value in list(out.items()):
+        if key.startswith("tokens.") and key.split(".")[1] in ("tokens_per_second", "ttft_s", "tpot_s"):
+            out[key[len("tokens."):]] = value
+    return out
+
+
+def _settings(data: dict) -> dict:
+    """The settings block, with a token run's limits under the names MLPerf logs give them."""
+    settings = dict(data["settings"])
+    effective = settings.get("effective") or {}
+    for key in ("ttft_latency_ns", "tpot_latency_ns"):
+        if key in effective:
+            settings[key] = effective[key]
+    return settings
 
 
 def _metric(metric: dict) -> Metric:

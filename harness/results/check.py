@@ -15,11 +15,14 @@ from harness.errors import BenchError, ConfigError
 from harness.results import closed_rules as cr
 from harness.results.check_bench import check_bench_dir
 from harness.results.loader import find
-from harness.results.mlperf_figures import invalid_reasons, validity
+from harness.results import endpoints, llm_rules
+from harness.results.endpoints import is_endpoints_dir
+from harness.results.inferred import INFERABLE
+from harness.results.mlperf_figures import invalid_reasons, token_latencies, validity
 from harness.results.mlperf_figures import settings as mlperf_settings
 from harness.results.mlperf_logs import parse_detail, parse_summary
 from harness.results.mlperf_tree import (DETAIL_FILE, SPL_FILE, SUMMARY_FILE, RunDir,
-                                         read_system_json)
+                                         logged_scenario, read_system_json)
 from harness.results.model import scenario_name
 
 
@@ -42,7 +45,10 @@ def check_path(path: Path) -> CheckReport:
     systems_seen: set[Path] = set()
     for run in runs:
         report.checked.append(str(run))
-        report.problems += check_mlperf_run(run, systems_seen)
+        if is_endpoints_dir(run):
+            report.problems += _at(run, endpoints.problems(endpoints.read_summary(run / endpoints.SUMMARY_JSON)))
+        else:
+            report.problems += check_mlperf_run(run, systems_seen)
     return report
 
 
@@ -85,21 +91,42 @@ def system_problems(path: Path) -> list[str]:
 
 def run_problems(rd: RunDir, summary, detail) -> list[str]:
     problems = []
-    scenario = scenario_name((summary.scenario if summary else None)
-                             or (detail.get("effective_scenario") if detail else "") or "")
+    scenario = logged_scenario(rd, summary, detail) if (summary or detail) else None
     if scenario is None:
         return ["scenario unknown in the logs"]
-    if scenario_name(rd.scenario_dir.name) != scenario:
+    folder = scenario_name(rd.scenario_dir.name)
+    if folder != scenario and (folder, scenario) not in INFERABLE:
         problems.append(f"folder {rd.scenario_dir.name} holds a {scenario} run")
     problems += _validity_problems(summary, detail)
     settings = mlperf_settings(scenario, summary, detail)
     problems += cr.closed_settings_problems(rd.benchmark, scenario, settings, offline_samples=None)
+    problems += token_limit_problems(rd.benchmark, scenario, summary, detail)
     hint = cr.round_of(detail.get("loadgen_version")) if detail else None
     seed_issue = cr.seed_problem(settings, hint)
     problems += [seed_issue] if seed_issue else []
     problems += _error_problems(summary, detail)
     if rd.file(SPL_FILE) and detail is not None and detail.get("power_begin") is None:
         problems.append("spl.txt present but the detail log has no power_begin/power_end window")
+    return problems
+
+
+def token_limit_problems(benchmark: str, scenario: str, summary, detail) -> list[str]:
+    """LLM Server/Interactive: p99 TTFT and p99 TPOT strictly below the benchmark's limits
+    (the submission checker's LLM_LATENCY_LIMITS), whatever the run's own settings were."""
+    limits = llm_rules.token_limits_ns(benchmark, scenario)
+    if limits is None or scenario not in ("server", "interactive"):
+        return []
+    problems = []
+    if detail is not None and detail.get("requested_use_token_latencies") is False:
+        problems.append("requested_use_token_latencies is false: an LLM result needs token latencies")
+    measured = token_latencies(summary, detail)
+    for (key, label), limit in zip((("ttft_s.p99", "TTFT"), ("tpot_s.p99", "TPOT")), limits):
+        value = measured.get(key)
+        if value is None:
+            problems.append(f"p99 {label} not logged: {scenario} {benchmark} must stay below {limit / 1e6:g} ms")
+        elif round(value * 1e9) >= limit:
+            problems.append(f"p99 {label} {value * 1e3:g} ms is not below the {scenario} limit of "
+                            f"{limit / 1e6:g} ms for {benchmark}")
     return problems
 
 

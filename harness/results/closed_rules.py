@@ -10,8 +10,12 @@ EARLY_STOPPING_MIN_QUERIES = {"single-stream": 64, "multi-stream": 662}   # h(1)
 DEFAULT_OFFLINE_MIN_SAMPLES = 24_576
 
 # (qsl_rng_seed, sample_index_rng_seed, schedule_rng_seed) per round
-ROUND_SEEDS = {
+ROUND_SEEDS = {   # the submission checker's MODEL_CONFIG[round]["seeds"]
+    "4.0": (13281865557512327830, 198141574272810017, 7575108116881280410),
     "4.1": (3066443479025735752, 10688027786191513374, 14962580496156340209),
+    "5.0": (6023615788873153749, 15036839855038426416, 9933818062894767841),
+    "5.1": (1780908523862526354, 14771362308971278857, 18209322760996052031),
+    "6.0": (2465351861681999779, 14276810075590677512, 3936089224930324775),
     "6.1": (2085463073848966840, 2747215439041700203, 16159082839903944936),
 }
 SEED_KEYS = ("qsl_rng_seed", "sample_index_rng_seed", "schedule_rng_seed")
@@ -24,7 +28,8 @@ SERVER_LATENCY_NS = {
 PERFORMANCE_SAMPLE_COUNT = {
     "resnet50": 1024, "resnet": 1024, "ssd-mobilenet": 256, "retinanet": 64, "bert": 10833,
     "dlrm": 204800, "dlrm-v2": 204800, "rnnt": 2513, "gptj": 13368, "mixtral-8x7b": 15000,
-    "llama2-70b": 24576, "stable-diffusion-xl": 5000, "rgat": 788379, "whisper": 1633,
+    "llama2-70b": 24576, "stable-diffusion-xl": 5000, "llama3.1-8b": 13368, "llama3.1-405b": 8313,
+    "deepseek-r1": 4388, "gpt-oss-120b": 6396, "llama3.1-8b-edge": 5000, "rgat": 788379, "whisper": 1633,
 }
 OFFLINE_MIN_SAMPLES = {
     "resnet50": 24576, "resnet": 24576, "retinanet": 24576, "dlrm-v2": 24576,
@@ -60,6 +65,16 @@ def seed_problem(seeds: dict, round_hint: str | None = None) -> str | None:
             f"({', '.join(sorted(ROUND_SEEDS))})")
 
 
+def round_of_seeds(settings: dict) -> str | None:
+    """The round whose official seeds a run used, or None."""
+    try:
+        triple = tuple(int(settings[k]) for k in SEED_KEYS)
+    except (KeyError, TypeError, ValueError):
+        return None
+    by_triple = {seeds: round_ for round_, seeds in ROUND_SEEDS.items()}
+    return by_triple.get(triple)
+
+
 def round_of(loadgen_version: object) -> str | None:
     """'4.1 @ 2814499631' -> '4.1'."""
     m = re.match(r"\s*(\d+\.\d+)", str(loadgen_version or ""))
@@ -81,7 +96,7 @@ def closed_settings_problems(benchmark: str, scenario: str, settings: dict,
     need = PERFORMANCE_SAMPLE_COUNT.get(family)
     if psc is not None and need is not None and 0 < psc < need:
         problems.append(f"performance_sample_count = {psc}: {benchmark} requires >= {need}")
-    if scenario == "server":
+    if scenario == "server" and "ttft_latency_ns" not in settings:   # LLMs: TTFT/TPOT instead
         problems += _server_bound(benchmark, family, settings)
     if scenario == "offline":
         samples = offline_samples if offline_samples is not None else settings.get("samples_per_query")

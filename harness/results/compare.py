@@ -20,9 +20,12 @@ DEFINING = {
     "single-stream": ("min_duration_ms", "single_stream_target_latency_percentile"),
     "multi-stream": ("min_duration_ms", "multi_stream_samples_per_query",
                      "multi_stream_target_latency_percentile"),
-    "server": ("min_duration_ms", "server_target_latency_ns", "server_target_latency_percentile"),
+    "server": ("min_duration_ms", "server_target_latency_ns", "server_target_latency_percentile",
+               "ttft_latency_ns", "tpot_latency_ns"),
     "offline": ("min_duration_ms",),
 }
+DEFINING["interactive"] = DEFINING["server"]
+TOKEN_LATENCIES = ("ttft_s", "tpot_s")
 UNOFFICIAL = "unofficial: derived by bench, not an MLPerf result"
 
 
@@ -99,9 +102,20 @@ def row(r: Result, verdict: Verdict) -> dict:
         "per_accelerator": per_accelerator(r), "per_core": per_core(r),
         "samples_per_second": r.figures.get("samples_per_second"),
         "latency_ms": chart_latency_ms(r),
+        **token_latencies(r),
         "energy": r.energy.as_dict() if r.energy else None,
         "warnings": r.warnings,
     }
+
+
+def token_latencies(r: Result) -> dict:
+    """`ttft_s` / `tpot_s` percentiles (seconds) where the result logged them."""
+    out = {}
+    for name in TOKEN_LATENCIES:
+        values = {key.split(".", 1)[1]: v for key, v in r.figures.items() if key.startswith(f"{name}.")}
+        if values:
+            out[name] = values
+    return out
 
 
 def per_accelerator(r: Result) -> dict | None:
@@ -131,4 +145,4 @@ def chart_latency_ms(r: Result) -> float | None:
         value = r.metric.value
         return value * scale if scale is not None and value is not None else None
     p99 = r.figures.get("latency_s.p99")
-    return p99 * 1e3 if r.scenario == "server" and p99 is not None else None
+    return p99 * 1e3 if r.scenario in ("server", "interactive") and p99 is not None else None

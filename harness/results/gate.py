@@ -72,7 +72,7 @@ class GateReport:
 def gate(baseline: list[Result], candidate: list[Result], rules: list[Rule]) -> GateReport:
     refuse_unlike(baseline, candidate)
     scenario = baseline[0].scenario
-    rules = [r.resolve(scenario) for r in rules]
+    rules = [r.resolve(scenario, baseline[0].metric.unit) for r in rules]
     method = choose_method(baseline, candidate)
     checks = [validity_check(baseline, candidate)]
     checks += [check_rule(rule, baseline, candidate, method) for rule in rules]

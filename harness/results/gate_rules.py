@@ -21,21 +21,26 @@ HEADLINE = "metric.value"
 
 ALIASES = {
     "metric": HEADLINE, "headline": HEADLINE, "throughput": "samples_per_second",
-    "qps": "samples_per_second", "sps": "samples_per_second",
+    "qps": "samples_per_second", "sps": "samples_per_second", "tps": "tokens_per_second",
+    "ttft": "ttft_s.p99", "tpot": "tpot_s.p99",
     **{p: f"latency_s.{p}" for p in ("min", "mean", "p50", "p90", "p95", "p97", "p99", "p99.9", "max")},
 }
 EXACT = {
-    "samples_per_second": DROP_IS_BAD, "energy.samples_per_joule": DROP_IS_BAD,
+    "samples_per_second": DROP_IS_BAD, "tokens_per_second": DROP_IS_BAD,
+    "energy.samples_per_joule": DROP_IS_BAD,
     "energy.joules_per_sample": RISE_IS_BAD, "energy.average_power_w": RISE_IS_BAD,
     "failed_queries": RISE_IS_BAD,
 }
-PREFIXES = {"latency_s.": RISE_IS_BAD, "energy.breakdown_j.": RISE_IS_BAD}
+PREFIXES = {"latency_s.": RISE_IS_BAD, "energy.breakdown_j.": RISE_IS_BAD,
+            "ttft_s.": RISE_IS_BAD, "tpot_s.": RISE_IS_BAD}
 SUFFIXES = {"_per_second": DROP_IS_BAD, "qps": DROP_IS_BAD, "estimate_s": RISE_IS_BAD}
 _RULE = re.compile(r"^\s*([A-Za-z0-9_.\-]+)\s*:\s*([+-]?)\s*(\d+(?:\.\d*)?|\.\d+)\s*%?\s*$")
 
 
-def known_direction(metric: str, scenario: str | None = None) -> int | None:
+def known_direction(metric: str, scenario: str | None = None, unit: str | None = None) -> int | None:
     if metric == HEADLINE:
+        if unit and unit.endswith("/s"):   # a rate (tokens/s even for an LLM single-stream result)
+            return DROP_IS_BAD
         if scenario is None:
             return None
         return RISE_IS_BAD if scenario in LATENCY_SCENARIOS else DROP_IS_BAD
@@ -58,9 +63,9 @@ class Rule:
     origin: str               # as the user wrote it
     signed: int = 0           # the sign the user wrote (+1/-1), 0 when none
 
-    def resolve(self, scenario: str) -> Rule:
-        """Fix the direction of the headline metric once the scenario is known."""
-        known = known_direction(self.metric, scenario)
+    def resolve(self, scenario: str, unit: str | None = None) -> Rule:
+        """Fix the direction of the headline metric once the scenario (and its unit) is known."""
+        known = known_direction(self.metric, scenario, unit)
         if self.direction is not None:
             return self
         if self.signed and known is not None and self.signed != known:

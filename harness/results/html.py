@@ -93,7 +93,7 @@ def _chart_svg(points: list[dict]) -> str:
     return re.sub(r"<metadata>.*?</metadata>", "", text[text.index("<svg"):], flags=re.S)
 
 
-MARKERS = {"single-stream": "o", "multi-stream": "s", "server": "^"}
+MARKERS = {"single-stream": "o", "multi-stream": "s", "server": "^", "interactive": "v"}
 
 
 def _draw(ax, fig, points: list[dict]) -> None:

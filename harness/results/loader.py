@@ -8,6 +8,7 @@ from pathlib import Path
 from harness.errors import NO_VALUE, config_error
 from harness.results.bench_result import RESULT_FILE, load_result_dir
 from harness.results.model import Result
+from harness.results.endpoints import find_endpoint_runs, is_endpoints_dir, load_endpoint_run
 from harness.results.mlperf_tree import find_runs, load_run
 
 
@@ -22,17 +23,19 @@ def find(path: Path) -> tuple[list[Path], list[Path]]:
     ours = sorted({p.parent for p in path.rglob(RESULT_FILE)})
     if (path / RESULT_FILE).is_file():
         ours = sorted(set(ours) | {path})
-    runs = [r for r in find_runs(path) if not (r / RESULT_FILE).is_file()]
+    runs = [r for r in find_runs(path) + find_endpoint_runs(path) if not (r / RESULT_FILE).is_file()]
     if not ours and not runs:
         raise config_error(str(path), "", NO_VALUE,
                            "no result found: expected result.json or an MLPerf run "
-                           "(results/<system>/<benchmark>/<scenario>/performance/run_1/)")
+                           "(results/<system>/<benchmark>/<scenario>/performance/run_1/) or an "
+                           "MLPerf Endpoints result (.../performance/result_summary.json)")
     return ours, runs
 
 
 def load(path: Path) -> list[Result]:
     ours, runs = find(Path(path))
-    return [load_result_dir(d) for d in ours] + [load_run(r) for r in runs]
+    return [load_result_dir(d) for d in ours] + [load_endpoint_run(r) if is_endpoints_dir(r) else load_run(r)
+                                                 for r in runs]
 
 
 def load_all(paths: list[Path] | tuple[Path, ...]) -> list[Result]:

@@ -11,6 +11,7 @@ estimate exists.
 from __future__ import annotations
 
 from harness.errors import NO_VALUE, config_error
+from harness.results import llm_rules
 from harness.results.mlperf_logs import Detail, Summary, number
 from harness.results.model import Energy, Metric
 
@@ -37,6 +38,7 @@ SUMMARY_SETTINGS = {
     "qsl_rng_seed": "qsl_rng_seed", "sample_index_rng_seed": "sample_index_rng_seed",
     "schedule_rng_seed": "schedule_rng_seed", "accuracy_log_rng_seed": "accuracy_log_rng_seed",
     "performance_sample_count": "performance_sample_count",
+    "ttft_latency (ns)": "ttft_latency_ns", "tpot_latency (ns)": "tpot_latency_ns",
 }
 
 # our (TestSettings) name -> MLPerf effective name, per scenario
@@ -48,6 +50,7 @@ ALIASES = {
     "single-stream": {"single_stream_target_latency_percentile": "target_latency_percentile"},
     "offline": {"offline_expected_qps": "target_qps"},
 }
+ALIASES["interactive"] = ALIASES["server"]
 TARGET_PERCENTILE = {"single-stream": 90.0, "multi-stream": 99.0}
 
 
@@ -55,13 +58,26 @@ TARGET_PERCENTILE = {"single-stream": 90.0, "multi-stream": 99.0}
 
 
 def official_metric(scenario: str, summary: Summary | None, detail: Detail | None,
-                    where: str) -> Metric:
-    metric = (_throughput_metric if scenario in ("offline", "server") else _latency_metric)(
-        scenario, summary, detail)
+                    where: str, benchmark: str = "", round_: str | None = None) -> Metric:
+    """The result as the submission checker of its round computes it (harness.results.llm_rules
+    for token benchmarks and the per-round Server field)."""
+    fields = llm_rules.official_fields(benchmark, scenario, round_)
+    metric = _field_metric(fields, summary, detail) if fields else None
+    if metric is None and not any(f[0].startswith("result_inferred") for f in fields):
+        metric = (_throughput_metric if scenario in ("offline", "server", "interactive") else _latency_metric)(
+            scenario, summary, detail)
     if metric is None:
         raise config_error(where, "official metric", NO_VALUE,
                            f"no {scenario} result in mlperf_log_detail.txt or mlperf_log_summary.txt")
     return metric
+
+
+def _field_metric(fields, summary: Summary | None, detail: Detail | None) -> Metric | None:
+    for detail_key, summary_key, name, unit in fields:
+        value = _pick(summary, detail, detail_key, summary_key)
+        if value is not None:
+            return Metric(name, value / 1e6 if unit == "ms" else value, unit)
+    return None
 
 
 def _throughput_metric(scenario: str, summary: Summary | None,
@@ -167,6 +183,9 @@ def figures(scenario: str, metric: Metric, summary: Summary | None,
         out["samples_per_second"] = rate
     if scenario != "offline":   # Offline "latency" is time since the one query was issued
         out.update(_latencies(scenario, summary, detail))
+        out.update(token_latencies(summary, detail))
+    if metric.unit == "tokens/s":
+        out["tokens_per_second"] = metric.value
     queries = detail.get("result_query_count") if detail else None
     if queries is None and summary is not None:
         queries = summary.processed_queries()
@@ -177,7 +196,11 @@ def figures(scenario: str, metric: Metric, summary: Summary | None,
 
 def _rate(scenario: str, metric: Metric, summary: Summary | None,
           detail: Detail | None) -> float | None:
-    if scenario in ("offline", "server"):
+    if scenario in ("offline", "server", "interactive"):
+        if metric.unit == "tokens/s":
+            return _pick(summary, detail, "result_samples_per_second" if scenario == "offline"
+                         else "result_completed_samples_per_sec",
+                         "Samples per second" if scenario == "offline" else "Completed samples per second")
         return metric.value
     if scenario == "single-stream":
         return _pick(summary, detail, "result_qps_with_loadgen_overhead", "QPS w/ loadgen overhead")
@@ -195,6 +218,24 @@ def _latencies(scenario: str, summary: Summary | None, detail: Detail | None) ->
         value = _pick(summary, detail, detail_key, summary_key)
         if value is not None:
             out[f"latency_s.{ours}"] = value / 1e9
+    return out
+
+
+TOKEN_KEYS = {  # our figure prefix -> (summary label, detail key pattern)
+    "ttft_s": ("{} percentile first token latency (ns)", "result_first_token_{}_percentile_latency_ns"),
+    "tpot_s": ("{} percentile time to output token (ns)", "result_time_per_output_token_{}_percentile_ns"),
+}
+
+
+def token_latencies(summary: Summary | None, detail: Detail | None) -> dict:
+    """ttft_s.pXX and tpot_s.pXX (seconds) where the logs carry them."""
+    out = {}
+    for prefix, (summary_key, detail_key) in TOKEN_KEYS.items():
+        for ours, (_, tag) in LATENCY_KEYS.items():
+            if ours.startswith("p"):
+                value = _pick(summary, detail, detail_key.format(tag), summary_key.format(tag))
+                if value is not None:
+                    out[f"{prefix}.{ours}"] = value / 1e9
     return out
 
 

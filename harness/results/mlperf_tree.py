@@ -12,7 +12,9 @@ import json
 from pathlib import Path
 
 from harness.errors import NO_VALUE, config_error
+from harness.results import closed_rules as cr
 from harness.results import mlperf_figures as figs
+from harness.results.inferred import inferred_metric
 from harness.results.mlperf_logs import (Detail, Summary, parse_detail, parse_summary,
                                          parse_spl_time, power_in_window)
 from harness.results.model import Accelerators, Energy, Result, scenario_name
@@ -58,11 +60,14 @@ def load_run(run: Path) -> Result:
     summary = parse_summary(rd.file(SUMMARY_FILE)) if rd.file(SUMMARY_FILE) else None
     detail = parse_detail(rd.file(DETAIL_FILE)) if rd.file(DETAIL_FILE) else None
     scenario = _scenario(rd, summary, detail)
-    metric = figs.official_metric(scenario, summary, detail, str(run))
-    system = read_system_json(rd.system_json)
     settings = figs.settings(scenario, summary, detail)
+    metric = figs.official_metric(scenario, summary, detail, str(run), rd.benchmark,
+                                  round_of_run(settings, detail))
+    system = read_system_json(rd.system_json)
     samples_per_query = int(settings.get("samples_per_query", 1)) if scenario == "multi-stream" else 1
     figures = figs.figures(scenario, metric, summary, detail)
+    scenario, metric = _as_filed(rd, scenario, metric, summary, detail)
+    figures["metric.value"] = metric.value
     energy = _energy(rd, scenario, detail, figures, samples_per_query)
     figures.update(figs.energy_figures(energy))
     return Result(
@@ -77,13 +82,37 @@ def load_run(run: Path) -> Result:
         samples_per_query=samples_per_query)
 
 
-def _scenario(rd: RunDir, summary: Summary | None, detail: Detail | None) -> str:
+def _as_filed(rd: RunDir, scenario: str, metric, summary: Summary | None,
+              detail: Detail | None) -> tuple[str, object]:
+    """A run filed in another scenario's folder whose result MLPerf infers (harness.results.
+    inferred) is that folder's scenario, with the derived result."""
+    folder = scenario_name(rd.scenario_dir.name)
+    inferred = inferred_metric(folder, scenario, summary, detail) if folder != scenario else None
+    return (folder, inferred) if inferred is not None else (scenario, metric)
+
+
+def logged_scenario(rd: RunDir, summary: Summary | None, detail: Detail | None) -> str | None:
+    """The scenario the logs name; a Server run in an `Interactive` folder is Interactive (LoadGen
+    logs Interactive runs as Server)."""
     text = (summary.scenario if summary else None) or (detail.get("effective_scenario")
                                                         if detail else None)
     name = scenario_name(text or rd.scenario_dir.name)
+    if name == "server" and scenario_name(rd.scenario_dir.name) == "interactive":
+        return "interactive"
+    return name
+
+
+def round_of_run(settings: dict, detail: Detail | None) -> str | None:
+    """The round a run was made for: from its seeds, else its LoadGen version."""
+    return cr.round_of_seeds(settings) or (cr.round_of(detail.get("loadgen_version")) if detail else None)
+
+
+def _scenario(rd: RunDir, summary: Summary | None, detail: Detail | None) -> str:
+    name = logged_scenario(rd, summary, detail)
     if name is None:
-        raise config_error(str(rd.run), "Scenario", text or rd.scenario_dir.name,
-                           "unknown scenario (SingleStream, MultiStream, Server, Offline)")
+        text = (summary.scenario if summary else None) or rd.scenario_dir.name
+        raise config_error(str(rd.run), "Scenario", text,
+                           "unknown scenario (SingleStream, MultiStream, Server, Offline, Interactive)")
     return name
 
 
@@ -151,7 +180,7 @@ def _energy(rd: RunDir, scenario: str, detail: Detail | None, figures: dict,
     window = power_in_window(spl, begin, end)
     if window is None:
         return None
-    if scenario in ("offline", "server"):
+    if scenario in ("offline", "server", "interactive"):
         rate = figures.get("samples_per_second")
         return Energy(window.average_w / rate if rate else None, window.average_w, "spl.txt")
     queries = detail.get("result_query_count")

@@ -14,7 +14,9 @@ CSV_HEADERS = ("system", "workload", "scenario", "metric_name", "metric_value", 
                "valid", "comparable", "not_comparable_reason", "source", "submitter",
                "division", "time_mode", "accelerator_count", "accelerator_model",
                "per_accelerator", "per_core", "samples_per_second", "latency_ms",
-               "average_power_w", "joules_per_sample", "samples_per_joule", "path")
+               "average_power_w", "joules_per_sample", "samples_per_joule", "ttft_p99_ms",
+               "tpot_p99_ms", "path")
+TOKEN_HEADERS = ("TTFT p99 ms", "TPOT p99 ms")
 
 
 def fmt(value: object, digits: int = 10) -> str:
@@ -47,12 +49,28 @@ def _energy(row: dict, key: str, scale: float = 1.0) -> str:
     return fmt(value * scale, 4) if value is not None else "-"
 
 
-def cells(row: dict) -> list[str]:
+def _p99_ms(row: dict, key: str) -> float | None:
+    value = (row.get(key) or {}).get("p99")
+    return None if value is None else value * 1e3
+
+
+def _with_tokens(rows: list[dict]) -> bool:
+    """Token columns appear when some row logged TTFT/TPOT."""
+    return any(r.get("ttft_s") or r.get("tpot_s") for r in rows)
+
+
+def headers(tokens: bool) -> tuple[str, ...]:
+    return HEADERS[:-1] + TOKEN_HEADERS + HEADERS[-1:] if tokens else HEADERS
+
+
+def cells(row: dict, tokens: bool = False) -> list[str]:
     m = row["metric"]
-    return [row["system"], row["workload"], row["scenario"], m["name"], fmt(m["value"]), m["unit"],
-            "VALID" if row["valid"] else "INVALID", _accelerators(row), _normalised(row),
-            _energy(row, "samples_per_joule"), _energy(row, "joules_per_sample", 1e3),
-            "yes" if row["comparable"] else f"NO: {row['not_comparable_reason']}"]
+    out = [row["system"], row["workload"], row["scenario"], m["name"], fmt(m["value"]), m["unit"],
+           "VALID" if row["valid"] else "INVALID", _accelerators(row), _normalised(row),
+           _energy(row, "samples_per_joule"), _energy(row, "joules_per_sample", 1e3)]
+    if tokens:
+        out += [fmt(_p99_ms(row, "ttft_s"), 6), fmt(_p99_ms(row, "tpot_s"), 6)]
+    return out + ["yes" if row["comparable"] else f"NO: {row['not_comparable_reason']}"]
 
 
 def footnote() -> str:
@@ -60,8 +78,9 @@ def footnote() -> str:
 
 
 def table(rows: list[dict]) -> str:
-    body = [list(HEADERS)] + [cells(r) for r in rows]
-    widths = [max(len(line[i]) for line in body) for i in range(len(HEADERS))]
+    tokens = _with_tokens(rows)
+    body = [list(headers(tokens))] + [cells(r, tokens) for r in rows]
+    widths = [max(len(line[i]) for line in body) for i in range(len(body[0]))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(line, widths)).rstrip() for line in body]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines + ["", footnote()]) + "\n"
@@ -72,8 +91,10 @@ def _md_cell(text: str) -> str:
 
 
 def markdown(rows: list[dict]) -> str:
-    lines = ["| " + " | ".join(HEADERS) + " |", "|" + "---|" * len(HEADERS)]
-    lines += ["| " + " | ".join(_md_cell(c) for c in cells(r)) + " |" for r in rows]
+    tokens = _with_tokens(rows)
+    names = headers(tokens)
+    lines = ["| " + " | ".join(names) + " |", "|" + "---|" * len(names)]
+    lines += ["| " + " | ".join(_md_cell(c) for c in cells(r, tokens)) + " |" for r in rows]
     return "\n".join(lines + ["", footnote()]) + "\n"
 
 
@@ -92,7 +113,8 @@ def flat(row: dict) -> dict:
         "samples_per_second": row["samples_per_second"], "latency_ms": row["latency_ms"],
         "average_power_w": energy.get("average_power_w"),
         "joules_per_sample": energy.get("joules_per_sample"),
-        "samples_per_joule": energy.get("samples_per_joule"), "path": row["path"],
+        "samples_per_joule": energy.get("samples_per_joule"),
+        "ttft_p99_ms": _p99_ms(row, "ttft_s"), "tpot_p99_ms": _p99_ms(row, "tpot_s"), "path": row["path"],
     }
 
 

@@ -14,6 +14,11 @@ System file (the [python] keys are fixed by DESIGN.md)::
 
 The callable receives one batch as a list of sample indices and returns when the batch is done;
 an exception fails the batch's queries. Completion time is taken when it returns.
+
+An LLM SUT streams instead: the callable returns an iterator (e.g. it is a generator) yielding
+one item per output token, for one sample at a time (max_batch = 1). The first item's arrival
+is the sample's first token, the iterator's end its completion, the items counted its output
+tokens; an exception mid-stream fails the sample, saying after how many tokens it broke.
 """
 
 from __future__ import annotations

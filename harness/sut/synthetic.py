@@ -15,6 +15,11 @@ System file (keys fixed by DESIGN.md)::
     timeout_s = 0.0                 # how long a partial batch waits for more samples
     per_sample_s = 0.0              # added service time per extra sample in a batch
 
+With a `[tokens]` table the SUT is an LLM server instead: `servers` become decode slots and
+each request reports its first token and output token count (harness.sut.synthetic_tokens has
+the table's keys and the model); `[service]` then holds only `servers`, and `[batching]` does
+not apply (continuous batching).
+
 A batch of b samples takes base + per_sample_s * (b - 1), base drawn from the distribution
 (mean `mean_s`; lognormal with sigma^2 = ln(1 + cv^2)). Draws come from the SUT's own seeded
 stream, in blocks, so a run is reproducible and fast.
@@ -31,6 +36,7 @@ import numpy as np
 
 from harness.spec import Reader, non_negative, one_of, positive
 from harness.sut.pool import PooledSUT, ServicePool
+from harness.sut.synthetic_tokens import DecodeSlots, TokenModel, load_tokens
 from harness.workloads import Workload
 
 DISTRIBUTIONS = ("deterministic", "exponential", "lognormal", "empirical")
@@ -48,6 +54,7 @@ class SyntheticConfig:
     max_batch: int
     timeout_s: float
     per_sample_s: float
+    tokens: TokenModel | None = None   # an LLM server (decode slots) instead of [service] times
 
 
 def read_samples(path: Path, r: Reader) -> tuple[float, ...]:
@@ -142,12 +149,30 @@ class SyntheticSUT(PooledSUT):
         return {"sut_stats": {"batches": self.pool.batches, "utilization": busy}}
 
 
+def _slots_only(service: Reader, batching: Reader) -> dict[str, Any]:
+    """[service] of a token model: only `servers` (decode slots); no [batching]."""
+    servers = service.get("servers", int, default=1, check=lambda v: None if v >= 1 else "must be >= 1")
+    for key in list(service.data):
+        if key != "servers":
+            service.problem(key, service.data[key], "not used with [tokens]: a request holds a slot "
+                            "for first_token_s + (tokens - 1) * per_token_s")
+    for key in list(batching.data):
+        batching.problem(key, batching.data[key], "not used with [tokens]: slots batch continuously")
+    return dict(distribution="deterministic", mean_s=0.0, cv=0.5, samples_file="", samples=(),
+                servers=servers or 1, max_batch=1, timeout_s=0.0, per_sample_s=0.0)
+
+
 class SyntheticAdapter:
     name = "synthetic"
     time_mode = "virtual"
-    tables = ("service", "batching")
+    tables = ("service", "batching", "tokens")
 
     def load(self, r: Reader, path: Path | None) -> SyntheticConfig:
+        if r.has("tokens"):
+            tokens_table = r.table("tokens")
+            model = load_tokens(tokens_table)
+            config = _slots_only(r.table("service"), r.table("batching"))
+            return SyntheticConfig(**config, tokens=model)
         service_table, batching_table = r.table("service", required=True), r.table("batching")
         service = _load_service(service_table, path.parent if path else None)
         batching = load_batching(batching_table)
@@ -156,13 +181,17 @@ class SyntheticAdapter:
         return SyntheticConfig(**service, **batching)
 
     def describe(self, config: SyntheticConfig) -> dict[str, Any]:
+        if config.tokens is not None:
+            return {"service": {"servers": config.servers}, "tokens": config.tokens.describe()}
         return {"service": {"distribution": config.distribution, "mean_s": config.mean_s,
                             "cv": config.cv, "samples_file": config.samples_file,
                             "servers": config.servers},
                 "batching": {"max_batch": config.max_batch, "timeout_s": config.timeout_s,
                              "per_sample_s": config.per_sample_s}}
 
-    def build(self, config: SyntheticConfig, workload: Workload, seed: int) -> SyntheticSUT:
+    def build(self, config: SyntheticConfig, workload: Workload, seed: int) -> SyntheticSUT | DecodeSlots:
+        if config.tokens is not None:
+            return DecodeSlots(config.tokens, config.servers, seed)
         return SyntheticSUT("synthetic", config, seed)
 
 

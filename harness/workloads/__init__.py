@@ -8,21 +8,45 @@ reads `layers`. The TOML format is described in `harness.workloads.graph`, the C
 `overrides` are dotted keys relative to the workload file (`{"input": [3, 512, 512]}` from
 `bench run --set workload.input=[3,512,512]`); they are merged before validation, so a bad one
 is reported as `--set KEY=VALUE`. CSV and ONNX workloads accept only name/benchmark/description.
+
+An LLM benchmark's name (`--workload llama2-70b`, see harness.llm_benchmarks) that no workload
+file holds names the benchmark only: its settings apply, and it has no layer graph, so it serves
+SUTs that model their own service (the synthetic token model, real SUTs), not the accelerator.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from harness import catalog
 from harness.errors import config_error
+from harness.llm_benchmarks import is_token_benchmark
 from harness.workloads.model import Layer, Workload
 from harness.workloads.source import fingerprint
 
 __all__ = ["Layer", "Workload", "load_workload", "fingerprint"]
 
 
+class BenchmarkOnly(Workload):
+    """A workload that names an MLPerf benchmark and nothing else (no layers: MACs and weights
+    unknown, never zero)."""
+
+    def describe(self) -> dict:
+        return {**super().describe(), "layers": None, "macs": None, "params": None}
+
+
+def _names_a_benchmark(name: str) -> bool:
+    """An LLM benchmark name ('llama3.1-8b': its dot is no file suffix) that no file holds."""
+    if "/" in name or "\\" in name or Path(name).is_file() or name in catalog.names("workloads"):
+        return False
+    return is_token_benchmark(name)
+
+
 def load_workload(name_or_path: str, overrides: dict[str, Any] | None = None) -> Workload:
+    if _names_a_benchmark(name_or_path) and not overrides:
+        return BenchmarkOnly(name_or_path, name_or_path, "MLPerf benchmark identity only: no layer graph",
+                             source="benchmark", fingerprint=f"benchmark:{name_or_path}")
     path = catalog.resolve("workloads", name_or_path)
     suffix = path.suffix.lower()
     if suffix == ".toml":

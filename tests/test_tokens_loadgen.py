@@ -1,0 +1,108 @@
+"""bench's token figures against MLPerf LoadGen 6.0.17 itself, run on the equivalent real-time
+SUT (tests/benchmarks/loadgen_tokens.py): same schedule (bench reproduces LoadGen's server
+arrivals bit for bit), one decode slot, fixed prefill and per-token times."""
+
+import re
+
+import pytest
+
+from harness import mlperf_log
+from harness.engine import Environment
+from harness.judge import judge
+from harness.loadgen import LoadGen
+from harness.result import build
+from harness.schedule import generate
+from harness.settings import effective, mlperf_view
+from harness.sut.synthetic_tokens import DecodeSlots, TokenModel
+
+lg = pytest.importorskip("mlperf_loadgen")
+loadgen_tokens = pytest.importorskip("benchmarks.loadgen_tokens")  # tests/ is on sys.path
+
+FIRST, PER, TOKENS, QPS = 0.020, 0.005, 8, 10.0
+LIMITS = {"ttft_latency": 500_000_000, "tpot_latency": 6_000_000}
+pytestmark = [pytest.mark.realtime, pytest.mark.slow]
+
+
+def token_keys(keys):
+    return {k for k in keys if re.search(r"token|ttft|tpot", k)}
+
+
+def summary_labels(text):
+    return [line.split(":")[0].strip() for line in text.splitlines() if re.search(r"[Tt]oken|TTFT|TPOT", line)]
+
+
+@pytest.fixture(scope="module")
+def both():
+    settings = {"server_target_qps": QPS, "min_duration_ms": 3000, "schedule_rng_seed": 1}
+    real = loadgen_tokens.run({**settings, **LIMITS}, 1, FIRST, PER, TOKENS)
+    requested = {**settings, "use_token_latencies": True, "qsl_rng_seed": 0, "sample_index_rng_seed": 0,
+                 "server_ttft_latency_ns": 5e8, "server_tpot_latency_ns": 6e6}
+    s = effective("server", requested, 0)
+    sut = DecodeSlots(TokenModel("deterministic", TOKENS, 1, 1, 0.0, FIRST, PER), 1, seed=0)
+    records = LoadGen(Environment(), sut, s, generate(s)).run()
+    outcome = judge(records, s)
+    context = {"scenario": "server", "time_mode": "virtual", "sut": {"name": "syn", "adapter": "synthetic"},
+               "workload": {"name": "llm"}, "settings": mlperf_view(s, requested), "seed": 0}
+    result = build(context=context, outcome=outcome, records=records, sut_extra={})
+    return real, result
+
+
+def test_token_figures_agree_with_loadgen(both):
+    real, result = both
+    d, tokens = real["detail"], result["tokens"]
+    assert result["query_count"] == d["result_query_count"]
+    assert tokens["output_tokens"] == TOKENS * d["result_query_count"]
+    assert tokens["completed_tokens_per_second"] == pytest.approx(d["result_completed_tokens_per_second"], rel=0.02)
+    assert result["loadgen"]["completed_samples_per_second"] == pytest.approx(
+        d["result_completed_samples_per_sec"], rel=0.02)
+    # LoadGen's times include real sleeps' overshoot (tens of microseconds each)
+    for p in ("p50", "p90", "p99"):
+        label = {"p50": "50.00", "p90": "90.00", "p99": "99.00"}[p]
+        assert tokens["ttft_s"][p] == pytest.approx(d[f"result_first_token_{label}_percentile_latency_ns"] / 1e9,
+                                                    abs=0.004)
+    assert tokens["tpot_s"]["p50"] == PER
+    assert d["result_time_per_output_token_50.00_percentile_ns"] / 1e9 == pytest.approx(PER, rel=0.05)
+
+
+def test_detail_log_carries_loadgens_token_keys(both):
+    real, result = both
+    ours = mlperf_log.detail(result)
+    keys = {m for m in re.findall(r'"key": "([^"]+)"', ours)}
+    assert token_keys(real["detail"]) <= keys | {"requested_server_ttft_latency", "requested_server_tpot_latency"}
+    assert token_keys(real["detail"]) - {"early_stopping_ttft_result", "early_stopping_tpot_result"} <= keys
+
+
+def test_summary_token_lines_match_loadgens_labels(both):
+    real, result = both
+    assert summary_labels(mlperf_log.summary(result)) == summary_labels(real["summary"])
+
+
+def test_validity_agrees_with_loadgen(both):
+    real, result = both
+    assert result["valid"] == (real["detail"]["result_validity"] == "VALID")
+    assert result["tokens"]["early_stopping"]["tpot"]["met"] == real["detail"]["early_stopping_met"]
+
+
+def test_compare_and_gate_read_loadgens_own_token_logs(both, tmp_path, capsys):
+    """The failure measured on main (issue 12): LoadGen's logs of a token SUT read as samples/s,
+    no TTFT/TPOT, and `--rule tokens_per_second` refused for want of the figure."""
+    import json
+
+    from harness.cli.main import main
+
+    real, _ = both
+    run = tmp_path / "closed/Org/results/sys/llama2-70b-99/Server/performance/run_1"
+    run.mkdir(parents=True)
+    (run / "mlperf_log_summary.txt").write_text(real["summary"])
+    (run / "mlperf_log_detail.txt").write_text(real["detail_text"])
+    with pytest.raises(SystemExit) as exit_:
+        main(["compare", str(tmp_path), "--format", "json"])
+    row = json.loads(capsys.readouterr().out)[0]
+    assert exit_.value.code == 0
+    assert row["metric"] == {"name": "completed tokens per second", "unit": "tokens/s",
+                             "value": real["detail"]["result_completed_tokens_per_second"]}
+    assert row["tpot_s"]["p99"] == real["detail"]["result_time_per_output_token_99.00_percentile_ns"] / 1e9
+    with pytest.raises(SystemExit) as exit_:
+        main(["gate", "--baseline", str(tmp_path), "--candidate", str(tmp_path),
+              "--rule", "tokens_per_second:-5%", "--rule", "tpot_s.p99:+5%"])
+    assert exit_.value.code == 0, capsys.readouterr()
