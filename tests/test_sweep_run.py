@@ -150,7 +150,7 @@ def test_cli_runs_a_sweep_and_reports_bad_files(tmp_path, capsys):
     assert "sweep npu_v2_design_space" in err and "24/24" in err      # the progress bar
     lines = out.splitlines()
     assert lines[1] == "  24 points: 24 run now, 0 done before, 0 failed"
-    assert lines[2].startswith("  best (highest samples_per_s with p99_s <= 0.015, power_w <= 4): ")
+    assert lines[2].startswith("  best (highest samples_per_s with p99_s <= 0.015, power_w <= 5): ")
 
 
 def test_refuses_an_out_dir_that_is_not_a_sweep(sweep_of, tmp_path):
@@ -179,7 +179,7 @@ def test_readme_example_runs(tmp_path):
     done = run_sweep(sweep, tmp_path / "out", workers=1)
     assert len(done.frame) == 24 and (done.frame["status"] == "ok").all()
     best = done.frame.loc[done.choice.index]
-    assert best["p99_s"] <= 0.015 and best["power_w"] <= 4.0
+    assert best["p99_s"] <= 0.015 and best["power_w"] <= 5.0
     assert (best["compute.array_rows"], best["memory.dram_bytes_per_s"]) == (128, 102.4e9)
 
 

@@ -72,13 +72,17 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Mapping
 
-from harness.spec import (MISSING, Problems, Reader, apply_overrides, fraction, non_negative,
+import numpy as np
+
+from harness.spec import (MISSING, NO_VALUE, Problems, Reader, apply_overrides, fraction,
+                          non_negative,
                           one_of, positive, read_toml)
 
 DATAFLOWS = ("ws", "os", "is")
 PRECISIONS = ("int4", "int8", "bf16", "fp16", "fp32")
 PRIORITIES = ("realtime", "best_effort")
 DIRECTIONS = ("read", "write")
+WAKEUP_S = 20e-6  # default wake-up cost of a gated engine: 20 us of its static power
 MIXED_EFFICIENCY = 0.92  # 50/50 over all-read efficiency: 0.869 / 0.946 on LPDDR4 (dram-contention.md)
 DEPTHWISE = ("array", "vector")
 MACS_PER_PE_CYCLE = {"int4": 2.0, "int8": 1.0, "bf16": 0.5, "fp16": 0.5, "fp32": 0.25}
@@ -114,6 +118,16 @@ class Compute:
     depthwise: str
     macs_per_pe_cycle: Mapping[str, float]
     bytes_per_element: Mapping[str, float]
+    voltage_v: float = math.nan          # operating voltage (nan: not stated, no scaling)
+    vf_table: tuple[tuple[float, float], ...] = ()  # (clock_hz, volts) points, interpolated
+
+    @property
+    def volts(self) -> float:
+        """The operating voltage: voltage_v, or the V-f table at clock_hz (nan: not stated)."""
+        if self.vf_table:
+            hz, volts = zip(*self.vf_table)
+            return float(np.interp(self.clock_hz, hz, volts))
+        return self.voltage_v
 
     @property
     def rate(self) -> float:
@@ -158,7 +172,12 @@ class Energy:
     pj_per_mac: Mapping[str, float]
     sram_pj_per_byte: float
     dram_pj_per_byte: float
-    static_w: float
+    static_w: float                  # every engine powered: always_on_w + engines x engine_static_w
+    always_on_w: float = math.nan    # set by the reader
+    engine_static_w: float = 0.0
+    gate_after_s: float = 1e-4
+    wakeup_j: float = 0.0
+    reference_voltage_v: float = math.nan
 
 
 @dataclass(frozen=True)
@@ -190,10 +209,17 @@ class Hardware:
         memory["masters"] = [_fields(m) for m in self.memory.masters]
         if math.isinf(self.memory.sram_bytes_per_s):
             del memory["sram_bytes_per_s"]  # the default: never the limit
+        compute["vf_table"] = [list(p) for p in self.compute.vf_table]
         energy = _fields(self.energy)
         energy["pj_per_mac"] = dict(self.energy.pj_per_mac)
-        return {"name": self.name, "adapter": "accelerator", "compute": compute,
-                "memory": memory, "energy": energy, "batching": _fields(self.batching)}
+        return {"name": self.name, "adapter": "accelerator", "compute": _stated(compute),
+                "memory": memory, "energy": _stated(energy), "batching": _fields(self.batching)}
+
+
+def _stated(table: dict[str, Any]) -> dict[str, Any]:
+    """Without the keys left unstated (nan, or an empty table): JSON-safe and loads back."""
+    return {k: v for k, v in table.items()
+            if not (isinstance(v, float) and math.isnan(v)) and v != []}
 
 
 def _fields(record: Any) -> dict[str, Any]:
@@ -258,6 +284,8 @@ def _read_compute(r: Reader) -> Compute | None:
         depthwise=c.get("depthwise", str, default="array", check=one_of(*DEPTHWISE)),
         macs_per_pe_cycle=_precision_table(c, "macs_per_pe_cycle", MACS_PER_PE_CYCLE),
         bytes_per_element=_precision_table(c, "bytes_per_element", BYTES_PER_ELEMENT),
+        voltage_v=c.get("voltage_v", float, default=math.nan, check=positive),
+        vf_table=_vf_table(c),
     )
     c.done()
     return None if any(v is None for v in values.values()) else Compute(**values)
@@ -302,7 +330,51 @@ def _read_memory(r: Reader) -> Memory | None:
     return Memory(**values, masters=tuple(masters))
 
 
-def _read_energy(r: Reader) -> Energy | None:
+def _vf_table(c: Reader) -> tuple[tuple[float, float], ...]:
+    raw = c.get("vf_table", list, default=[])
+    points = []
+    for i, point in enumerate(raw or []):
+        ok = (isinstance(point, list) and len(point) == 2
+              and all(isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0
+                      and math.isfinite(v) for v in point))
+        if not ok:
+            c.problem(f"vf_table[{i}]", point, "must be [clock_hz, volts], both numbers > 0")
+            return ()
+        points.append((float(point[0]), float(point[1])))
+    if [p[0] for p in points] != sorted({p[0] for p in points}):
+        c.problem("vf_table", raw, "clock_hz must rise strictly from point to point")
+        return ()
+    return tuple(points)
+
+
+def _static_split(e: Reader, engines: int) -> dict[str, float] | None:
+    """static_w alone: all of it always on (no gating). always_on_w and engine_static_w: the
+    per-engine part is gated while an engine idles; static_w, if also given, must be their sum
+    with every engine powered."""
+    total = e.get("static_w", float, default=math.nan, check=non_negative)
+    on = e.get("always_on_w", float, default=math.nan, check=non_negative)
+    per = e.get("engine_static_w", float, default=math.nan, check=non_negative)
+    if None in (total, on, per):
+        return None
+    if math.isnan(on) and math.isnan(per):
+        if math.isnan(total):
+            if not e.has("static_w"):  # else its bad value is reported already
+                e.problem("static_w", NO_VALUE, "required key is missing (or always_on_w and "
+                          "engine_static_w)")
+            return None
+        return {"static_w": total, "always_on_w": total, "engine_static_w": 0.0}
+    on = total - engines * per if math.isnan(on) else on
+    per = (total - on) / engines if math.isnan(per) else per
+    whole = on + engines * per
+    if math.isnan(whole) or on < 0 or per < 0 or (not math.isnan(total) and
+                                                  not math.isclose(total, whole, rel_tol=1e-9)):
+        e.problem("static_w", total, f"must equal always_on_w + engines x engine_static_w "
+                  f"(= {whole:.6g} W); give two of the three")
+        return None
+    return {"static_w": whole, "always_on_w": on, "engine_static_w": per}
+
+
+def _read_energy(r: Reader, engines: int = 1) -> Energy | None:
     e = r.table("energy", required=True)
     t = e.table("pj_per_mac", required=True)
     pj = {}
@@ -313,12 +385,17 @@ def _read_energy(r: Reader) -> Energy | None:
     values = dict(
         sram_pj_per_byte=e.get("sram_pj_per_byte", float, check=non_negative),
         dram_pj_per_byte=e.get("dram_pj_per_byte", float, check=non_negative),
-        static_w=e.get("static_w", float, check=non_negative),
+        gate_after_s=e.get("gate_after_s", float, default=1e-4, check=non_negative),
+        wakeup_j=e.get("wakeup_j", float, default=math.nan, check=non_negative),
+        reference_voltage_v=e.get("reference_voltage_v", float, default=math.nan, check=positive),
     )
+    static = _static_split(e, engines)
     e.done()
-    if any(v is None for v in [*values.values(), *pj.values()]):
+    if static is None or any(v is None for v in [*values.values(), *pj.values()]):
         return None
-    return Energy(pj_per_mac=MappingProxyType(pj), **values)
+    if math.isnan(values["wakeup_j"]):  # refilling the gated rails: WAKEUP_S of its leakage
+        values["wakeup_j"] = WAKEUP_S * static["engine_static_w"]
+    return Energy(pj_per_mac=MappingProxyType(pj), **values, **static)
 
 
 def _read_batching(r: Reader) -> Batching | None:
@@ -341,7 +418,7 @@ def read_hardware(r: Reader, name: str) -> Hardware | None:
     """The adapter's tables from a system file already being read; problems go to r.problems."""
     compute = _read_compute(r)
     memory = _read_memory(r)
-    energy = _read_energy(r)
+    energy = _read_energy(r, compute.engines if compute else 1)
     batching = _read_batching(r)
     if None in (compute, memory, energy, batching):
         return None

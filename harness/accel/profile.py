@@ -158,7 +158,7 @@ def totals(hw: Hardware, plan: BatchPlan, rows: list[LayerRow]) -> dict[str, Any
         "memory_bound_time_fraction": memory_s / time_s if time_s else 0.0,
         "utilization": executed / peak if peak else 0.0,
         "energy_j": energy_j, "energy_per_sample_j": energy_j / plan.batch,
-        "breakdown_j": parts, "tops_per_w": en.tops_per_w(executed, energy_j),
+        "breakdown_j": parts, "tops_per_w": en.tops_per_w(sum(r.macs for r in rows), energy_j),
         "weights_resident": plan.placement.resident, "weight_bytes": plan.placement.weight_bytes,
         "cold_start_dram_bytes": plan.cold_dram_bytes - plan.warm_dram_bytes,
     }

@@ -5,6 +5,8 @@ Run by `config.read_hardware` after every table has been read and type-checked.
 
 from __future__ import annotations
 
+import math
+
 from harness.accel.config import Hardware
 from harness.accel.contention import hyperperiod, realtime_peak
 from harness.accel.dram_cost import master_cost
@@ -87,6 +89,19 @@ def check_hyperperiod(hw: Hardware, r: Reader) -> None:
                   f"contention pattern repeats with it and is tabulated over it)")
 
 
+def check_voltage(hw: Hardware, r: Reader) -> None:
+    """A stated voltage needs the voltage the pJ figures hold at; a V-f table covers the clock."""
+    c = hw.compute
+    if c.vf_table and not math.isnan(c.voltage_v):
+        r.problem("compute.voltage_v", c.voltage_v, "give compute.voltage_v or compute.vf_table, not both")
+    if c.vf_table and not c.vf_table[0][0] <= c.clock_hz <= c.vf_table[-1][0]:
+        r.problem("compute.clock_hz", c.clock_hz, f"must lie within compute.vf_table's clocks "
+                  f"({c.vf_table[0][0]:g} .. {c.vf_table[-1][0]:g} Hz): no extrapolation")
+    if not math.isnan(c.volts) and math.isnan(hw.energy.reference_voltage_v):
+        r.problem("energy.reference_voltage_v", None, "required with compute.voltage_v or "
+                  "compute.vf_table: the voltage at which the pJ figures hold")
+
+
 CROSS_FIELD_RULES = (check_energy_has_precision, check_master_names_unique, check_realtime_average,
                      check_hyperperiod, check_realtime_peak, check_mixed_efficiency,
-                     check_fifo_only_on_realtime)
+                     check_fifo_only_on_realtime, check_voltage)

@@ -111,10 +111,18 @@ def _layer_points(accel: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return intensity, achieved, np.array([r.get("bound", "") for r in rows])
 
 
+def roofs(accel: dict) -> tuple[float | None, float | None]:
+    """(peak MAC/s, DRAM bytes/s) of the unit the layer points describe: one engine alone on the
+    chip, with the bandwidth the bus masters leave it on average (older results: the chip's)."""
+    if accel.get("engine_peak_macs_per_s"):
+        return accel["engine_peak_macs_per_s"], accel.get("engine_dram_bytes_per_s")
+    return accel.get("peak_macs_per_s"), accel.get("dram_bytes_per_s")
+
+
 def has_roofline(run: Run) -> bool:
     accel = run.accelerator or {}
-    return bool(accel.get("peak_macs_per_s") and accel.get("dram_bytes_per_s")
-                and len(_layer_points(accel)[0]))
+    peak, bandwidth = roofs(accel)
+    return bool(peak and bandwidth and len(_layer_points(accel)[0]))
 
 
 def _layers(ax: Axes, run: Run, i: int, single: bool) -> None:
@@ -135,8 +143,9 @@ def _draw_roofline(fig: Figure, runs: Sequence[Run]) -> None:
         if not has_roofline(run):
             continue
         accel = run.accelerator
-        _roof(ax, accel["peak_macs_per_s"], accel["dram_bytes_per_s"], _layer_points(accel)[0],
-              "-" if single else "--", "#222" if single else svg.color(i))
+        peak, bandwidth = roofs(accel)
+        _roof(ax, peak, bandwidth, _layer_points(accel)[0], "-" if single else "--",
+              "#222" if single else svg.color(i))
         _layers(ax, run, i, single)
     ax.set_xscale("log")
     ax.set_yscale("log")

@@ -78,10 +78,11 @@ def accel_context(run: Run) -> dict | None:
 
 
 def _roofline_caption(accel: dict) -> str:
-    return (f"Each layer's achieved MAC/s against its arithmetic intensity, under the roofs of "
-            f"{fmt.si(accel.get('peak_macs_per_s'), 'MAC/s')} and "
-            f"{fmt.si(accel.get('dram_bytes_per_s'), 'B/s')} of DRAM bandwidth. Layers without DRAM "
-            "traffic (infinite intensity) are not placed.")
+    peak, bandwidth = accel_charts.roofs(accel)
+    return (f"Each layer's achieved MAC/s (one batch on one engine) against its arithmetic "
+            f"intensity, under one engine's roofs: {fmt.si(peak, 'MAC/s')} and "
+            f"{fmt.si(bandwidth, 'B/s')} of DRAM bandwidth, what the bus masters leave an engine "
+            "alone on average. Layers without DRAM traffic (infinite intensity) are not placed.")
 
 
 def _no_timeline(run: Run) -> str:

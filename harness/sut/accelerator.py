@@ -8,9 +8,10 @@ engines do while it runs, so the pool learns each end from the joint simulation 
 the pool's `shared` protocol). One engine alone takes the same path.
 
 `self.log` (harness.accel.runlog.BatchLog) holds one row per batch once its end is known.
-Energy over a run: the dynamic energy (MACs, SRAM, DRAM) of every batch served, plus the chip's
-static power (`energy.static_w`) over the whole run, idle time included — leakage does not stop
-between batches. Joules per sample divide by the samples completed.
+Energy over a run (harness.accel.energy.run_energy, from the log): the dynamic energy (MACs,
+SRAM, DRAM) of every batch served, the always-on power over the whole run, and each engine's
+static power while it is powered (busy, or idle for less than `energy.gate_after_s`) plus a
+wake-up cost each time a gated engine wakes. Joules per sample divide by the samples completed.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import numpy as np
 
 from harness.accel import AcceleratorModel, Hardware, read_hardware
 from harness.accel.config import TABLES
-from harness.accel.energy import tops_per_w
+from harness.accel.energy import run_energy
 from harness.accel.joint import JointDram
 from harness.accel.realtime import realtime_outcomes
 from harness.accel.runlog import BatchLog
@@ -71,16 +72,10 @@ class AcceleratorSUT(PooledSUT):
 
     def finish(self, duration_s: float) -> dict[str, Any]:
         cols = self.log.arrays()
-        samples = int(cols["samples"].sum())
-        static = self.hardware.energy.static_w * duration_s
-        breakdown = {"mac": float(cols["mac_j"].sum()), "sram": float(cols["sram_j"].sum()),
-                     "dram": float(cols["dram_j"].sum()), "static": static}
-        total = sum(breakdown.values())
-        macs = self.model.workload.macs * samples
+        end_s = float(cols["end_s"].max()) if len(cols["end_s"]) else duration_s
+        dense_macs = self.model.workload.macs * float(cols["samples"].sum())
         return {
-            "energy": {"joules_per_sample": total / samples if samples else 0.0,
-                       "average_power_w": total / duration_s if duration_s > 0 else 0.0,
-                       "total_j": total, "breakdown_j": breakdown, "tops_per_w": tops_per_w(macs, total)},
+            "energy": run_energy(self.hardware, cols, end_s - duration_s, end_s, dense_macs),
             "accelerator": self._summary(duration_s, cols),
         }
 
@@ -98,6 +93,8 @@ class AcceleratorSUT(PooledSUT):
             "dram_average_bytes_per_s": dram_bytes / duration_s if duration_s > 0 else 0.0,
             "peak_macs_per_s": c.peak_macs_per_s * c.engines,
             "dram_bytes_per_s": self.hardware.memory.usable_dram_bytes_per_s,
+            "engine_peak_macs_per_s": c.peak_macs_per_s,
+            "engine_dram_bytes_per_s": self.model.leftover.mean_bytes_per_s,
             "profile_batch": common,
             "layers": [row for row in self.model.profile(common).as_dict()["layers"]],
             "dram_timeline": timeline(self.dram, end_s, duration_s),

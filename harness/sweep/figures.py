@@ -39,8 +39,9 @@ def from_result(result: dict) -> dict[str, Any]:
 def from_profile(total: dict) -> dict[str, Any]:
     """Figures of a profile's totals (harness.accel.profile.totals)."""
     time_s, rate = total["time_s"], total["samples_per_s"]
-    static_j = total["breakdown_j"].get("static", 0.0)
-    power = (total["engines"] * (total["energy_j"] - static_j) + static_j) / time_s if time_s else None
+    # every engine busy back to back: each burns its batch's energy, its static power and its
+    # share of the always-on power (energy.static_power_w) all the time
+    power = total["engines"] * total["energy_j"] / time_s if time_s else None
     return {"metric_name": "samples per second", "metric_value": rate, "metric_unit": "samples/s",
             "valid": True, "p50_s": time_s, "p90_s": time_s, "p99_s": time_s, "samples_per_s": rate,
             "energy_per_sample_j": power / rate if power and rate else None, "power_w": power}
