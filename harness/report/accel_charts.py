@@ -38,6 +38,8 @@ def _draw_energy(fig: Figure, runs: Sequence[Run]) -> None:
     ax.grid(axis="y", visible=False)
     if len(runs) > 1:
         svg.legend(ax, 2)
+    inches = fig.get_figheight()  # fixed room for the tick labels and the axis label
+    fig.subplots_adjust(bottom=0.62 / inches, top=1 - (0.45 if len(runs) > 1 else 0.15) / inches)
 
 
 def energy(runs: Sequence[Run]) -> Markup:

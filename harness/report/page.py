@@ -122,6 +122,7 @@ def single_context(run: Run) -> dict:
         "settings": view.settings(result), "percentiles": tables.percentile_rows(result),
         "early_stopping_lines": (result.get("early_stopping") or {}).get("lines", []),
         "energy_rows": tables.energy_rows(result.get("energy") or {}),
+        "power_rows": tables.power_rows(result.get("energy") or {}),
         "cdf_caption": _cdf_caption(run), "no_timeline": _no_timeline(run),
     }
 

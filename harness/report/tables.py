@@ -95,6 +95,23 @@ def energy_rows(energy: dict) -> list[tuple[str, str, str]]:
     return [(name, fmt.si(j, "J"), fmt.percent(j / whole)) for name, j in parts.items()]
 
 
+def power_rows(energy: dict) -> list[tuple[str, str]]:
+    """Power and static energy by state, where the SUT's power model reports them."""
+    rows = [(label, fmt.si(energy[key], unit)) for key, label, unit in (
+        ("average_power_w", "average power", "W"), ("peak_power_w", "peak power (1 ms windows)", "W"),
+        ("joules_per_sample", "energy per sample", "J"), ("tops_per_w", "TOPS/W (dense)", ""))
+        if energy.get(key) is not None]
+    states = energy.get("static_by_state") or {}
+    labels = (("always_on_j", "static: always on"), ("engines_busy_j", "static: engines busy"),
+              ("engines_idle_j", "static: engines idle, not yet gated"),
+              ("wakeup_j", "static: wake-ups"))
+    rows += [(label, fmt.si(states[key], "J")) for key, label in labels if key in states]
+    if "gated_s" in states:
+        rows.append(("engine time power-gated", f"{fmt.seconds(states['gated_s'])} "
+                     f"({fmt.number(states['wakeups'])} wake-ups)"))
+    return rows
+
+
 def accelerator_summary(accel: dict) -> list[tuple[str, str]]:
     """The adapter's run-level figures, where it reports them."""
     shown = (("profile_batch", "layers profiled at batch", fmt.number),
