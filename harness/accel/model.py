@@ -20,6 +20,7 @@ sum(dynamic_j) + hardware.energy.static_w x run duration: static power burns whi
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import NamedTuple
 
 from harness.accel import energy as en
@@ -63,11 +64,11 @@ class BatchPlan:
     cold_energy: en.Dynamic
     layer_energy: tuple[en.Dynamic, ...] = field(repr=False)
 
-    @property
+    @cached_property  # read for every batch a run serves
     def warm_dram_bytes(self) -> float:
         return sum(ph.moved for ph in self.warm)
 
-    @property
+    @cached_property
     def cold_dram_bytes(self) -> float:
         return sum(ph.moved for ph in self.cold)
 
