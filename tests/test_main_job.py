@@ -29,8 +29,10 @@ def test_main_job_is_valid_with_energy(result):
 
 def test_main_job_figures_are_pinned(result):
     assert result["query_count"] == 1_499_835
-    assert result["metric"]["value"] == pytest.approx(2499.7170884736724, rel=1e-12)
-    assert result["latency_s"]["p99"] == pytest.approx(0.007087287967124212, rel=1e-12)
-    assert result["energy"]["joules_per_sample"] == pytest.approx(0.0014405340945828863, rel=1e-12)
-    assert result["energy"]["average_power_w"] == pytest.approx(3.6009300936419493, rel=1e-12)
-    assert result["accelerator"]["batches"] == 400_708
+    # re-pinned when the engines came to share one DRAM at every instant (p99 7.09 -> 6.00 ms:
+    # an engine alone now gets all of the leftover) and static power came to be gated
+    assert result["metric"]["value"] == pytest.approx(2499.7171029134365, rel=1e-12)
+    assert result["latency_s"]["p99"] == pytest.approx(0.006002453636199334, rel=1e-12)
+    assert result["energy"]["joules_per_sample"] == pytest.approx(0.0013636804173248844, rel=1e-12)
+    assert result["energy"]["average_power_w"] == pytest.approx(3.408817534890177, rel=1e-12)
+    assert result["accelerator"]["batches"] == 406_672
