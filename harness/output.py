@@ -1,12 +1,35 @@
-"""Writing a run directory atomically: everything goes to a hidden sibling first, then one
-rename puts it in place, so a reader never sees a half-written run."""
+"""Writing a run directory atomically and exclusively.
+
+Everything goes to a hidden sibling first (`.NAME.tmp-PID-xxxx`); then one atomic step puts it
+in place, so a reader never sees a half-written run:
+
+* a new result: `--out` is claimed up front by a lock beside it (two runs aimed at one
+  folder: the second is refused before it measures), and the finished sibling is renamed to
+  it (onto it, when it is an empty folder);
+* `--force` over an existing result: the two directories are exchanged in one step
+  (Linux renameat2 RENAME_EXCHANGE), so at every instant the old or the new result is there
+  whole; elsewhere two renames, and a result left aside by a kill between them is put back by
+  the next run.
+
+Hidden siblings of a process that is gone are removed by the next run that writes beside them,
+and no command reads a hidden directory as a result. Ctrl-C while a finished run is written
+waits for the write: the measurement is kept. Names from files (a system's or a workload's)
+become path components only through `safe_name`.
+"""
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import fcntl
 import os
+import re
+import secrets
 import shutil
+import signal
 import sys
 import tempfile
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -15,38 +38,109 @@ from harness.errors import config_error
 from harness.loadgen import Records
 from harness.result import dumps, write_queries, write_sample_completions
 
+NAME_CHARS = re.compile(r"[^A-Za-z0-9._+-]+")
+MAX_NAME = 48
+_TMP = re.compile(r"^\.(?P<name>.+)\.(?:tmp|old)-(?P<pid>\d+)-")
+
+
+def safe_name(text: str) -> str:
+    """A name from a file, as one harmless path component: no separators, no leading dot."""
+    cleaned = NAME_CHARS.sub("_", str(text)).strip("._") or "unnamed"
+    return cleaned[:MAX_NAME]
+
 
 def default_out_dir(sut: str, workload: str, scenario: str) -> Path:
+    """reports/<UTC stamp>_<system>_<workload>_<scenario>_<random>: never shared by two runs."""
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
-    return Path("reports") / f"{stamp}_{sut}_{workload}_{scenario}"
+    parts = [safe_name(p) for p in (sut, workload, scenario)]
+    return Path("reports") / f"{stamp}_{'_'.join(parts)}_{secrets.token_hex(3)}"
 
 
-def check_out_dir(path: Path) -> None:
-    """Refuse, before running, to replace anything but an earlier bench result."""
+def check_out_dir(path: Path, force: bool = False) -> None:
+    """Refuse, before running, to write over anything but an earlier result given --force."""
     if path.exists() and not path.is_dir():
         raise config_error("--out", "", str(path), "exists and is not a directory")
-    if path.is_dir() and any(path.iterdir()) and not (path / "result.json").is_file():
+    if not path.is_dir() or not any(path.iterdir()):
+        return
+    if not (path / "result.json").is_file():
         raise config_error("--out", "", str(path), "is a non-empty directory that holds no bench result")
+    if not force:
+        raise config_error("--out", "", str(path), "holds a result already: choose another "
+                           "folder, or --force to replace it")
+
+
+def claim(path: Path) -> None:
+    """Hold `path` for this run: an advisory lock beside it (`.NAME.lock`), released when the
+    process ends however it ends. A second run aimed at the same folder is refused at once."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path.parent / f".{path.name}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise config_error("--out", "", str(path), "another bench run is writing there now") from None
+    _HELD[path] = fd
+
+
+_HELD: dict[Path, int] = {}
+
+
+def release(path: Path) -> None:
+    """Let `path` go: the lock file is removed (a kill leaves it; the lock itself goes with
+    the process)."""
+    fd = _HELD.pop(path, None)
+    if fd is not None:
+        (path.parent / f".{path.name}.lock").unlink(missing_ok=True)
+        os.close(fd)
 
 
 def write_run(path: Path, result: dict, records: Records, report: bool = True) -> Path:
+    """Write the run into `path` in one atomic step (see the module docstring)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    clean_stale(path)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-{os.getpid()}-", dir=path.parent))
     try:
-        (tmp / "result.json").write_text(dumps(result), encoding="utf-8")
-        write_queries(tmp / "queries.parquet", records)
-        if records.sample_completions:
-            write_sample_completions(tmp / "sample_completions.parquet", records)
-        (tmp / "mlperf_log_summary.txt").write_text(mlperf_log.summary(result), encoding="utf-8")
-        (tmp / "mlperf_log_detail.txt").write_text(mlperf_log.detail(result), encoding="utf-8")
-        if report:
-            _write_report(tmp)
-        _replace(tmp, path)
+        with deferred_interrupt():
+            _fill(tmp, result, records, report)
+            _place(tmp, path)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return path
+
+
+def _fill(tmp: Path, result: dict, records: Records, report: bool) -> None:
+    (tmp / "result.json").write_text(dumps(result), encoding="utf-8")
+    write_queries(tmp / "queries.parquet", records)
+    if records.sample_completions:
+        write_sample_completions(tmp / "sample_completions.parquet", records)
+    (tmp / "mlperf_log_summary.txt").write_text(mlperf_log.summary(result), encoding="utf-8")
+    (tmp / "mlperf_log_detail.txt").write_text(mlperf_log.detail(result), encoding="utf-8")
+    if report:
+        _write_report(tmp)
+
+
+@contextmanager
+def deferred_interrupt():
+    """Ctrl-C (SIGINT) inside waits for the block to finish, then interrupts as usual."""
+    if signal.getsignal(signal.SIGINT) is not signal.default_int_handler or \
+            not _main_thread():
+        yield
+        return
+    caught: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if caught:
+        raise KeyboardInterrupt
+
+
+def _main_thread() -> bool:
+    import threading
+    return threading.current_thread() is threading.main_thread()
 
 
 def _write_report(run_dir: Path) -> None:
@@ -64,12 +158,59 @@ def _write_report(run_dir: Path) -> None:
               "the result is complete - retry with `bench report`", file=sys.stderr)
 
 
-def _replace(tmp: Path, path: Path) -> None:
+def _place(tmp: Path, path: Path) -> None:
     os.chmod(tmp, 0o755)
-    if path.exists():
-        old = path.with_name(f".{path.name}.old-{os.getpid()}")
-        os.rename(path, old)
-        os.rename(tmp, path)
-        shutil.rmtree(old, ignore_errors=True)
+    if path.is_dir() and not any(path.iterdir()):
+        os.rename(tmp, path)          # onto the empty claim (or an empty folder): atomic
+    elif path.exists():
+        _exchange(tmp, path)          # tmp now holds the old result
+        shutil.rmtree(tmp, ignore_errors=True)
     else:
         os.rename(tmp, path)
+
+
+def _exchange(a: Path, b: Path) -> None:
+    """Swap two directories atomically where the kernel can; else two renames."""
+    if _renameat2(a, b):
+        return
+    aside = b.with_name(f".{b.name}.old-{os.getpid()}-{secrets.token_hex(3)}")
+    os.rename(b, aside)
+    os.rename(a, b)
+    os.rename(aside, a)
+
+
+def _renameat2(a: Path, b: Path) -> bool:
+    libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+    fn = getattr(libc, "renameat2", None)
+    if fn is None:
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    done = fn(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange)
+    return done == 0
+
+
+def clean_stale(path: Path) -> None:
+    """Remove hidden siblings of `path` left by runs that are gone; put back a result a kill
+    left aside between two renames."""
+    if not path.parent.is_dir():
+        return
+    for entry in path.parent.iterdir():
+        found = _TMP.match(entry.name)
+        if not found or found["name"] != path.name or _alive(int(found["pid"])):
+            continue
+        if ".old-" in entry.name and not path.exists():
+            os.rename(entry, path)
+        else:
+            shutil.rmtree(entry, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

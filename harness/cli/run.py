@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from harness.cli.progress import real_time_progress, wanted
-from harness.output import check_out_dir, default_out_dir, write_run
+from harness.output import check_out_dir, claim, default_out_dir, release, write_run
 from harness import peak
 from harness.result import clean
 from harness.runner import RunOutput, RunRequest, execute, prepare
@@ -85,6 +85,16 @@ def _print_probe(probe: peak.Probe) -> None:
     click.echo(f"  probe {probe.target_qps:12.3f} QPS  {verdict}  p99 {_ms(probe.p99_s)}", err=True)
 
 
+def _measure(prepared, find_peak: bool) -> RunOutput:
+    if find_peak:
+        run, probes = peak.find_peak(prepared, _print_probe)
+        run.result["find_peak"] = clean({"peak_qps": run.result["settings"]["effective"]["target_qps"],
+                                         "probes": [asdict(p) for p in probes]})
+        return run
+    watch = real_time_progress if wanted(prepared.adapter.time_mode) else None
+    return execute(prepared, watch=watch)
+
+
 @click.command("run")
 @click.option("--scenario", required=True, help="single-stream | multi-stream | server | offline | interactive")
 @click.option("--sut", required=True, help="A system name from systems/ or a system file.")
@@ -99,24 +109,22 @@ def _print_probe(probe: peak.Probe) -> None:
 @click.option("--find-peak", is_flag=True, help="Server: search for the highest VALID target QPS.")
 @click.option("--out", type=click.Path(path_type=Path), help="Output directory (default under reports/).")
 @click.option("--no-report", is_flag=True, help="Do not write report.html.")
+@click.option("--force", is_flag=True, help="Replace a result already in --out (atomically).")
 def command(scenario, sut, workload, target_qps, duration, min_queries, seed, sets, find_peak,
-            out, no_report) -> None:
+            out, no_report, force) -> None:
     """Run a scenario against a system under test and write a judged result."""
     request = RunRequest(scenario, sut, workload, target_qps, duration, min_queries, seed, tuple(sets))
     prepared = prepare(request)
     if find_peak and prepared.scenario not in SERVER_SCENARIOS:
         raise click.UsageError("--find-peak applies to the server and interactive scenarios only")
     out = out or default_out_dir(prepared.system.name, prepared.workload.name, prepared.scenario)
-    check_out_dir(out)
-    run: RunOutput
-    if find_peak:
-        run, probes = peak.find_peak(prepared, _print_probe)
-        run.result["find_peak"] = clean({"peak_qps": run.result["settings"]["effective"]["target_qps"],
-                                         "probes": [asdict(p) for p in probes]})
-    else:
-        watch = real_time_progress if wanted(prepared.adapter.time_mode) else None
-        run = execute(prepared, watch=watch)
-    write_run(out, run.result, run.records, report=not no_report)
+    claim(out)
+    try:
+        check_out_dir(out, force)
+        run = _measure(prepared, find_peak)
+        write_run(out, run.result, run.records, report=not no_report)
+    finally:
+        release(out)
     render(out, run.result)
     if run.result["interrupted"]:
         raise click.exceptions.Exit(130)  # the partial result is written; still a Ctrl-C exit

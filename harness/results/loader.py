@@ -12,6 +12,16 @@ from harness.results.endpoints import find_endpoint_runs, is_endpoints_dir, load
 from harness.results.mlperf_tree import find_runs, load_run
 
 
+def visible(found: Path, root: Path) -> bool:
+    """Not inside a hidden folder below root: a run being written (or left by a kill) lives
+    in `.NAME.tmp-...` and is never a result (harness.output)."""
+    try:
+        parts = found.resolve().relative_to(root.resolve()).parts
+    except ValueError:
+        return True
+    return not any(part.startswith(".") for part in parts)
+
+
 def find(path: Path) -> tuple[list[Path], list[Path]]:
     """(our result directories, MLPerf run directories) at or below path."""
     if not path.exists():
@@ -20,10 +30,11 @@ def find(path: Path) -> tuple[list[Path], list[Path]]:
         if path.name == RESULT_FILE:
             return [path.parent], []
         raise config_error(str(path), "", NO_VALUE, "expected a result directory, not a file")
-    ours = sorted({p.parent for p in path.rglob(RESULT_FILE)})
+    ours = sorted({p.parent for p in path.rglob(RESULT_FILE) if visible(p.parent, path)})
     if (path / RESULT_FILE).is_file():
         ours = sorted(set(ours) | {path})
-    runs = [r for r in find_runs(path) + find_endpoint_runs(path) if not (r / RESULT_FILE).is_file()]
+    runs = [r for r in find_runs(path) + find_endpoint_runs(path)
+            if not (r / RESULT_FILE).is_file() and visible(r, path)]
     if not ours and not runs:
         raise config_error(str(path), "", NO_VALUE,
                            "no result found: expected result.json or an MLPerf run "

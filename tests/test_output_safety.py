@@ -1,0 +1,117 @@
+"""Run directories: names from files never become paths, results are exclusive and atomic,
+hidden temporary folders are never results and are cleaned, Ctrl-C while writing keeps the run."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from harness import output
+from harness.cli.main import main
+from harness.results.loader import find
+
+ROOT = Path(__file__).resolve().parent.parent
+SYSTEM = """
+name = {name!r}
+adapter = "synthetic"
+[service]
+distribution = "deterministic"
+mean_s = 0.001
+"""
+
+
+def bench(*argv, cwd=None):
+    return subprocess.run([sys.executable, "-m", "harness.cli.main", *argv], cwd=cwd,
+                          capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+
+
+@pytest.mark.parametrize("name", ["../../../../out/victim", "a/b", "x\ny", ".hidden", "/abs", ""])
+def test_a_system_name_never_becomes_a_path(tmp_path, name):
+    system = tmp_path / "sys.toml"
+    system.write_text(SYSTEM.format(name=name))
+    done = bench("run", "--scenario", "offline", "--sut", str(system), "--duration", "0.01",
+                 "--no-report", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    runs = list((tmp_path / "reports").iterdir())
+    assert len(runs) == 1 and runs[0].parent == tmp_path / "reports"
+    assert not runs[0].name.startswith(".") and "\n" not in runs[0].name
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["reports", "sys.toml"]
+
+
+def test_default_directories_are_never_shared():
+    names = {output.default_out_dir("npu", "resnet50", "server").name for _ in range(200)}
+    assert len(names) == 200
+    assert output.safe_name("../x\n/y") == "x_y" and output.safe_name("...") == "unnamed"
+
+
+def run_to(out, *extra):
+    with pytest.raises(SystemExit) as done:
+        main(["run", "--scenario", "offline", "--sut", "npu_v1", "--workload", "tiny",
+              "--duration", "0.01", "--no-report", "--out", str(out), *extra])
+    return done.value.code
+
+
+def test_an_existing_result_is_kept_without_force_and_replaced_whole_with_it(tmp_path, capsys):
+    out = tmp_path / "r"
+    assert run_to(out) == 0
+    first = json.loads((out / "result.json").read_text())["created_utc"]
+    assert run_to(out) == 2
+    assert "holds a result already" in capsys.readouterr().err
+    assert json.loads((out / "result.json").read_text())["created_utc"] == first
+    time.sleep(1.1)
+    assert run_to(out, "--force") == 0
+    assert json.loads((out / "result.json").read_text())["created_utc"] != first
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r"]
+
+
+def test_a_second_run_into_the_same_folder_is_refused_while_the_first_holds_it(tmp_path):
+    out = tmp_path / "r"
+    output.claim(out)  # this process holds it, as a run in progress would
+    done = bench("run", "--scenario", "offline", "--sut", "npu_v1", "--workload", "tiny",
+                 "--duration", "0.01", "--no-report", "--out", str(out), cwd=tmp_path)
+    assert done.returncode == 2 and "another bench run is writing there now" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_hidden_folders_are_never_results_and_dead_runs_leftovers_are_cleaned(tmp_path):
+    out = tmp_path / "r"
+    assert run_to(out) == 0
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True).stdout.strip()
+    left = tmp_path / f".r.tmp-{dead}-abcd"
+    left.mkdir()
+    (left / "result.json").write_text((out / "result.json").read_text())
+    ours, runs = find(tmp_path)
+    assert ours == [out] and runs == []
+    assert run_to(out, "--force") == 0
+    assert not left.exists()
+
+
+def test_a_result_left_aside_by_a_kill_between_two_renames_is_put_back(tmp_path):
+    out = tmp_path / "r"
+    assert run_to(out) == 0
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True).stdout.strip()
+    aside = tmp_path / f".r.old-{dead}-abcd"
+    os.rename(out, aside)
+    output.clean_stale(out)
+    assert (out / "result.json").is_file() and not aside.exists()
+
+
+def test_ctrl_c_while_a_finished_run_is_written_keeps_it(tmp_path, monkeypatch):
+    real_fill = output._fill
+
+    def interrupted_fill(*args):
+        os.kill(os.getpid(), signal.SIGINT)  # arrives while the files are being written
+        real_fill(*args)
+
+    monkeypatch.setattr(output, "_fill", interrupted_fill)
+    assert run_to(tmp_path / "r") == 130  # a Ctrl-C exit, after the run is in place
+    assert (tmp_path / "r" / "result.json").is_file()
+    assert (tmp_path / "r" / "queries.parquet").is_file()
