@@ -115,3 +115,37 @@ def test_ctrl_c_while_a_finished_run_is_written_keeps_it(tmp_path, monkeypatch):
     assert run_to(tmp_path / "r") == 130  # a Ctrl-C exit, after the run is in place
     assert (tmp_path / "r" / "result.json").is_file()
     assert (tmp_path / "r" / "queries.parquet").is_file()
+
+
+SWEEP = """
+[sweep]
+mode = "run"
+duration_s = 600
+[fixed]
+system = "npu_v2"
+workload = "resnet50"
+scenario = "server"
+[grid]
+compute.array_rows = [64, 128, 256]
+"""
+
+
+def test_killing_a_sweep_stops_its_workers(tmp_path):
+    psutil = pytest.importorskip("psutil")
+    (tmp_path / "s.toml").write_text(SWEEP)
+    sweep = subprocess.Popen([sys.executable, "-m", "harness.cli.main", "sweep", "s.toml",
+                              "--workers", "2", "--out", "out"], cwd=tmp_path,
+                             env={**os.environ, "PYTHONPATH": str(ROOT)},
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    parent = psutil.Process(sweep.pid)
+    deadline = time.monotonic() + 60
+    while len(parent.children()) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    workers = parent.children()
+    assert len(workers) >= 2
+    sweep.kill()
+    sweep.wait(timeout=10)
+    gone, alive = psutil.wait_procs(workers, timeout=10)
+    for p in alive:
+        p.kill()
+    assert not alive

@@ -5,8 +5,11 @@ lost with its worker comes back as failed points, never as an exception that sto
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import multiprocessing
 import os
+import signal
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Iterator
 
@@ -47,6 +50,21 @@ class InProcess:
         pass
 
 
+def die_with_parent() -> None:
+    """A worker ends when the sweep's process ends, even by SIGKILL (Linux: the parent-death
+    signal); elsewhere the pool's own shutdown is all there is."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() == 1:  # the parent died before the signal was armed
+        os._exit(1)
+
+
+PR_SET_PDEATHSIG = 1
+
+
 class LocalPool:
     """A process pool over the cores. Started with fork where there is one (workers inherit the
     imported modules) before any progress display starts a thread."""
@@ -55,7 +73,8 @@ class LocalPool:
         self.workers = workers
         methods = multiprocessing.get_all_start_methods()
         context = multiprocessing.get_context("fork" if "fork" in methods else None)
-        self.executor = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+        self.executor = ProcessPoolExecutor(max_workers=workers, mp_context=context,
+                                            initializer=die_with_parent)
 
     def run(self, batches: list[list[Task]]) -> Iterator[list[Outcome]]:
         """Submits at once (the workers fork now), then yields as chunks finish."""
