@@ -270,6 +270,12 @@ class WorkerPool:
             return f"{self.label}: {exc}", None
         except Exception as exc:  # noqa: BLE001 - a SUT error fails its queries, with its reason
             return f"{self.label} raised {type(exc).__name__}: {exc}", None
+        except KeyboardInterrupt:
+            if not self.workers:  # on the loop thread: the user's Ctrl-C
+                raise
+            return f"{self.label} raised KeyboardInterrupt", None
+        except BaseException as exc:  # noqa: BLE001 - SystemExit & co. from SUT code: its
+            return f"{self.label} raised {type(exc).__name__}: {exc}", None  # queries fail, bench goes on
         return None, None
 
     def _stream(self, tokens: Iterator, batch: list[tuple]) -> int:

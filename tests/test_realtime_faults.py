@@ -139,3 +139,21 @@ def test_ctrl_c_writes_the_partial_result_marked_interrupted(write, tmp_path):
     assert "interrupted" in [c["name"] for c in result["checks"] if not c["met"]]
     assert 20 <= result["query_count"] < 6000
     assert (out / "queries.parquet").is_file()
+
+
+@pytest.mark.realtime
+@pytest.mark.parametrize("workers", [0, 1])
+@pytest.mark.parametrize("raised", [SystemExit(3), KeyboardInterrupt(), GeneratorExit()])
+def test_any_base_exception_from_sut_code_fails_its_queries_not_the_run(workers, raised):
+    if workers == 0 and isinstance(raised, KeyboardInterrupt):
+        pytest.skip("on the loop thread a KeyboardInterrupt is the user's Ctrl-C")
+
+    def rude(samples):
+        if samples[0] % 2 == 0:
+            raise raised
+
+    rec, outcome, _, s = run_pool(rude, workers=workers)
+    assert rec.count == generate(s).count and not rec.interrupted
+    name = type(raised).__name__
+    assert rec.errors and all(f"sut raised {name}" in e for e in rec.errors.values())
+    assert outcome.failed_queries == len(rec.errors) < rec.count
