@@ -221,3 +221,13 @@ def test_a_tree_is_not_one_run(capsys):
     lenovo = SAMPLE / "closed" / "Lenovo"
     code, _, err = gate(capsys, "--baseline", str(lenovo), "--candidate", str(lenovo))
     assert code == 2 and "--baseline must be one run, found 8 results" in err
+
+
+def test_markdown_and_terminal_outputs_show_hostile_names_literally():
+    from harness.results import escape
+    name = "<script>alert(1)</script> | **b$c$d**\n\x1b[31m"
+    md = escape.markdown(name)
+    assert "<script>" not in md and "\n" not in md and "| " not in md.replace("\\|", "")
+    assert md.startswith("&lt;script&gt;") and "\\*\\*b\\$c\\$d\\*\\*" in md
+    assert "\x1b" not in escape.terminal(name) and "\\x1b[31m" in escape.terminal(name)
+    assert escape.markdown("latency_s.p99") == "latency_s.p99"

@@ -3,6 +3,8 @@ case per metric; a <failure> for a regression, <skipped> for an inconclusive one
 
 from __future__ import annotations
 
+from harness.results import escape
+
 import json
 import xml.etree.ElementTree as ET
 
@@ -60,19 +62,20 @@ def table(report: GateReport) -> str:
     lines.insert(1, "  ".join("-" * w for w in widths))
     notes = [f"note: {n}" for n in report.notes]
     notes += [f"note: {c.rule.metric}: {c.note}" for c in report.checks if c.note]
-    return "\n".join([headline(report), ""] + lines + [""] + notes +
-                     [f"verdict: {LABELS[report.verdict]} (exit {report.exit_code})"]) + "\n"
+    return escape.terminal("\n".join([headline(report), ""] + lines + [""] + notes +
+                                      [f"verdict: {LABELS[report.verdict]} (exit {report.exit_code})"]) + "\n")
 
 
 def markdown(report: GateReport) -> str:
     icon = {"pass": "✅", REGRESSION: "❌", INCONCLUSIVE: "⚠️"}
+    md = escape.markdown
     lines = [f"### bench gate: {icon[report.verdict]} {LABELS[report.verdict]}", "",
-             f"**{report.workload} / {report.scenario}**: {_sides(report)}. Method: {report.method}.",
+             f"**{md(report.workload)} / {md(report.scenario)}**: {md(_sides(report))}. "
+             f"Method: {report.method}.",
              "", "| " + " | ".join(HEADERS) + " |", "|" + "---|" * len(HEADERS)]
-    lines += ["| " + " | ".join(x.replace("|", "\\|") for x in cells(c)) + " |"
-              for c in report.checks]
-    lines += [""] + [f"- {n}" for n in report.notes]
-    lines += [f"- `{c.rule.metric}`: {c.note}" for c in report.checks if c.note]
+    lines += ["| " + " | ".join(md(x) for x in cells(c)) + " |" for c in report.checks]
+    lines += [""] + [f"- {md(n)}" for n in report.notes]
+    lines += [f"- {md(c.rule.metric)}: {md(c.note)}" for c in report.checks if c.note]
     return "\n".join(lines) + "\n"
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from harness.results import escape
+
 import csv
 import io
 import json
@@ -79,22 +81,18 @@ def footnote() -> str:
 
 def table(rows: list[dict]) -> str:
     tokens = _with_tokens(rows)
-    body = [list(headers(tokens))] + [cells(r, tokens) for r in rows]
+    body = [list(headers(tokens))] + [[escape.terminal(c) for c in cells(r, tokens)] for r in rows]
     widths = [max(len(line[i]) for line in body) for i in range(len(body[0]))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(line, widths)).rstrip() for line in body]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines + ["", footnote()]) + "\n"
 
 
-def _md_cell(text: str) -> str:
-    return text.replace("|", "\\|")
-
-
 def markdown(rows: list[dict]) -> str:
     tokens = _with_tokens(rows)
     names = headers(tokens)
     lines = ["| " + " | ".join(names) + " |", "|" + "---|" * len(names)]
-    lines += ["| " + " | ".join(_md_cell(c) for c in cells(r, tokens)) + " |" for r in rows]
+    lines += ["| " + " | ".join(escape.markdown(c) for c in cells(r, tokens)) + " |" for r in rows]
     return "\n".join(lines + ["", footnote()]) + "\n"
 
 
