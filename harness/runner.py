@@ -18,8 +18,9 @@ from harness.loadgen import LoadGen, Records
 from harness.realtime import issue_lag_summary
 from harness.result import build, clean
 from harness.schedule import generate
-from harness.settings import Settings, effective, read_settings, scenario_name
-from harness.spec import Problems, Reader, parse_assignment, positive, read_toml
+from harness.settings import (MAX_DURATION_MS, MAX_QPS, MAX_QUERIES, Settings, effective,
+                              read_settings, scenario_name)
+from harness.spec import Problems, Reader, parse_assignment, read_toml, within
 from harness.sut.base import SystemSpec, find_adapter
 from harness.systems import load_system, system_tables
 from harness.workloads import Workload, fingerprint, load_workload
@@ -96,6 +97,12 @@ def route_sets(sets: tuple[str, ...], sut: str) -> tuple[dict, dict, dict]:
     return test, system, workload
 
 
+FLAG_RANGES = {"--target-qps": within(1e-3, MAX_QPS, " queries/s"),
+               "--duration": within(1e-6, MAX_DURATION_MS / 1e3, " s"),
+               "--min-queries": within(1, MAX_QUERIES),
+               "--seed": lambda v: None if 0 <= v < 2**64 else "must be an integer in [0, 2^64)"}
+
+
 def _flag_settings(scenario: str, request: RunRequest) -> dict[str, Any]:
     """--target-qps, --duration, --min-queries as MLPerf settings, each checked."""
     problems, out = Problems(), {}
@@ -104,8 +111,7 @@ def _flag_settings(scenario: str, request: RunRequest) -> dict[str, Any]:
     for flag, value in flags.items():
         if value is None:
             continue
-        check = positive if flag != "--seed" else (lambda v: None if 0 <= v < 2**64 else "must be >= 0")
-        rule = check(value) if flag != "--min-queries" else (None if value >= 1 else "must be >= 1")
+        rule = FLAG_RANGES[flag](value)
         if rule:
             problems.add(flag, "", value, rule)
     problems.raise_if_any()

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from harness.errors import config_error
-from harness.spec import Problems, Reader, non_negative, positive
+from harness.spec import Problems, Reader, within
 
 SCENARIOS = ("single-stream", "multi-stream", "server", "offline", "interactive")
 # Interactive is LoadGen's Server scenario under the benchmark's tighter TTFT/TPOT limits
@@ -54,27 +54,32 @@ def _seed(v: int) -> str | None:
     return None if 0 <= v < 2**64 else "must be an integer in [0, 2^64)"
 
 
+# Ranges checked before anything runs, so a run's memory and time are bounded up front.
+MAX_DURATION_MS = 1e8          # ~28 hours
+MAX_QPS = 1e8
+MAX_QUERIES = 100_000_000      # queries (or offline samples) one run may plan: ~5 GB of records
+
 # name -> (type, check). Every key a settings table may hold; anything else is rejected.
 FIELDS: dict[str, tuple[type, Any]] = {
-    "min_duration_ms": (float, positive),
-    "max_duration_ms": (float, non_negative),
-    "min_query_count": (int, _count),
-    "max_query_count": (int, lambda v: None if v >= 0 else "must be >= 0"),
-    "single_stream_expected_latency_ns": (float, positive),
+    "min_duration_ms": (float, within(1e-3, MAX_DURATION_MS, " ms")),
+    "max_duration_ms": (float, within(0, MAX_DURATION_MS, " ms")),
+    "min_query_count": (int, within(1, MAX_QUERIES)),
+    "max_query_count": (int, within(0, MAX_QUERIES)),
+    "single_stream_expected_latency_ns": (float, within(1e3, 1e12, " ns")),
     "single_stream_target_latency_percentile": (float, _percentile),
-    "multi_stream_expected_latency_ns": (float, positive),
+    "multi_stream_expected_latency_ns": (float, within(1e3, 1e12, " ns")),
     "multi_stream_target_latency_percentile": (float, _percentile),
-    "multi_stream_samples_per_query": (int, _count),
-    "server_target_qps": (float, positive),
-    "server_target_latency_ns": (float, positive),
+    "multi_stream_samples_per_query": (int, within(1, 100_000)),
+    "server_target_qps": (float, within(1e-3, MAX_QPS, " queries/s")),
+    "server_target_latency_ns": (float, within(1e3, 1e13, " ns")),
     "server_target_latency_percentile": (float, _percentile),
     "server_find_peak_qps_decimals_of_precision": (int, lambda v: None if 0 <= v <= 6 else "must be in 0..6"),
-    "server_find_peak_qps_boundary_step_size": (float, positive),
-    "offline_expected_qps": (float, positive),
-    "performance_sample_count_override": (int, lambda v: None if v >= 0 else "must be >= 0"),
+    "server_find_peak_qps_boundary_step_size": (float, within(1e-6, MAX_QPS, " queries/s")),
+    "offline_expected_qps": (float, within(1e-3, MAX_QPS, " samples/s")),
+    "performance_sample_count_override": (int, within(0, 10_000_000)),
     "use_token_latencies": (bool, None),
-    "server_ttft_latency_ns": (float, positive),
-    "server_tpot_latency_ns": (float, positive),
+    "server_ttft_latency_ns": (float, within(1e3, 1e13, " ns")),
+    "server_tpot_latency_ns": (float, within(1e3, 1e13, " ns")),
     "qsl_rng_seed": (int, _seed),
     "sample_index_rng_seed": (int, _seed),
     "schedule_rng_seed": (int, _seed),
@@ -179,6 +184,7 @@ def effective(scenario: str, requested: dict[str, Any], master_seed: int) -> Set
         qps = s["offline_expected_qps"]
         spq = max(min_queries, math.floor(1.1 * min_duration_s * qps))
         min_queries = 1
+    _check_planned(scenario, qps, min_duration_s, min_queries, spq)
     return Settings(
         scenario=scenario, samples_per_query=spq, target_qps=qps, target_latency_s=bound,
         target_percentile=pct, min_duration_s=min_duration_s,
@@ -188,6 +194,16 @@ def effective(scenario: str, requested: dict[str, Any], master_seed: int) -> Set
         find_peak_decimals=s["server_find_peak_qps_decimals_of_precision"],
         find_peak_step=s["server_find_peak_qps_boundary_step_size"],
         **_token_limits(scenario, s), **seeds)
+
+
+def _check_planned(scenario: str, qps: float, duration_s: float, queries: int, spq: int) -> None:
+    """What the settings plan must fit in memory before anything is generated."""
+    planned = spq if scenario == "offline" else max(queries, qps * duration_s) * spq
+    if planned > MAX_QUERIES:
+        raise config_error("settings", "", f"{planned:.3g} samples",
+                           f"the {scenario} run these settings plan (target rate x min duration, "
+                           f"min query count, samples per query) exceeds {MAX_QUERIES:,} samples: "
+                           "lower the rate, the duration or the counts")
 
 
 def _token_limits(scenario: str, s: dict[str, Any]) -> dict[str, Any]:

@@ -51,6 +51,16 @@ def non_negative(v: float) -> str | None:
     return None if v >= 0 and math.isfinite(v) else "must be a finite number >= 0"
 
 
+def within(lo: float, hi: float, unit: str = "") -> Check:
+    """A number in [lo, hi]: every size, duration and rate has a range, so memory and time are
+    bounded before any work starts."""
+    def check(v: float) -> str | None:
+        ok = math.isfinite(v) and lo <= v <= hi
+        return None if ok else f"must be a number from {lo:g} to {hi:g}{unit}"
+
+    return check
+
+
 def fraction(v: float) -> str | None:
     return None if 0 < v <= 1 else "must be in (0, 1]"
 

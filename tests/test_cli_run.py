@@ -132,16 +132,16 @@ BAD_FLAGS = [
     (["--sut", "npu_v9"], "--sut = 'npu_v9': unknown system; known:"),
     (["--sut", "./missing.toml"], "--sut = './missing.toml': file not found"),
     (["--workload", "resnet51"], "--workload = 'resnet51': unknown workload; known:"),
-    (["--target-qps", "-5"], "--target-qps = -5.0: must be a finite number > 0"),
-    (["--target-qps", "0"], "--target-qps = 0.0: must be a finite number > 0"),
-    (["--target-qps", "nan"], "--target-qps = nan: must be a finite number > 0"),
-    (["--duration", "0"], "--duration = 0.0: must be a finite number > 0"),
-    (["--min-queries", "0"], "--min-queries = 0: must be >= 1"),
+    (["--target-qps", "-5"], "--target-qps = -5.0: must be a number from 0.001 to 1e+08 queries/s"),
+    (["--target-qps", "0"], "--target-qps = 0.0: must be a number from 0.001 to 1e+08 queries/s"),
+    (["--target-qps", "nan"], "--target-qps = nan: must be a number from 0.001 to 1e+08 queries/s"),
+    (["--duration", "0"], "--duration = 0.0: must be a number from 1e-06 to 100000 s"),
+    (["--min-queries", "0"], "--min-queries = 0: must be a number from 1 to 1e+08"),
     (["--set", "server_target_qps"], "--set = 'server_target_qps': expected KEY=VALUE"),
     (["--set", "=5"], "--set = '=5': expected KEY=VALUE"),
     (["--set", "a..b=1"], "--set = 'a..b=1': expected KEY=VALUE"),
     (["--set", "server_target_qps=fast"], "--set: server_target_qps = 'fast': must be a number"),
-    (["--set", "server_target_qps=-1"], "--set: server_target_qps = -1.0: must be a finite number > 0"),
+    (["--set", "server_target_qps=-1"], "--set: server_target_qps = -1.0: must be a number from 0.001 to 1e+08 queries/s"),
     (["--set", "warp_speed=9"], "--set: warp_speed = 9: unknown key"),
     (["--set", "service.mean_s=0"], "--set service.mean_s=0: service.mean_s = 0.0: must be a finite number > 0"),
     (["--set", "service.servers=2.5"], "service.servers = 2.5: must be an integer"),
@@ -211,3 +211,19 @@ def test_a_cross_field_error_names_the_override_that_caused_it(capsys):
                          "--set", "memory.dram_bytes_per_s=3e9")
     assert code == 2
     assert "systems/npu_v2.toml (with --set memory.dram_bytes_per_s=3000000000.0): memory.masters" in err
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["--duration", "1e308"], "--duration = 1e+308: must be a number from 1e-06 to 100000 s"),
+    (["--target-qps", "1e308"], "--target-qps = 1e+308: must be a number from 0.001 to 1e+08"),
+    (["--target-qps", "1e-10"], "--target-qps = 1e-10: must be a number from 0.001"),
+    (["--set", "min_duration_ms=1e308"], "min_duration_ms = 1e+308: must be a number from 0.001"),
+    (["--set", "min_query_count=100000000000000"], "min_query_count = 100000000000000: must be"),
+    (["--set", "performance_sample_count_override=1000000000000"], "must be a number from 0 to 1e+07"),
+    (["--target-qps", "1e7"], "exceeds 100,000,000 samples"),
+])
+def test_sizes_and_rates_are_bounded_before_anything_runs(capsys, tmp_path, argv, message):
+    code, _, err = bench(capsys, "run", "--scenario", "server", "--sut", "npu_v1", "--workload",
+                         "tiny", "--out", str(tmp_path / "o"), *argv)
+    assert code == 2 and message in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1 and not (tmp_path / "o").exists()

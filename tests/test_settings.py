@@ -38,9 +38,9 @@ def test_seeds_explicit_or_derived_per_stream():
 
 
 @pytest.mark.parametrize("key, value, rule", [
-    ("server_target_qps", 0, "must be a finite number > 0"),
-    ("server_target_qps", float("nan"), "must be a finite number > 0"),
-    ("min_duration_ms", -5, "must be a finite number > 0"),
+    ("server_target_qps", 0, "must be a number from 0.001 to 1e+08 queries/s"),
+    ("server_target_qps", float("nan"), "must be a number from 0.001 to 1e+08 queries/s"),
+    ("min_duration_ms", -5, "must be a number from 0.001 to 1e+08 ms"),
     ("server_target_latency_percentile", 99, "must be a fraction"),
     ("min_query_count", "many", "must be an integer"),
     ("server_target_qsp", 10, "unknown key"),
