@@ -174,7 +174,7 @@ def test_all_key_problems_reported_together(tmp_path):
     assert len(lines) == 7
     one_line(lines, "w.toml", "input = [3, 0, 32]", "positive integers")
     one_line(lines, "w.toml", "colour = 'red'", "unknown key")
-    one_line(lines, "w.toml", "layers[0].filters = -4", "> 0")
+    one_line(lines, "w.toml", "layers[0].filters = -4", "must be a number from 1 to")
     one_line(lines, "w.toml", "layers[0].strid = 2", "unknown key", "stride")
     one_line(lines, "w.toml", "layers[1].features", "required key is missing")
     one_line(lines, "w.toml", "layers[2].kind = 'median'", "must be one of max, avg")

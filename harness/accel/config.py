@@ -75,7 +75,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from harness.spec import (MISSING, NO_VALUE, Problems, Reader, apply_overrides, fraction,
-                          non_negative,
+                          non_negative, within,
                           one_of, positive, read_toml)
 
 DATAFLOWS = ("ws", "os", "is")
@@ -271,13 +271,13 @@ def _precision_table(r: Reader, key: str, defaults: dict[str, float]) -> Mapping
 
 def _read_compute(r: Reader) -> Compute | None:
     c = r.table("compute", required=True)
-    rows = c.get("array_rows", int, check=at_least_one)
-    cols = c.get("array_cols", int, check=at_least_one)
+    rows = c.get("array_rows", int, check=within(1, 65536))
+    cols = c.get("array_cols", int, check=within(1, 65536))
     values = dict(
         array_rows=rows, array_cols=cols,
         dataflow=c.get("dataflow", str, check=one_of(*DATAFLOWS)),
-        clock_hz=c.get("clock_hz", float, check=positive),
-        engines=c.get("engines", int, check=at_least_one),
+        clock_hz=c.get("clock_hz", float, check=within(1e3, 1e11, " Hz")),
+        engines=c.get("engines", int, check=within(1, 1024)),
         precision=c.get("precision", str, check=one_of(*PRECISIONS)),
         sparsity=parse_ratio(c.get("sparsity", str, default="1:1", check=sparsity_ratio) or "1:1"),
         vector_lanes=c.get("vector_lanes", int, default=cols or 1, check=at_least_one),
@@ -294,8 +294,8 @@ def _read_compute(r: Reader) -> Compute | None:
 def _read_master(m: Reader) -> Master | None:
     values = dict(
         name=m.get("name", str),
-        bytes_per_s=m.get("bytes_per_s", float, check=positive),
-        period_s=m.get("period_s", float, check=positive),
+        bytes_per_s=m.get("bytes_per_s", float, check=within(1, 1e14, " B/s")),
+        period_s=m.get("period_s", float, check=within(1e-6, 3600, " s")),
         duty=m.get("duty", float, default=1.0, check=fraction),
         priority=m.get("priority", str, default="realtime", check=one_of(*PRIORITIES)),
         direction=m.get("direction", str, default="read", check=one_of(*DIRECTIONS)),
@@ -309,8 +309,8 @@ def _read_memory(r: Reader) -> Memory | None:
     m = r.table("memory", required=True)
     masters = [_read_master(t) for t in m.tables("masters")]
     values = dict(
-        sram_bytes=m.get("sram_bytes", int, check=positive),
-        dram_bytes_per_s=m.get("dram_bytes_per_s", float, check=positive),
+        sram_bytes=m.get("sram_bytes", int, check=within(1, 2**40, " B")),
+        dram_bytes_per_s=m.get("dram_bytes_per_s", float, check=within(1e3, 1e14, " B/s")),
         dram_efficiency=m.get("dram_efficiency", float, check=fraction),
         sram_bytes_per_s=m.get("sram_bytes_per_s", float, default=math.inf, check=positive_or_inf),
         double_buffering=m.get("double_buffering", bool, default=True),
@@ -400,8 +400,8 @@ def _read_energy(r: Reader, engines: int = 1) -> Energy | None:
 
 def _read_batching(r: Reader) -> Batching | None:
     b = r.table("batching")
-    max_batch = b.get("max_batch", int, default=1, check=at_least_one)
-    timeout_s = b.get("timeout_s", float, default=0.0, check=non_negative)
+    max_batch = b.get("max_batch", int, default=1, check=within(1, 4096))
+    timeout_s = b.get("timeout_s", float, default=0.0, check=within(0, 3600, " s"))
     b.done()
     return None if max_batch is None or timeout_s is None else Batching(max_batch, timeout_s)
 

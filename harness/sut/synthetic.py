@@ -34,7 +34,10 @@ from typing import Any
 
 import numpy as np
 
-from harness.spec import Reader, non_negative, one_of, positive
+from harness.spec import Reader, non_negative, one_of, positive, within
+
+SERVICE_S = within(1e-9, 3600, " s")   # one batch's service time
+MAX_SERVERS = 100_000
 from harness.sut.pool import PooledSUT, ServicePool
 from harness.sut.synthetic_tokens import DecodeSlots, TokenModel, load_tokens
 from harness.workloads import Workload
@@ -62,7 +65,10 @@ def read_samples(path: Path, r: Reader) -> tuple[float, ...]:
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
-        r.problem("service.samples_file", str(path), f"cannot read: {exc.strerror or exc}")
+        r.problem("samples_file", str(path), f"cannot read: {exc.strerror or exc}")
+        return ()
+    except UnicodeDecodeError:
+        r.problem("samples_file", str(path), "is not UTF-8 text")
         return ()
     values = []
     for number, line in enumerate(lines, 1):
@@ -73,27 +79,28 @@ def read_samples(path: Path, r: Reader) -> tuple[float, ...]:
             value = float(text)
         except ValueError:
             value = math.nan
-        if not (value > 0 and math.isfinite(value)):
-            r.problems.add(f"{path}:{number}", "", text, "must be a service time in seconds > 0")
+        if SERVICE_S(value) if math.isfinite(value) else True:
+            r.problems.add(f"{path}:{number}", "", text, "must be a service time in seconds from "
+                           "1e-09 to 3600")
             return ()
         values.append(value)
     if not values:
-        r.problem("service.samples_file", str(path), "holds no service times")
+        r.problem("samples_file", str(path), "holds no service times")
     return tuple(values)
 
 
 def _load_service(s: Reader, base: Path | None) -> dict[str, Any]:
     distribution = s.get("distribution", str, default="deterministic", check=one_of(*DISTRIBUTIONS))
     empirical = distribution == "empirical"
-    mean_s = s.get("mean_s", float, default=0.0 if empirical else None, check=positive)
-    cv = s.get("cv", float, default=0.5, check=positive)
+    mean_s = s.get("mean_s", float, default=0.0 if empirical else None, check=SERVICE_S)
+    cv = s.get("cv", float, default=0.5, check=within(1e-6, 100))
     samples_file = s.get("samples_file", str, default="" if not empirical else None)
     samples: tuple[float, ...] = ()
     if empirical and samples_file:
         path = Path(samples_file)
         samples = read_samples(path if path.is_absolute() or base is None else base / path, s)
         mean_s = float(np.mean(samples)) if samples else 0.0
-    servers = s.get("servers", int, default=1, check=lambda v: None if v >= 1 else "must be >= 1")
+    servers = s.get("servers", int, default=1, check=within(1, MAX_SERVERS))
     return dict(distribution=distribution, mean_s=mean_s or 0.0, cv=cv, samples_file=samples_file or "",
                 samples=samples, servers=servers)
 
@@ -151,7 +158,7 @@ class SyntheticSUT(PooledSUT):
 
 def _slots_only(service: Reader, batching: Reader) -> dict[str, Any]:
     """[service] of a token model: only `servers` (decode slots); no [batching]."""
-    servers = service.get("servers", int, default=1, check=lambda v: None if v >= 1 else "must be >= 1")
+    servers = service.get("servers", int, default=1, check=within(1, MAX_SERVERS))
     for key in list(service.data):
         if key != "servers":
             service.problem(key, service.data[key], "not used with [tokens]: a request holds a slot "

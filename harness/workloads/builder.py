@@ -12,7 +12,9 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from harness.errors import NO_VALUE
-from harness.spec import MISSING, Problems, Reader, positive
+from harness.spec import MISSING, Problems, Reader, positive, within
+
+MAX_REPEAT = 10_000  # copies of a block: bounded, so a workload file cannot build forever
 from harness.workloads.expr import substitute
 from harness.workloads.model import Layer
 from harness.workloads.ops import ARITY, BUILDERS, REFERENCES, SCHEMAS, Built
@@ -174,7 +176,7 @@ class GraphBuilder:
         """(block, name, repeat, args, first, input tensor) of a block use."""
         block = r.get("block", str, check=lambda v: _choice(v, self.blocks, "block"))
         name = self.read_name(r, block or "block", index, scope)
-        repeat = r.get("repeat", int, default=1, check=positive)
+        repeat = r.get("repeat", int, default=1, check=within(1, MAX_REPEAT))
         args = r.get("args", dict, default={})
         first = r.get("first", dict, default={})
         x = self.read_inputs(r, "block", scope)

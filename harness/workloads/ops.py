@@ -16,7 +16,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from harness.spec import MISSING, Check, one_of, positive
+from harness.spec import MISSING, Check, one_of, positive, within
+
+DIM = within(1, 1 << 24)  # a tensor dimension, a count of filters or heads: bounded sizes
 from harness.workloads.model import Layer
 from harness.workloads.tensors import ShapeError, Tensor, need, pair, scalesim_row, window_out
 
@@ -58,22 +60,22 @@ class Key:
 
 ACT = Key("act", str, "none", one_of("none", *ACTIVATIONS))
 SCHEMAS: dict[str, tuple[Key, ...]] = {
-    "conv": (Key("filters", int, None, positive), Key("kernel", object, MISSING, pair_check),
-             Key("stride", int, 1, positive), Key("padding", object, "same", padding_check),
-             Key("groups", int, 1, positive), Key("depthwise", bool, False), Key("bias", bool, None),
+    "conv": (Key("filters", int, None, DIM), Key("kernel", object, MISSING, pair_check),
+             Key("stride", int, 1, DIM), Key("padding", object, "same", padding_check),
+             Key("groups", int, 1, DIM), Key("depthwise", bool, False), Key("bias", bool, None),
              Key("norm", str, "none", one_of("none", "batch")), ACT),
-    "fc": (Key("features", int, MISSING, positive), Key("bias", bool, True),
-           Key("tokens", int, None, positive), ACT),
-    "matmul": (Key("heads", int, 1, positive), Key("transpose_b", bool, False),
+    "fc": (Key("features", int, MISSING, DIM), Key("bias", bool, True),
+           Key("tokens", int, None, DIM), ACT),
+    "matmul": (Key("heads", int, 1, DIM), Key("transpose_b", bool, False),
                Key("merge_heads", bool, False)),
-    "embedding": (Key("features", int, MISSING, positive), Key("tables", list, MISSING, ints_check)),
+    "embedding": (Key("features", int, MISSING, DIM), Key("tables", list, MISSING, ints_check)),
     "pool": (Key("kind", str, "max", one_of("max", "avg")), Key("global", bool, False),
-             Key("kernel", object, None, pair_check), Key("stride", int, None, positive),
+             Key("kernel", object, None, pair_check), Key("stride", int, None, DIM),
              Key("padding", object, "valid", padding_check)),
     "add": (Key("on_mismatch", str, "error", one_of("error", "project", "skip")),
             Key("projection_norm", str, "batch", one_of("none", "batch")), ACT),
     "concat": (),
-    "upsample": (Key("scale", int, 2, positive),),
+    "upsample": (Key("scale", int, 2, DIM),),
     "activation": (Key("fn", str, MISSING, one_of(*ACTIVATIONS)),),
     "softmax": (),
     "norm": (Key("kind", str, MISSING, one_of("layer", "batch")),),

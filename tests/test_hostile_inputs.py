@@ -1,0 +1,70 @@
+"""Hostile values in system and workload files: one line naming file, key and value, exit 2,
+never a traceback, before any work starts (issue: bounded inputs)."""
+
+import pytest
+
+from harness.cli.main import main
+
+ACCEL = """
+name = "a"
+adapter = "accelerator"
+[compute]
+array_rows = 8
+array_cols = 8
+dataflow = "ws"
+clock_hz = 1e9
+engines = 1
+precision = "int8"
+[memory]
+sram_bytes = 1048576
+dram_bytes_per_s = 1e10
+dram_efficiency = 1.0
+[[memory.masters]]
+name = "cam"
+bytes_per_s = 1e9
+period_s = {period}
+duty = 0.5
+[energy]
+pj_per_mac = {{ int8 = 0.2 }}
+sram_pj_per_byte = 1.0
+dram_pj_per_byte = 20.0
+static_w = 0.5
+"""
+
+
+def one_error(capsys, *argv):
+    with pytest.raises(SystemExit) as done:
+        main(list(argv))
+    err = capsys.readouterr().err
+    assert done.value.code == 2 and "Traceback" not in err, err
+    assert len(err.strip().splitlines()) == 1, err
+    return err
+
+
+def test_a_master_period_of_1e_300_is_refused(tmp_path, capsys):
+    (tmp_path / "a.toml").write_text(ACCEL.format(period="1e-300"))
+    err = one_error(capsys, "profile", "--sut", str(tmp_path / "a.toml"), "--workload", "tiny")
+    assert "memory.masters[0].period_s = 1e-300: must be a number from 1e-06 to 3600 s" in err
+
+
+@pytest.mark.parametrize("service,message", [
+    ('distribution = "deterministic"\nmean_s = 1e308', "service.mean_s = 1e+308: must be a number"),
+    ('distribution = "empirical"\nsamples_file = "s.csv"', "s.csv': is not UTF-8 text"),
+    ('distribution = "deterministic"\nmean_s = 0.001\nservers = 100000000000', "service.servers"),
+])
+def test_synthetic_service_values_are_bounded(tmp_path, capsys, service, message):
+    (tmp_path / "s.csv").write_bytes(b"\xff\xfe0.1\n")
+    (tmp_path / "sys.toml").write_text(f'name = "s"\nadapter = "synthetic"\n[service]\n{service}\n')
+    err = one_error(capsys, "run", "--scenario", "offline", "--sut", str(tmp_path / "sys.toml"),
+                    "--duration", "0.1", "--no-report", "--out", str(tmp_path / "o"))
+    assert message in err and not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("layer,message", [
+    ('op = "conv"\nfilters = 1e308\nkernel = 3', "filters = "),
+    ('op = "fc"\nfeatures = 100000000000', "features = 100000000000: must be a number from 1"),
+])
+def test_workload_sizes_are_bounded(tmp_path, capsys, layer, message):
+    (tmp_path / "w.toml").write_text(f'name = "w"\ninput = [3, 8, 8]\n[[layers]]\nname = "l"\n{layer}\n')
+    err = one_error(capsys, "profile", "--sut", "npu_v1", "--workload", str(tmp_path / "w.toml"))
+    assert message in err
