@@ -20,6 +20,11 @@ from harness.loadgen import Records
 SCHEMA = 1
 
 
+def json_text(value: Any, indent: int | None = 2) -> str:
+    """Valid JSON for any output a tool reads: never NaN or Infinity (they become null)."""
+    return json.dumps(clean(value), indent=indent, allow_nan=False)
+
+
 def clean(value: Any) -> Any:
     """JSON-safe: NaN/inf → None, numpy scalars → Python, tuples → lists."""
     if isinstance(value, dict):
@@ -118,6 +123,33 @@ def read_queries(path: Path) -> Records:
                    errors, completions, first_token_s=first, tokens=tokens)
 
 
+def records_problems(scheduled: np.ndarray, issued: np.ndarray, completed: np.ndarray,
+                     samples: np.ndarray) -> list[str]:
+    """What makes per-query records impossible: a time that is not a finite number >= 0 (a
+    failed query's completion is null), issue before schedule, completion before issue, a query
+    of no samples. Each problem names the first query where it occurs."""
+    finite_done = ~np.isnan(completed)
+    rules = (
+        (~(np.isfinite(scheduled) & (scheduled >= 0)), "scheduled_s is not a finite time >= 0"),
+        (~np.isfinite(issued) | (issued < scheduled), "issued_s is not a finite time >= scheduled_s"),
+        (finite_done & (~np.isfinite(completed) | (completed < issued)),
+         "completed_s is neither null (failed) nor a finite time >= issued_s"),
+        (~(samples >= 1), "samples is not >= 1"),
+    )
+    return [f"query {int(np.argmax(bad))}: {rule} ({int(bad.sum())} queries)"
+            for bad, rule in rules if bad.any()]
+
+
+def check_queries(path: Path) -> None:
+    """queries.parquet's times must be possible: a one-line error naming the file otherwise."""
+    table = pq.read_table(path, columns=["scheduled_s", "issued_s", "completed_s", "samples"])
+    columns = [np.asarray(table.column(c).to_numpy(zero_copy_only=False), dtype=np.float64)
+               for c in table.column_names]
+    problems = records_problems(*columns)
+    if problems:
+        raise config_error(str(path), "", NO_VALUE, f"impossible per-query records: {problems[0]}")
+
+
 def read_record(path: Path) -> dict:
     """A result.json file as a dict of the schema this bench reads; any problem reading it is a
     one-line error naming the file (the one reader for reports, compare, gate and check)."""
@@ -130,6 +162,8 @@ def read_record(path: Path) -> dict:
         raise config_error(label, "", NO_VALUE, f"cannot read: {exc}") from None
     except json.JSONDecodeError as exc:
         raise config_error(label, "", NO_VALUE, f"malformed JSON: {exc}") from None
+    except RecursionError:
+        raise config_error(label, "", NO_VALUE, "malformed JSON: nested too deeply") from None
     if not isinstance(result, dict):
         raise config_error(label, "", NO_VALUE, "expected a JSON object")
     if result.get("schema") != SCHEMA:

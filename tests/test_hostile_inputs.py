@@ -68,3 +68,41 @@ def test_workload_sizes_are_bounded(tmp_path, capsys, layer, message):
     (tmp_path / "w.toml").write_text(f'name = "w"\ninput = [3, 8, 8]\n[[layers]]\nname = "l"\n{layer}\n')
     err = one_error(capsys, "profile", "--sut", "npu_v1", "--workload", str(tmp_path / "w.toml"))
     assert message in err
+
+
+def test_json_outputs_never_carry_nan_or_infinity():
+    import json
+
+    from harness.result import json_text
+    text = json_text({"a": float("nan"), "b": [float("inf"), 1.0]})
+    assert json.loads(text) == {"a": None, "b": [None, 1.0]}
+
+
+def test_impossible_or_deep_results_are_one_line_errors_for_every_reader(tmp_path, capsys):
+    import numpy as np
+    import pandas as pd
+
+    good = tmp_path / "good"
+    with pytest.raises(SystemExit):
+        main(["run", "--scenario", "offline", "--sut", "npu_v1", "--workload", "tiny",
+              "--duration", "0.05", "--no-report", "--out", str(good)])
+    capsys.readouterr()
+    deep, bad = tmp_path / "deep", tmp_path / "bad"
+    for d in (deep, bad):
+        d.mkdir()
+        for f in good.iterdir():
+            (d / f.name).write_bytes(f.read_bytes())
+    (deep / "result.json").write_text("[" * 100_000 + "]" * 100_000)
+    q = pd.read_parquet(bad / "queries.parquet")
+    q["completed_s"], q["scheduled_s"] = -1.0, np.nan
+    q.to_parquet(bad / "queries.parquet")
+    for d, message in ((deep, "nested too deeply"), (bad, "impossible per-query records")):
+        for argv in (["report", str(d), "--out", str(tmp_path / "x.html")],
+                     ["compare", str(d), "--format", "json"],
+                     ["gate", "--baseline", str(good), "--candidate", str(d)]):
+            err = one_error(capsys, *argv)
+            assert message in err
+    with pytest.raises(SystemExit) as done:
+        main(["check", str(bad)])
+    out = capsys.readouterr().out
+    assert done.value.code == 1 and "impossible record" in out

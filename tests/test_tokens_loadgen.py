@@ -55,11 +55,12 @@ def test_token_figures_agree_with_loadgen(both):
     assert tokens["completed_tokens_per_second"] == pytest.approx(d["result_completed_tokens_per_second"], rel=0.02)
     assert result["loadgen"]["completed_samples_per_second"] == pytest.approx(
         d["result_completed_samples_per_sec"], rel=0.02)
-    # LoadGen's times include real sleeps' overshoot (tens of microseconds each)
+    # LoadGen's times include real sleeps' overshoot (tens of microseconds each, more on a busy
+    # machine), which queueing amplifies in the tail: 4 ms or 8 %, whichever is larger
     for p in ("p50", "p90", "p99"):
         label = {"p50": "50.00", "p90": "90.00", "p99": "99.00"}[p]
-        assert tokens["ttft_s"][p] == pytest.approx(d[f"result_first_token_{label}_percentile_latency_ns"] / 1e9,
-                                                    abs=0.004)
+        theirs = d[f"result_first_token_{label}_percentile_latency_ns"] / 1e9
+        assert tokens["ttft_s"][p] == pytest.approx(theirs, abs=max(0.004, 0.08 * theirs))
     assert tokens["tpot_s"]["p50"] == PER
     assert d["result_time_per_output_token_50.00_percentile_ns"] / 1e9 == pytest.approx(PER, rel=0.05)
 

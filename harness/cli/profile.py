@@ -12,9 +12,10 @@ row named "total"; the table is for people.
 
 from __future__ import annotations
 
+from harness.result import json_text
+
 import csv
 import io
-import json
 
 import click
 
@@ -37,7 +38,7 @@ def build_profile(sut: str, workload: str, batch: int, overrides: dict | None = 
 
 
 def render_json(profile: Profile) -> str:
-    return json.dumps(profile.as_dict(), indent=2)
+    return json_text(profile.as_dict())
 
 
 def render_csv(profile: Profile) -> str:

@@ -11,7 +11,8 @@ import pyarrow.parquet as pq
 
 from harness.errors import NO_VALUE, config_error
 from harness.report import reduce
-from harness.result import load
+from harness.result import check_queries, load
+from harness.results.bench_result import load_result_dir
 from harness.settings import SERVER_SCENARIOS
 
 COLUMNS = ("scheduled_s", "completed_s", "samples")
@@ -63,6 +64,7 @@ def read_columns(run_dir: Path) -> reduce.Queries | None:
         raise config_error(str(path), "", NO_VALUE, f"unreadable per-query records: {exc}") from None
     arrays = [np.asarray(table.column(c).to_numpy(zero_copy_only=False), dtype=np.float64)
               for c in COLUMNS]
+    check_queries(path)
     return reduce.Queries(*arrays)
 
 
@@ -91,6 +93,7 @@ def _offline_run(run_dir: Path, result: dict, index: int | None, rows: int | Non
 
 
 def load_run(run_dir: Path, index: int | None = None) -> Run:
+    load_result_dir(Path(run_dir))  # the schema checks compare and gate make: one line if not
     result = load(run_dir)
     records = read_columns(run_dir)
     offline = _offline_run(run_dir, result, index, None if records is None else len(records.scheduled_s))

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import NO_VALUE, ConfigError, Problem
-from harness.result import read_record
+from harness.result import check_queries, read_record
 from harness.results.model import SCENARIOS, Accelerators, Energy, Metric, Result
 
 RESULT_FILE = "result.json"
@@ -109,6 +109,8 @@ def load_result_dir(directory: Path) -> Result:
     problems = validate(data, str(path))
     if problems:
         raise ConfigError(problems)
+    if (directory / "queries.parquet").is_file():
+        check_queries(directory / "queries.parquet")
     return result_from_record(data, directory)
 
 

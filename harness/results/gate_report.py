@@ -3,9 +3,10 @@ case per metric; a <failure> for a regression, <skipped> for an inconclusive one
 
 from __future__ import annotations
 
+from harness.result import json_text
+
 from harness.results import escape
 
-import json
 import xml.etree.ElementTree as ET
 
 from harness.results.gate import CONFIDENCE, EXACT, INCONCLUSIVE, REGRESSION, Check, GateReport
@@ -103,7 +104,7 @@ def to_dict(report: GateReport) -> dict:
 
 
 def to_json(report: GateReport) -> str:
-    return json.dumps(to_dict(report), indent=2) + "\n"
+    return json_text(to_dict(report)) + "\n"
 
 
 def junit(report: GateReport) -> str:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from harness.result import json_text
+
 from harness.results import escape
 
 import csv
 import io
-import json
 
 from harness.results.compare import UNOFFICIAL
 
@@ -126,4 +127,4 @@ def to_csv(rows: list[dict]) -> str:
 
 
 def to_json(rows: list[dict]) -> str:
-    return json.dumps(rows, indent=2) + "\n"
+    return json_text(rows) + "\n"
