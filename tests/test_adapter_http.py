@@ -162,7 +162,7 @@ BAD = {
     "url": ('url = "ftp://x"\nmodel = "m"\n', "http.url = 'ftp://x': must be an http:// or https:// address"),
     "model": ('url = "http://127.0.0.1:1"\n', "http.model: required key is missing"),
     "concurrency": ('url = "http://h:1"\nmodel = "m"\nconcurrency = 0\n', "http.concurrency = 0: must be >= 1"),
-    "timeout": ('url = "http://h:1"\nmodel = "m"\nread_timeout_s = -1\n', "http.read_timeout_s = -1.0: must be a finite number > 0"),
+    "timeout": ('url = "http://h:1"\nmodel = "m"\nread_timeout_s = -1\n', "http.read_timeout_s = -1.0: must be a number from 0.001 to 1e+06 s"),
     "shape": ('url = "http://h:1"\nmodel = "m"\n[[http.inputs]]\nname = "x"\ndatatype = "FP32"\nshape = [4, -1]\n',
               "http.inputs[0].shape = [4, -1]: must be a list of sizes >= 1; only the first may be -1"),
     "datatype": ('url = "http://h:1"\nmodel = "m"\n[[http.inputs]]\nname = "x"\ndatatype = "FP8"\nshape = [-1]\n',
@@ -177,3 +177,137 @@ def test_bad_files(write, case):
     with pytest.raises(ConfigError) as info:
         load_system(str(path))
     assert str(path) in str(info.value) and message in str(info.value), str(info.value)
+
+
+# ---------------------------------------------------------------- a server that trickles
+
+
+class TrickleServer:
+    """Answers every request with a 200 header promising `length` bytes, then sends one byte
+    every `every_s` seconds: each read succeeds, the answer takes length * every_s."""
+
+    def __init__(self, length=60, every_s=0.1, metadata=None):
+        self.length, self.every_s, self.metadata = length, every_s, metadata
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.stopped = threading.Event()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while not self.stopped.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn):
+        with conn:
+            try:
+                while conn.recv(65536) and not self.stopped.is_set():
+                    if self.metadata is not None:
+                        body = json.dumps(self.metadata).encode()
+                        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+                        continue
+                    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % self.length)
+                    for _ in range(self.length):
+                        time.sleep(self.every_s)
+                        conn.sendall(b" ")
+            except OSError:
+                pass
+
+    def stop(self):
+        self.stopped.set()
+        self.sock.close()
+
+
+@pytest.fixture
+def trickle():
+    servers = []
+
+    def _start(**kw):
+        servers.append(TrickleServer(**kw))
+        return servers[-1]
+    yield _start
+    for s in servers:
+        s.stop()
+
+
+INPUTS = '[[http.inputs]]\nname = "INPUT0"\ndatatype = "FP32"\nshape = [-1, 4]\n'
+
+
+@pytest.mark.realtime
+def test_a_trickling_server_fails_each_query_at_its_total_deadline(http_system, trickle, tmp_path):
+    """Each read gets a byte within read_timeout_s, so only the total deadline ends a request:
+    without it a 0.2 s run would wait 6 s per request."""
+    server = trickle(length=60, every_s=0.1)
+    system = http_system(body=f"read_timeout_s = 5.0\ndeadline_s = 0.4\nconcurrency = 4\n{INPUTS}",
+                         url=server.url)
+    began = time.perf_counter()
+    result = bench_run(system, tmp_path / "out", qps="10", duration="0.2", min_queries="1")
+    took = time.perf_counter() - began
+    assert result["failed_queries"] == result["query_count"] > 0 and not result["valid"]
+    failed = next(c for c in result["checks"] if c["name"] == "failed_queries")
+    assert "not answered whole within deadline_s = 0.4 s" in failed["reason"], failed["reason"]
+    assert took < 3.0, took
+
+
+@pytest.mark.realtime
+def test_closing_never_waits_for_a_request_being_trickled(trickle):
+    from harness.realtime import SUTError
+    from harness.sut.http_client import Client
+    server = trickle(length=600, every_s=0.1)
+    config = HttpConfig(server.url, "m", "", 1, 1.0, 5.0, 4, 10, (InputSpec("INPUT0", "FP32", (-1, 4)),))
+    client = Client(config, Requests(config, config.inputs, 0))
+    outcome = []
+
+    def infer():
+        try:
+            client.infer([0])
+        except SUTError as exc:
+            outcome.append(str(exc))
+    worker = threading.Thread(target=infer)
+    worker.start()
+    time.sleep(0.3)          # the answer is being trickled now
+    began = time.perf_counter()
+    client.close()
+    closed = time.perf_counter() - began
+    worker.join(2.0)
+    assert closed < 0.1 and not worker.is_alive() and outcome and "request failed" in outcome[0]
+
+
+def test_metadata_that_trickles_is_bounded_by_the_deadline(http_system, trickle, capsys, tmp_path):
+    server = trickle(length=600, every_s=0.1)
+    system = http_system(body="deadline_s = 0.3\n", url=server.url)
+    began = time.perf_counter()
+    code = main_code(["run", "--scenario", "server", "--sut", str(system), "--workload", "tiny",
+                      "--duration", "0.1", "--out", str(tmp_path / "o")])
+    err = capsys.readouterr().err
+    assert code == 2 and time.perf_counter() - began < 3.0
+    assert err.count("\n") == 1 and "within deadline_s = 0.3 s" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("shape, message", [
+    ([-1, 100000, 100000], "one sample would hold more than 1,000,000 values"),
+    ([-1, -5], "only the first may be -1"),
+    ("abc", "only the first may be -1"),
+])
+def test_huge_or_negative_shapes_in_server_metadata_are_one_line_errors(
+        http_system, trickle, capsys, tmp_path, shape, message):
+    metadata = {"name": "m", "inputs": [{"name": "INPUT0", "datatype": "FP32", "shape": shape}]}
+    server = trickle(metadata=metadata)
+    system = http_system(url=server.url)
+    code = main_code(["run", "--scenario", "server", "--sut", str(system), "--workload", "tiny",
+                      "--duration", "0.1", "--out", str(tmp_path / "o")])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and message in err and "Traceback" not in err
+    assert "http.model" in err and not (tmp_path / "o").exists()
+
+
+def test_generated_inputs_are_bounded(http_system, capsys, tmp_path):
+    system = http_system(body='samples = 1000\n[[http.inputs]]\nname = "I"\ndatatype = "FP32"\n'
+                              'shape = [-1, 1000, 1000]\n')
+    code = main_code(["run", "--scenario", "server", "--sut", str(system), "--workload", "tiny",
+                      "--duration", "0.1", "--out", str(tmp_path / "o")])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "http.samples = 1000" in err
