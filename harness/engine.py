@@ -12,7 +12,13 @@ from __future__ import annotations
 import heapq
 import itertools
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
+
+
+class RunDeadline(BaseException):
+    """A real-time run passed its deadline (harness.realtime): raised on the loop thread, also
+    out of a SUT call running there; the load generator fails what is outstanding and ends."""
 
 
 class Environment:
@@ -24,6 +30,7 @@ class Environment:
         self._seq = itertools.count()
         self.stopped = False
         self.outstanding: Callable[[], int] = lambda: 0  # queries the load generator awaits
+        self.finished: Callable[[], int] = lambda: 0     # queries completed or failed so far
 
     def at(self, time: float, callback: Callable[..., Any], *args: Any) -> None:
         """Call `callback(*args)` at `time` (never earlier than now)."""
@@ -38,6 +45,13 @@ class Environment:
 
     def stop(self) -> None:
         self.stopped = True
+
+    def set_deadline(self, end_s: float, grace_s: float) -> None:
+        """Real time only (harness.realtime): virtual time cannot hang."""
+
+    def sut_call(self) -> AbstractContextManager:
+        """Around a SUT call made on the loop thread (real time: bounded by the deadline)."""
+        return nullcontext()
 
     def wait_until(self, time: float) -> bool:
         """Advance the clock to `time`; False if interrupted by other work (real time only)."""

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from harness.engine import Environment
+from harness.engine import Environment, RunDeadline
 from harness.schedule import NS, Schedule
 from harness.settings import Settings
 
@@ -92,13 +92,26 @@ class LoadGen:
         first = self._issue_closed if self.closed_loop else self._issue_open
         self.env.at(0.0, first, *(() if self.closed_loop else (0,)))
         self.env.outstanding = self.outstanding
+        self.env.finished = lambda: self.finished_count
+        grace = self.settings.grace_s
+        self.env.set_deadline(self.max_time + grace, grace)
         try:
             self.env.run()
         except KeyboardInterrupt:
             if self.issued_count == 0:
                 raise  # nothing to keep
             self.env.stop()
+        except RunDeadline as exc:
+            self._end_at_deadline(str(exc))
         return self.records()
+
+    def _end_at_deadline(self, why: str) -> None:
+        """The run is over (harness.realtime.Deadline): what is outstanding fails, saying why."""
+        self.issuing = False
+        self.runtime_errors.append(f"Ending early: {why}.")
+        for query in range(self.issued_count):
+            if math.isnan(self.completed[query]):
+                self.fail(query, f"not answered by the end of the run ({why})")
 
     def outstanding(self) -> int:
         """Queries issued and neither completed nor failed yet."""

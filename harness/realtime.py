@@ -8,6 +8,12 @@ going while queries are outstanding. During a run the GIL switch interval is sho
 threads get the interpreter promptly while the loop is busy. The scenario code (harness.loadgen) is the same as in virtual time: queries go out
 at their scheduled offsets, late ones at once, and latency counts from the scheduled time.
 
+A real-time run has a deadline (`Deadline`): it ends at `max_duration_ms + run_grace_ms` when
+max_duration_ms is set, and in any case once queries have been outstanding for `run_grace_ms`
+with none answered (the SUT is stuck). The loop checks it while it waits; a SUT call made on
+the loop thread (`workers = 0`) is interrupted at the deadline by a timer signal. What is still
+outstanding then fails with the reason, and the result is written as usual.
+
 `WorkerPool` runs a SUT's batches on `workers` threads (or inline on the issuing thread when
 `workers = 0`), batches samples dynamically, and turns an exception or a batch that outlives
 `timeout_s` into failed queries. Completions are timestamped on the worker thread when the batch
@@ -19,15 +25,17 @@ from __future__ import annotations
 import heapq
 import math
 import queue
+import signal
 import sys
 import threading
 import time as _time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
 
-from harness.engine import Environment
+from harness.engine import Environment, RunDeadline
 from harness.spec import Reader, non_negative
 from harness.stats import percentile
 
@@ -38,8 +46,30 @@ SWITCH_INTERVAL_S = 100e-6  # GIL hand-over interval while a real-time run is go
 _perf_counter = _time.perf_counter
 
 
+class Deadline:
+    """When a real-time run must end: at `end_s` (inf without max_duration), or `grace_s` after
+    the last answer while queries are outstanding (the SUT is stuck)."""
+
+    def __init__(self, end_s: float, grace_s: float):
+        self.end_s, self.grace_s = end_s, grace_s
+        self.seen, self.since = -1, 0.0
+
+    def due(self, now: float, finished: int, outstanding: int) -> float:
+        """The instant the run must end by, given the progress seen until `now`."""
+        if finished != self.seen or outstanding == 0:
+            self.seen, self.since = finished, now
+        return min(self.end_s, self.since + self.grace_s)
+
+    def reason(self, now: float, outstanding: int) -> str:
+        if now >= self.end_s:
+            return f"the run reached its deadline, max_duration_ms + run_grace_ms = {self.end_s:g} s"
+        return (f"no query was answered for run_grace_ms = {self.grace_s * 1e3:g} ms while "
+                f"{outstanding} were outstanding: the SUT is stuck")
+
+
 class RealTimeEnvironment(Environment):
     time_mode = "real"
+    deadline: Deadline | None = None
 
     def __init__(self, spin_s: float = SPIN_S) -> None:
         self._origin = _perf_counter()
@@ -67,6 +97,39 @@ class RealTimeEnvironment(Environment):
     def advance(self, time: float) -> bool:
         return False
 
+    def set_deadline(self, end_s: float, grace_s: float) -> None:
+        self.deadline = Deadline(end_s, grace_s)
+
+    def _due(self) -> float:
+        return self.deadline.due(self.now, self.finished(), self.outstanding()) \
+            if self.deadline else math.inf
+
+    def check_deadline(self) -> None:
+        """Raise RunDeadline once the run is past its deadline."""
+        now = self.now
+        if now >= self._due():
+            raise RunDeadline(self.deadline.reason(now, self.outstanding()))
+
+    @contextmanager
+    def sut_call(self):
+        """A SUT call on the loop thread, interrupted by SIGALRM at the deadline (main thread,
+        SIGALRM not taken by anyone else; otherwise the call is unbounded)."""
+        free = signal.getsignal(signal.SIGALRM) in (signal.SIG_DFL, None)
+        if self.deadline is None or not free or threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        self.check_deadline()
+        previous = signal.signal(signal.SIGALRM, self._alarm)
+        signal.setitimer(signal.ITIMER_REAL, max(self._due() - self.now, 1e-3))
+        try:
+            yield
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+
+    def _alarm(self, signum, frame) -> None:
+        raise RunDeadline(self.deadline.reason(self.now, self.outstanding()))
+
     def run(self) -> None:
         """The run's time 0 is now; the GIL is handed over often so SUT threads answer promptly."""
         self.now = 0.0
@@ -85,8 +148,9 @@ class RealTimeEnvironment(Environment):
             if gap <= spin:
                 break
             try:
-                callback, args = inbox.get(timeout=gap - spin)
+                callback, args = inbox.get(timeout=min(gap - spin, IDLE_POLL_S))
             except queue.Empty:
+                self.check_deadline()
                 continue
             callback(*args)
             self._drain()
@@ -102,6 +166,7 @@ class RealTimeEnvironment(Environment):
         """Wait for posted work while queries are outstanding; False when the run is over."""
         self._drain()
         while not self._heap and self.outstanding() > 0:
+            self.check_deadline()
             try:
                 callback, args = self._inbox.get(timeout=IDLE_POLL_S)
             except queue.Empty:
@@ -213,7 +278,8 @@ class WorkerPool:
         for first in range(0, len(samples), self.max_batch):
             chunk = [(query, s, 0.0) for s in samples[first:first + self.max_batch]]
             start = self.env.now
-            error, tokens = self._call(chunk)
+            with self.env.sut_call():
+                error, tokens = self._call(chunk)
             end = self.env.now
             if error is None and self.timeout_s and end - start > self.timeout_s:
                 error = self._timeout_reason()
@@ -270,6 +336,8 @@ class WorkerPool:
             return f"{self.label}: {exc}", None
         except Exception as exc:  # noqa: BLE001 - a SUT error fails its queries, with its reason
             return f"{self.label} raised {type(exc).__name__}: {exc}", None
+        except RunDeadline:
+            raise                 # on the loop thread: the run is over
         except KeyboardInterrupt:
             if not self.workers:  # on the loop thread: the user's Ctrl-C
                 raise

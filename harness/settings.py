@@ -80,6 +80,7 @@ FIELDS: dict[str, tuple[type, Any]] = {
     "use_token_latencies": (bool, None),
     "server_ttft_latency_ns": (float, within(1e3, 1e13, " ns")),
     "server_tpot_latency_ns": (float, within(1e3, 1e13, " ns")),
+    "run_grace_ms": (float, within(1, MAX_DURATION_MS, " ms")),   # bench's own (real time)
     "qsl_rng_seed": (int, _seed),
     "sample_index_rng_seed": (int, _seed),
     "schedule_rng_seed": (int, _seed),
@@ -94,7 +95,7 @@ DEFAULTS: dict[str, Any] = {  # LoadGen's TestSettings defaults, where no file s
     "server_target_latency_percentile": 0.99, "server_find_peak_qps_decimals_of_precision": 1,
     "server_find_peak_qps_boundary_step_size": 1.0, "offline_expected_qps": 1.0,
     "performance_sample_count_override": 0, "use_token_latencies": False,
-    "server_ttft_latency_ns": 1e8, "server_tpot_latency_ns": 1e8,
+    "server_ttft_latency_ns": 1e8, "server_tpot_latency_ns": 1e8, "run_grace_ms": 10000.0,
 }
 
 
@@ -132,6 +133,7 @@ class Settings:
     use_token_latencies: bool = False  # TTFT/TPOT and tokens/s (LLM benchmarks)
     ttft_latency_s: float = 0.0      # server/interactive p99 TTFT bound; 0 where unused
     tpot_latency_s: float = 0.0      # server/interactive p99 TPOT bound; 0 where unused
+    grace_s: float = 10.0            # real time: the run's deadline (see harness.realtime)
 
     @property
     def is_server(self) -> bool:
@@ -193,7 +195,7 @@ def effective(scenario: str, requested: dict[str, Any], master_seed: int) -> Set
         performance_sample_count=s["performance_sample_count_override"] or 1024,
         find_peak_decimals=s["server_find_peak_qps_decimals_of_precision"],
         find_peak_step=s["server_find_peak_qps_boundary_step_size"],
-        **_token_limits(scenario, s), **seeds)
+        grace_s=s["run_grace_ms"] / 1e3, **_token_limits(scenario, s), **seeds)
 
 
 def _check_planned(scenario: str, qps: float, duration_s: float, queries: int, spq: int) -> None:

@@ -157,3 +157,43 @@ def test_any_base_exception_from_sut_code_fails_its_queries_not_the_run(workers,
     name = type(raised).__name__
     assert rec.errors and all(f"sut raised {name}" in e for e in rec.errors.values())
     assert outcome.failed_queries == len(rec.errors) < rec.count
+
+
+# ---------------------------------------------------------------- the run's deadline
+
+
+def hung_run(write, tmp_path, workers, scenario="single-stream", sets=("run_grace_ms=300",),
+             sut="import time\ndef infer(samples):\n    time.sleep(3600)\n"):
+    write("hung.py", sut)
+    system = write("hung.toml", f'adapter = "python"\n[python]\ncallable = "hung:infer"\n'
+                                f'workers = {workers}\ntimeout_s = 600\n')
+    out = tmp_path / "out"
+    began = time.perf_counter()
+    argv = ["run", "--scenario", scenario, "--sut", str(system), "--workload", "tiny",
+            "--duration", "0.2", "--min-queries", "1", "--out", str(out), "--no-report"]
+    code = main_code(argv + [a for s in sets for a in ("--set", s)])
+    return code, time.perf_counter() - began, json.loads((out / "result.json").read_text())
+
+
+@pytest.mark.realtime
+@pytest.mark.parametrize("workers", [0, 1])
+def test_a_sut_that_never_returns_ends_the_run_at_its_deadline(write, tmp_path, workers):
+    """timeout_s = 600 would hold the batch for ten minutes (forever inline): the run ends
+    run_grace_ms after the last answer instead, the hung query failed with the reason."""
+    code, took, result = hung_run(write, tmp_path, workers)
+    assert code == 0 and took < 3.0 and not result["interrupted"]
+    assert result["failed_queries"] == result["query_count"] == 1 and not result["valid"]
+    failed = next(c for c in result["checks"] if c["name"] == "failed_queries")
+    assert "no query was answered for run_grace_ms = 300 ms while 1 were outstanding" in failed["reason"]
+    assert any("Ending early" in e for e in result["runtime_errors"])
+
+
+@pytest.mark.realtime
+def test_a_sut_too_slow_to_finish_ends_at_max_duration_plus_grace(write, tmp_path):
+    """Answers keep coming (no stall), but not all by max_duration + grace: the rest fail."""
+    sut = "import time\ndef infer(samples):\n    time.sleep(0.05)\n"
+    code, took, result = hung_run(write, tmp_path, 1, "server", sut=sut,
+                                  sets=("run_grace_ms=200", "max_duration_ms=300", "server_target_qps=200"))
+    assert code == 0 and took < 3.0
+    assert 0 < result["failed_queries"] < result["query_count"]
+    assert any("max_duration_ms + run_grace_ms = 0.5 s" in e for e in result["runtime_errors"])
