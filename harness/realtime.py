@@ -218,6 +218,14 @@ class SUTError(Exception):
     is the failed queries' reason."""
 
 
+class SampleFailures:
+    """What a batch call may return when some of its samples failed: one reason per sample of
+    the batch (None: answered), in the order the samples were given."""
+
+    def __init__(self, reasons: list[str | None]):
+        self.reasons = reasons
+
+
 class WorkerPool:
     """Runs batches of samples on worker threads and reports them to the load generator.
 
@@ -332,6 +340,8 @@ class WorkerPool:
             out = self.call([sample for _, sample, _ in batch])
             if isinstance(out, Iterator):
                 return None, self._stream(out, batch)
+            if isinstance(out, SampleFailures):
+                return [r and f"{self.label}: {r}" for r in out.reasons], None
         except SUTError as exc:
             return f"{self.label}: {exc}", None
         except Exception as exc:  # noqa: BLE001 - a SUT error fails its queries, with its reason
@@ -395,11 +405,16 @@ class WorkerPool:
 
     # ------------------------------------------------------------ loop thread: results
 
-    def _report(self, batch: list[tuple], start: float, end: float, error: str | None,
-                tokens: int | None = None) -> None:
+    def _report(self, batch: list[tuple], start: float, end: float,
+                error: str | list[str | None] | None, tokens: int | None = None) -> None:
+        """A batch is over: its samples complete, or fail with `error` (one reason for all, or
+        one per sample)."""
         self.batches += 1
         self.busy_s += end - start
-        if error is None:
+        if isinstance(error, list):
+            for item, reason in zip(batch, error):
+                self._report_one(item, end, reason)
+        elif error is None:
             complete = self.done.complete
             for query, _, _ in batch:
                 if tokens is None:
@@ -410,6 +425,12 @@ class WorkerPool:
             fail = self.done.fail
             for query, _, _ in batch:
                 fail(query, error, end)
+
+    def _report_one(self, item: tuple, end: float, reason: str | None) -> None:
+        if reason is None:
+            self.done.complete(item[0], 1, end)
+        else:
+            self.done.fail(item[0], reason, end)
 
     def stats(self, duration_s: float) -> dict[str, Any]:
         threads = max(self.workers, 1)

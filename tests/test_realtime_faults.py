@@ -197,3 +197,41 @@ def test_a_sut_too_slow_to_finish_ends_at_max_duration_plus_grace(write, tmp_pat
     assert code == 0 and took < 3.0
     assert 0 < result["failed_queries"] < result["query_count"]
     assert any("max_duration_ms + run_grace_ms = 0.5 s" in e for e in result["runtime_errors"])
+
+
+# ---------------------------------------------------------------- what a Python SUT returns
+
+
+def checked_run(answer, workers=1, max_batch=4):
+    from harness.sut.python_callable import checked
+    s = effective("offline", dict(offline_expected_qps=400.0, min_duration_ms=50.0, min_query_count=1), 0)
+    sut = PoolSUT("t", WorkerPool(checked(answer), "sut", workers, max_batch, 0.0, 5.0))
+    records = LoadGen(RealTimeEnvironment(), sut, s, generate(s)).run()
+    return records, judge(records, s)
+
+
+@pytest.mark.realtime
+@pytest.mark.parametrize("answer", [
+    lambda samples: None, lambda samples: list(samples), lambda samples: {s: 0.5 for s in samples},
+    lambda samples: [(s, "cat") for s in reversed(samples)], lambda samples: np.array(samples),
+    lambda samples: np.zeros(len(samples)), lambda samples: "answers without ids"])
+def test_answers_that_cover_their_samples_or_name_none_complete(answer):
+    rec, outcome = checked_run(answer)
+    assert not rec.errors and outcome.failed_queries == 0
+
+
+@pytest.mark.realtime
+@pytest.mark.parametrize("workers", [0, 2])
+@pytest.mark.parametrize("answer, reason", [
+    (lambda samples: list(samples[1:]), "sut: returned no answer for sample"),
+    (lambda samples: list(samples) + [samples[0]], "times; it was given"),
+    (lambda samples: [s + 10**6 for s in samples], "it was not given (given ["),
+    (lambda samples: {"a": 1}, "sut: returned answer id 'a', which is not a sample index"),
+    (lambda samples: [], "sut: returned no answer for sample"),
+])
+def test_missing_repeated_or_foreign_answers_fail_their_queries_with_the_reason(workers, answer, reason):
+    """Offline: one query of many samples; a bad answer for any of them fails it, saying why."""
+    rec, outcome = checked_run(answer, workers)
+    assert rec.count == 1 and outcome.failed_queries == 1 and not outcome.valid
+    assert reason in rec.errors[0], rec.errors[0]
+    assert np.isnan(rec.completed_s[0])

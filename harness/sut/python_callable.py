@@ -13,7 +13,11 @@ System file (the [python] keys are fixed by DESIGN.md)::
     timeout_s = 0.0               # how long a partial batch waits for more samples
 
 The callable receives one batch as a list of sample indices and returns when the batch is done;
-an exception fails the batch's queries. Completion time is taken when it returns.
+an exception fails the batch's queries. Completion time is taken when it returns. It may return
+None, or say which samples it answered — a list of sample indices (ints), a dict keyed by sample
+index, or (index, answer) pairs — and those are checked: a sample it gave no answer for, one it
+answered more often than it was given, or answers for samples it was not given fail the queries
+concerned, each with that reason. Any other return value (answers without indices) is not read.
 
 An LLM SUT streams instead: the callable returns an iterator (e.g. it is a generator) yielding
 one item per output token, for one sample at a time (max_batch = 1). The first item's arrival
@@ -27,13 +31,17 @@ import hashlib
 import importlib
 import importlib.util
 import sys
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from harness.realtime import PoolSUT, WorkerPool, describe_batching, load_batching
+import numpy as np
+
+from harness.realtime import (PoolSUT, SampleFailures, SUTError, WorkerPool, describe_batching,
+                              load_batching)
 from harness.spec import Reader, positive
 from harness.workloads import Workload
 
@@ -105,6 +113,65 @@ def resolve(text: str, base: Path | None) -> Callable[[list[int]], Any]:
     return target
 
 
+# ---------------------------------------------------------------- what the callable returns
+
+
+def _is_index(v: Any) -> bool:
+    return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+
+
+def answered_ids(out: Any) -> list | None:
+    """The sample indices a return value names as answered, or None when it names none."""
+    if isinstance(out, dict):
+        return list(out)
+    if isinstance(out, np.ndarray) and out.ndim == 1 and np.issubdtype(out.dtype, np.integer):
+        return out.tolist()
+    if not isinstance(out, (list, tuple)):
+        return None
+    if all(_is_index(v) for v in out):
+        return list(out)
+    if all(isinstance(v, tuple) and len(v) == 2 for v in out):
+        return [v[0] for v in out]
+    return None
+
+
+def answer_problems(samples: list[int], ids: list) -> list[str | None]:
+    """Per sample of the batch: None when the answers cover it, else why its query fails."""
+    if not all(_is_index(i) for i in ids):
+        bad = next(i for i in ids if not _is_index(i))
+        raise SUTError(f"returned answer id {str(bad)[:40]!r}, which is not a sample index")
+    given, got = Counter(samples), Counter(int(i) for i in ids)
+    foreign = sorted(set(got) - set(given))
+    if foreign:
+        raise SUTError(f"returned answers for samples {foreign[:5]} it was not given "
+                       f"(given {sorted(given)[:8]})")
+    seen: Counter = Counter()
+    reasons: list[str | None] = []
+    for s in samples:
+        seen[s] += 1
+        if got[s] > given[s]:
+            reasons.append(f"answered sample {s} {got[s]} times; it was given {given[s]} time(s)")
+        elif seen[s] > got[s]:
+            reasons.append(f"returned no answer for sample {s}")
+        else:
+            reasons.append(None)
+    return reasons
+
+
+def checked(function: Callable[[list[int]], Any]) -> Callable[[list[int]], Any]:
+    """The callable, its return value checked against the samples it was given."""
+    def call(samples: list[int]) -> Any:
+        out = function(samples)
+        if out is None or isinstance(out, Iterator):
+            return out
+        ids = answered_ids(out)
+        if ids is None:
+            return None
+        reasons = answer_problems(samples, ids)
+        return SampleFailures(reasons) if any(reasons) else None
+    return call
+
+
 def _non_negative_int(v: int) -> str | None:
     return None if v >= 0 else "must be >= 0 (0 = call on the issuing thread)"
 
@@ -136,7 +203,7 @@ class PythonAdapter:
                 "batching": describe_batching(config)}
 
     def build(self, config: PythonConfig, workload: Workload, seed: int) -> PoolSUT:
-        pool = WorkerPool(config.function, config.callable, config.workers, config.max_batch,
+        pool = WorkerPool(checked(config.function), config.callable, config.workers, config.max_batch,
                           config.batch_timeout_s, config.timeout_s)
         return PoolSUT("python", pool)
 
