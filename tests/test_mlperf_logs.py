@@ -210,3 +210,59 @@ def test_malformed_detail_line_names_line(tmp_path):
     (run / "mlperf_log_detail.txt").write_text(':::MLLOG {"key": "sut_name", "value": "x"}\n:::MLLOG {oops\n')
     with pytest.raises(ConfigError, match=r"mlperf_log_detail.txt:2.*malformed"):
         load_run(run)
+
+
+OFFLINE_SUMMARY = SUMMARY_V6.replace("Scenario : SingleStream", "Scenario : Offline").replace(
+    "90.0th percentile latency (ns) : 2084581", "Samples per second: 1234.5")
+
+
+def cli(capsys, *argv):
+    from test_realtime import main_code
+    code = main_code(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "-5", "NaN"])
+def test_non_finite_or_negative_figures_are_flagged_never_published(tmp_path, capsys, value):
+    run = make_run(tmp_path, "Offline", OFFLINE_SUMMARY.replace("1234.5", value))
+    code, out, err = cli(capsys, "compare", str(run), "--format", "json")
+    assert code == 2 and out == "" and "Traceback" not in err and err.count("\n") == 1
+    assert "mlperf_log_summary.txt: Samples per second" in err and "must be a finite number >= 0" in err
+    code, out, err = cli(capsys, "check", str(tmp_path / "closed" / "X"))
+    assert code == 1 and "Samples per second" in out + err and "must be a finite number >= 0" in out + err
+
+
+@pytest.mark.parametrize("line, message", [
+    ('{"key": ["a", "b"], "value": 1}', "mlperf_log_detail.txt:2: key = ['a', 'b']: must be a string"),
+    ('{"key": "x", "value": 1, "metadata": "oops"}', "x: metadata = 'oops': must be an object"),
+    ('{"key": "result_samples_per_second", "value": NaN}', "result_samples_per_second = nan: must be a finite"),
+    ('{"key": "effective_target_qps", "value": Infinity}', "effective_target_qps = inf: must be a finite"),
+    ('{"key": "result_query_count", "value": [1]}', "result_query_count = [1]: expected a number"),
+])
+def test_odd_detail_lines_are_one_line_errors(tmp_path, capsys, line, message):
+    run = make_run(tmp_path, "Offline", OFFLINE_SUMMARY)
+    (run / "mlperf_log_detail.txt").write_text(f':::MLLOG {{"key": "sut_name", "value": "x"}}\n:::MLLOG {line}\n')
+    code, out, err = cli(capsys, "compare", str(run), "--format", "json")
+    assert code == 2 and out == "" and "Traceback" not in err and err.count("\n") == 1
+    assert message in err, err
+
+
+def test_endpoints_figures_that_are_not_finite_are_flagged_not_published(tmp_path, capsys):
+    import json
+    import shutil
+    src = Path(__file__).parent / "data" / "mlperf-endpoints"
+    shutil.copytree(src, tmp_path / "e")
+    path = next((tmp_path / "e").rglob("result_summary.json"))
+    data = json.loads(path.read_text())
+    data["tps"] = float("nan")
+    data["ttft"]["percentiles"]["99.0"] = -5
+    path.write_text(json.dumps(data))       # NaN: what Python's json writes, and reads back
+    code, out, err = cli(capsys, "compare", str(tmp_path / "e"), "--format", "json")
+    assert code == 0 and "NaN" not in out
+    row = json.loads(out)[0]
+    assert not row["valid"] and row["metric"]["value"] is None
+    assert "ttft.percentiles.99.0 = -5: not a finite number >= 0, not published" in row["invalid_reasons"]
+    assert "p99" not in (row.get("ttft_s") or {})
+    code, out, err = cli(capsys, "check", str(tmp_path / "e"))
+    assert code == 1 and "no usable tokens per second (tps = nan" in out + err

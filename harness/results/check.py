@@ -18,11 +18,12 @@ from harness.results.loader import find
 from harness.results import endpoints, llm_rules
 from harness.results.endpoints import is_endpoints_dir
 from harness.results.inferred import INFERABLE
-from harness.results.mlperf_figures import invalid_reasons, token_latencies, validity
+from harness.results.mlperf_figures import (figures, invalid_reasons, official_metric,
+                                            token_latencies, validity)
 from harness.results.mlperf_figures import settings as mlperf_settings
 from harness.results.mlperf_logs import parse_detail, parse_summary
 from harness.results.mlperf_tree import (DETAIL_FILE, SPL_FILE, SUMMARY_FILE, RunDir,
-                                         logged_scenario, read_system_json)
+                                         logged_scenario, read_system_json, round_of_run)
 from harness.results.model import scenario_name
 
 
@@ -97,7 +98,7 @@ def run_problems(rd: RunDir, summary, detail) -> list[str]:
     folder = scenario_name(rd.scenario_dir.name)
     if folder != scenario and (folder, scenario) not in INFERABLE:
         problems.append(f"folder {rd.scenario_dir.name} holds a {scenario} run")
-    problems += _validity_problems(summary, detail)
+    problems += _validity_problems(summary, detail) + _figure_problems(rd, scenario, summary, detail)
     settings = mlperf_settings(scenario, summary, detail)
     problems += cr.closed_settings_problems(rd.benchmark, scenario, settings, offline_samples=None)
     problems += token_limit_problems(rd.benchmark, scenario, summary, detail)
@@ -108,6 +109,17 @@ def run_problems(rd: RunDir, summary, detail) -> list[str]:
     if rd.file(SPL_FILE) and detail is not None and detail.get("power_begin") is None:
         problems.append("spl.txt present but the detail log has no power_begin/power_end window")
     return problems
+
+
+def _figure_problems(rd: RunDir, scenario: str, summary, detail) -> list[str]:
+    """The figures compare would publish, each a finite number >= 0 (else named, not shown)."""
+    try:
+        metric = official_metric(scenario, summary, detail, str(rd.run), rd.benchmark,
+                                 round_of_run({}, detail))
+        figures(scenario, metric, summary, detail)
+    except ConfigError as exc:
+        return exc.lines()
+    return []
 
 
 def token_limit_problems(benchmark: str, scenario: str, summary, detail) -> list[str]:

@@ -12,6 +12,7 @@ lost samples, is INVALID with the reason.
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 from harness.errors import NO_VALUE, config_error
@@ -36,7 +37,7 @@ def find_endpoint_runs(root: Path) -> list[Path]:
 def read_summary(path: Path) -> dict:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise config_error(str(path), "", NO_VALUE, f"cannot read an MLPerf Endpoints summary: {exc}") from None
     if not isinstance(data, dict):
         raise config_error(str(path), "", NO_VALUE, "expected a JSON object (MLPerf Endpoints result_summary.json)")
@@ -51,20 +52,39 @@ def problems(data: dict) -> list[str]:
     failed = data.get("n_samples_failed")
     if failed:
         out.append(f"{failed} of {data.get('n_samples_issued')} samples failed")
-    if not isinstance(data.get("tps"), (int, float)):
-        out.append("no tokens per second (tps) recorded")
+    if not _usable(data.get("tps")):
+        out.append(f"no usable tokens per second (tps = {data.get('tps')!r}: a finite number >= 0)")
+    out += [f"{name} = {value!r}: not a finite number >= 0, not published"
+            for name, value in _raw_figures(data) if not _usable(value) and value is not None]
     return out
+
+
+def _usable(v: object) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v >= 0
+
+
+def _raw_figures(data: dict) -> list[tuple[str, object]]:
+    """(name in the file, value) of every figure the summary holds."""
+    found = [(key, data.get(key)) for key in ("tps", "qps")]
+    for theirs in ("ttft", "tpot", "latency"):
+        block = data.get(theirs)
+        percentiles = block.get("percentiles") if isinstance(block, dict) else None
+        if isinstance(percentiles, dict):
+            found += [(f"{theirs}.percentiles.{label}", percentiles.get(label)) for label in PERCENTILES.values()]
+    return found
 
 
 def _figures(data: dict) -> dict[str, float]:
     out = {}
     for ours, theirs in (("ttft_s", "ttft"), ("tpot_s", "tpot"), ("latency_s", "latency")):
-        percentiles = (data.get(theirs) or {}).get("percentiles") or {}
+        block = data.get(theirs)
+        percentiles = block.get("percentiles") if isinstance(block, dict) else None
+        percentiles = percentiles if isinstance(percentiles, dict) else {}
         for key, label in PERCENTILES.items():
-            if isinstance(percentiles.get(label), (int, float)):
+            if _usable(percentiles.get(label)):
                 out[f"{ours}.{key}"] = percentiles[label] / 1e9
     for key in ("tps", "qps"):
-        if isinstance(data.get(key), (int, float)):
+        if _usable(data.get(key)):
             out[{"tps": "tokens_per_second", "qps": "samples_per_second"}[key]] = float(data[key])
     return out
 

@@ -11,7 +11,7 @@ Offline folder, or a MultiStream run in its Offline folder, and the official res
 from __future__ import annotations
 
 from harness.results.mlperf_figures import _pick
-from harness.results.mlperf_logs import Detail, Summary
+from harness.results.mlperf_logs import Detail, Summary, number
 from harness.results.model import Metric
 
 MULTI_STREAM_SAMPLES = 8
@@ -39,7 +39,8 @@ def _multi_stream_from_single_stream(summary: Summary | None, detail: Detail | N
     if p99 is None:
         return None
     return Metric("early-stopping p99 latency x 8 (inferred from SingleStream)",
-                  float(p99) * MULTI_STREAM_SAMPLES / 1e6, "ms")
+                  number(p99, str(detail.path) if detail else "", "early_stopping_latency_ms")
+                  * MULTI_STREAM_SAMPLES / 1e6, "ms")
 
 
 RULES = {("offline", "single-stream"): _offline_from_single_stream,

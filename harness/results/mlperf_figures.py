@@ -10,6 +10,8 @@ estimate exists.
 
 from __future__ import annotations
 
+import math
+
 from harness.errors import NO_VALUE, config_error
 from harness.results import llm_rules
 from harness.results.mlperf_logs import Detail, Summary, number
@@ -115,7 +117,9 @@ def _latency_metric(scenario: str, summary: Summary | None, detail: Detail | Non
 
 def _target_percentile(scenario: str, detail: Detail | None) -> float:
     fraction = detail.get("effective_target_latency_percentile") if detail else None
-    return round(float(fraction) * 100, 3) if fraction else TARGET_PERCENTILE[scenario]
+    if not fraction:
+        return TARGET_PERCENTILE[scenario]
+    return round(number(fraction, str(detail.path), "effective_target_latency_percentile") * 100, 3)
 
 
 def _ns_to_ms(value: object, detail: Detail | None) -> float:
@@ -168,11 +172,18 @@ def settings(scenario: str, summary: Summary | None, detail: Detail | None) -> d
     if detail is not None:
         for key, value in detail.values.items():
             if key.startswith("effective_") and key != "effective_scenario":
-                out[key[len("effective_"):]] = value
+                out[key[len("effective_"):]] = _setting(value, detail, key)
     for ours, theirs in ALIASES[scenario].items():
         if theirs in out:
             out[ours] = out[theirs]
     return out
+
+
+def _setting(value: object, detail: Detail, key: str) -> object:
+    """A logged setting as read; a number must be finite (settings are shown and compared)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return number(value, str(detail.path), key)   # raises, naming file and key
+    return value
 
 
 def figures(scenario: str, metric: Metric, summary: Summary | None,
@@ -187,6 +198,8 @@ def figures(scenario: str, metric: Metric, summary: Summary | None,
     if metric.unit == "tokens/s":
         out["tokens_per_second"] = metric.value
     queries = detail.get("result_query_count") if detail else None
+    if queries is not None:
+        queries = number(queries, str(detail.path), "result_query_count")
     if queries is None and summary is not None:
         queries = summary.processed_queries()
     if queries is not None:

@@ -9,6 +9,7 @@ cannot be read.
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -26,17 +27,20 @@ _HEADLINE_PCT = re.compile(r"^(\d+(?:\.\d+)?)th percentile latency \(ns\)$")
 SPL_TIME_FORMAT = "%m-%d-%Y %H:%M:%S.%f"
 
 
-def number(text: str, source: str, key: str) -> int | float:
-    """An int or float from log text; anything else is an error naming file and key."""
+def number(text: str, source: str, key: str, signed: bool = False) -> int | float:
+    """An int or float from log text; anything else — and a non-finite or (unless `signed`)
+    negative figure — is an error naming file and key, never a published figure."""
     t = str(text).strip()
     try:
-        return int(t)
+        value: int | float = int(t)
     except ValueError:
-        pass
-    try:
-        return float(t)
-    except ValueError:
-        raise config_error(source, key, text, "expected a number") from None
+        try:
+            value = float(t)
+        except ValueError:
+            raise config_error(source, key, text, "expected a number") from None
+    if not math.isfinite(value) or (value < 0 and not signed):
+        raise config_error(source, key, text, "must be a finite number" + ("" if signed else " >= 0"))
+    return value
 
 
 def read_text(path: Path) -> str:
@@ -157,14 +161,18 @@ def parse_detail(path: Path) -> Detail:
 
 
 def _detail_line(detail: Detail, line: str, line_no: int) -> None:
+    where = f"{detail.path}:{line_no}"
     try:
         record = json.loads(line[len(":::MLLOG"):])
         key, value = record["key"], record.get("value")
-    except (json.JSONDecodeError, KeyError, TypeError):
-        raise config_error(f"{detail.path}:{line_no}", "", NO_VALUE,
-                           "malformed ':::MLLOG' line") from None
-    detail.values[key] = value
+    except (json.JSONDecodeError, KeyError, TypeError, RecursionError):
+        raise config_error(where, "", NO_VALUE, "malformed ':::MLLOG' line") from None
     meta = record.get("metadata") or {}
+    if not isinstance(key, str):
+        raise config_error(where, "key", key, "must be a string")
+    if not isinstance(meta, dict):
+        raise config_error(where, f"{key}: metadata", meta, "must be an object")
+    detail.values[key] = value
     if meta.get("is_warning"):
         detail.warnings += 1
     if meta.get("is_error"):
@@ -198,7 +206,7 @@ def power_in_window(spl: Path, begin: datetime, end: datetime) -> PowerWindow | 
         if len(parts) < 4 or parts[0] != "Time":
             continue
         when = parse_spl_time(parts[1], f"{spl}:{line_no}", "Time")
-        w = number(parts[3], f"{spl}:{line_no}", "Watts")
+        w = number(parts[3], f"{spl}:{line_no}", "Watts", signed=True)
         if begin < when < end and w > 0:
             watts.append(float(w))
     if not watts:
