@@ -119,3 +119,14 @@ def test_bench_run_on_a_tiny_model(ort_system, tmp_path, scenario, flags):
     assert 0 < result["sut_stats"]["batches"] <= result["sample_count"]
     if scenario == "offline":
         assert result["sut_stats"]["batches"] >= result["sample_count"] / 8
+
+
+def test_a_model_with_external_data_outside_its_folder_is_a_one_line_error(write, tmp_path, capsys):
+    from test_workloads_onnx import outside_data_model
+    path = outside_data_model(tmp_path)
+    system = write("ort.toml", f'name = "ort"\nadapter = "onnxruntime"\n[onnxruntime]\nmodel = "{path}"\n')
+    code = main_code(["run", "--scenario", "offline", "--sut", str(system), "--workload", "tiny",
+                      "--duration", "0.1", "--out", str(tmp_path / "o")])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "Traceback" not in err, err
+    assert str(path) in err and "outside" in err

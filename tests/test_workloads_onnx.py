@@ -131,3 +131,33 @@ def test_light_resnet50_from_the_onnx_wheel():
     assert sum(l.weights for l in w.layers if l.op in ("conv", "matmul")) == 25_503_912
     assert w.params == 25_557_032                 # + BN scale/shift = torchvision's count
     assert sum(l.op == "conv" for l in w.layers) == 53
+
+
+def outside_data_model(tmp_path):
+    """A model whose weight's external data file is '../../outside.bin'."""
+    (tmp_path / "outside.bin").write_bytes(b"\0" * 64)
+    w = weight("W", 4, 4)
+    w.data_location = TensorProto.EXTERNAL
+    w.ClearField("raw_data")
+    entry = w.external_data.add()
+    entry.key, entry.value = "location", "../../outside.bin"
+    x = helper.make_tensor_value_info("x", FLOAT, [1, 4])
+    y = helper.make_tensor_value_info("y", FLOAT, [1, 4])
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    model = helper.make_model(helper.make_graph([helper.make_node("MatMul", ["x", "W"], ["y"])], "g", [x], [y], [w]))
+    path = tmp_path / "a" / "b" / "m.onnx"
+    path.write_bytes(model.SerializeToString())
+    return path
+
+
+@pytest.mark.parametrize("command", ["profile", "run"])
+def test_external_data_outside_the_model_folder_is_a_one_line_error(tmp_path, capsys, command):
+    from test_realtime import main_code
+    path = outside_data_model(tmp_path)
+    argv = [command, "--sut", "npu_v1", "--workload", str(path)]
+    argv += ["--scenario", "offline", "--out", str(tmp_path / "o")] if command == "run" else []
+    code = main_code(argv)
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "Traceback" not in err, err
+    assert str(path) in err and "points outside the directory" in err
+    assert not (tmp_path / "o").exists()

@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from harness.errors import NO_VALUE, config_error
+from harness.workloads.onnx_graph import one_line
 from harness.realtime import PoolSUT, WorkerPool, describe_batching, load_batching, positive_int
 from harness.spec import Reader, one_of, positive
 from harness.workloads import Workload
@@ -121,7 +122,7 @@ def make_session(config: OnnxConfig):
                                     providers=["CPUExecutionProvider"])
     except Exception as exc:  # noqa: BLE001 - ORT raises its own types for a bad model file
         raise config_error(str(config.path), "onnxruntime.model", config.model,
-                           f"ONNX Runtime cannot load it: {exc}") from None
+                           f"ONNX Runtime cannot load it: {one_line(exc)}") from None
 
 
 def _dtype(kind: str, name: str):

@@ -17,13 +17,19 @@ def read_model(path: Path, source: str):
 
     try:
         model = onnx.load(str(path))
-    except (OSError, ValueError, DecodeError) as exc:
-        raise config_error(source, "", NO_VALUE, f"not a readable ONNX model: {exc}") from None
+    except (OSError, ValueError, DecodeError, onnx.checker.ValidationError) as exc:
+        raise config_error(source, "", NO_VALUE, f"not a readable ONNX model: {one_line(exc)}") from None
     fix_batch(model, source)
     try:
         return onnx.shape_inference.infer_shapes(model, data_prop=True)
-    except (onnx.shape_inference.InferenceError, ValueError) as exc:
-        raise config_error(source, "", NO_VALUE, f"shape inference failed: {exc}") from None
+    except (onnx.shape_inference.InferenceError, onnx.checker.ValidationError, ValueError) as exc:
+        raise config_error(source, "", NO_VALUE, f"shape inference failed: {one_line(exc)}") from None
+
+
+def one_line(exc: Exception) -> str:
+    """An exception's message on one line, at most 300 characters."""
+    text = " ".join(str(exc).split())
+    return text if len(text) <= 300 else text[:297] + "..."
 
 
 def fix_batch(model, source: str) -> None:
