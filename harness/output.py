@@ -15,6 +15,12 @@ Hidden siblings of a process that is gone are removed by the next run that write
 and no command reads a hidden directory as a result. Ctrl-C while a finished run is written
 waits for the write: the measurement is kept. Names from files (a system's or a workload's)
 become path components only through `safe_name`.
+
+`--out .` (the current folder, empty) is filled in place instead — renaming onto it would
+leave the shell in a deleted folder: the files are moved in one by one, result.json last, so
+no reader takes it for a result before it is whole. A file that cannot be written (a full disk,
+a figure that cannot be encoded) never costs the others: what can be written lands, and
+`write_run` returns what was not, with why.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ import shutil
 import signal
 import sys
 import tempfile
+from collections.abc import Callable
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -54,6 +61,14 @@ def default_out_dir(sut: str, workload: str, scenario: str) -> Path:
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
     parts = [safe_name(p) for p in (sut, workload, scenario)]
     return Path("reports") / f"{stamp}_{'_'.join(parts)}_{secrets.token_hex(3)}"
+
+
+def target(path: Path) -> Path:
+    """The absolute output folder (so `.` has a name and a parent); never the root."""
+    absolute = Path(os.path.abspath(path))
+    if absolute.parent == absolute:
+        raise config_error("--out", "", str(path), "cannot be the root folder: name a folder to write the run in")
+    return absolute
 
 
 def check_out_dir(path: Path, force: bool = False) -> None:
@@ -94,31 +109,45 @@ def release(path: Path) -> None:
         os.close(fd)
 
 
-def write_run(path: Path, result: dict, records: Records, report: bool = True) -> Path:
-    """Write the run into `path` in one atomic step (see the module docstring)."""
-    path = Path(path)
+def write_run(path: Path, result: dict, records: Records, report: bool = True) -> list[str]:
+    """Write the run into `path` in one atomic step (see the module docstring); the files
+    that could not be written, each with why (empty when all were)."""
+    path = target(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     clean_stale(path)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-{os.getpid()}-", dir=path.parent))
     try:
         with deferred_interrupt():
-            _fill(tmp, result, records, report)
+            missing = _fill(tmp, result, records, report)
             _place(tmp, path)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return path
+    return missing
 
 
-def _fill(tmp: Path, result: dict, records: Records, report: bool) -> None:
-    (tmp / "result.json").write_text(dumps(result), encoding="utf-8")
-    write_queries(tmp / "queries.parquet", records)
+def _writers(result: dict, records: Records) -> list[tuple[str, Callable[[Path], None]]]:
+    files = [("result.json", lambda p: p.write_text(dumps(result), encoding="utf-8")),
+             ("queries.parquet", lambda p: write_queries(p, records))]
     if records.sample_completions:
-        write_sample_completions(tmp / "sample_completions.parquet", records)
-    (tmp / "mlperf_log_summary.txt").write_text(mlperf_log.summary(result), encoding="utf-8")
-    (tmp / "mlperf_log_detail.txt").write_text(mlperf_log.detail(result), encoding="utf-8")
-    if report:
+        files.append(("sample_completions.parquet", lambda p: write_sample_completions(p, records)))
+    files += [("mlperf_log_summary.txt", lambda p: p.write_text(mlperf_log.summary(result), encoding="utf-8")),
+              ("mlperf_log_detail.txt", lambda p: p.write_text(mlperf_log.detail(result), encoding="utf-8"))]
+    return files
+
+
+def _fill(tmp: Path, result: dict, records: Records, report: bool) -> list[str]:
+    """Every file of the run into `tmp`; one that fails is left out, never the others."""
+    missing = []
+    for name, write in _writers(result, records):
+        try:
+            write(tmp / name)
+        except Exception as exc:  # noqa: BLE001 - the measurement is kept; the caller says what is missing
+            (tmp / name).unlink(missing_ok=True)
+            missing.append(f"{name} ({type(exc).__name__}: {exc})")
+    if report and not missing:
         _write_report(tmp)
+    return missing
 
 
 @contextmanager
@@ -160,13 +189,22 @@ def _write_report(run_dir: Path) -> None:
 
 def _place(tmp: Path, path: Path) -> None:
     os.chmod(tmp, 0o755)
-    if path.is_dir() and not any(path.iterdir()):
+    if path == Path.cwd() and not any(path.iterdir()):
+        _move_in(tmp, path)
+    elif path.is_dir() and not any(path.iterdir()):
         os.rename(tmp, path)          # onto the empty claim (or an empty folder): atomic
     elif path.exists():
         _exchange(tmp, path)          # tmp now holds the old result
         shutil.rmtree(tmp, ignore_errors=True)
     else:
         os.rename(tmp, path)
+
+
+def _move_in(tmp: Path, path: Path) -> None:
+    """Move the run's files into the (empty) folder `path`, result.json last."""
+    for entry in sorted(tmp.iterdir(), key=lambda e: e.name == "result.json"):
+        os.rename(entry, path / entry.name)
+    tmp.rmdir()
 
 
 def _exchange(a: Path, b: Path) -> None:

@@ -149,3 +149,54 @@ def test_killing_a_sweep_stops_its_workers(tmp_path):
     for p in alive:
         p.kill()
     assert not alive
+
+
+def run_io(capsys, out):
+    code = run_to(out)
+    printed, err = capsys.readouterr()
+    return code, printed, err
+
+
+def test_a_file_that_fails_to_write_never_costs_the_measurement(tmp_path, monkeypatch, capsys):
+    def full_disk(path, records):
+        path.write_bytes(b"half")
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(output, "write_queries", full_disk)
+    out = tmp_path / "r"
+    code, _, err = run_io(capsys, out)
+    assert code == 2 and err.count("\n") == 1 and "Traceback" not in err
+    assert "the measurement is kept, but not written: queries.parquet (OSError" in err
+    result = json.loads((out / "result.json").read_text())
+    assert result["query_count"] > 0 and not (out / "queries.parquet").exists()
+    assert (out / "mlperf_log_summary.txt").is_file()
+
+
+def test_a_result_that_cannot_be_encoded_keeps_the_per_query_records(tmp_path, monkeypatch, capsys):
+    def unencodable(result):
+        raise ValueError("Out of range float values are not JSON compliant")
+    monkeypatch.setattr(output, "dumps", unencodable)
+    out = tmp_path / "r"
+    code, _, err = run_io(capsys, out)
+    assert code == 2 and "not written: result.json (ValueError" in err
+    assert (out / "queries.parquet").is_file() and not (out / "result.json").exists()
+
+
+def test_out_dot_in_an_empty_folder_writes_the_run_there(tmp_path, monkeypatch, capsys):
+    here = tmp_path / "empty"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    code, printed, err = run_io(capsys, Path("."))
+    assert code == 0, err
+    assert printed.splitlines()[0] == "."
+    assert sorted(p.name for p in here.iterdir()) == sorted(
+        ["result.json", "queries.parquet", "sample_completions.parquet", "mlperf_log_summary.txt",
+         "mlperf_log_detail.txt"])
+    assert os.path.samefile(Path.cwd(), here)           # the shell's folder is still there
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+    code, _, err = run_io(capsys, Path("."))
+    assert code == 2 and "holds a result already" in err
+
+
+def test_out_of_the_root_folder_is_a_one_line_error(capsys):
+    code, _, err = run_io(capsys, Path("/"))
+    assert code == 2 and err.count("\n") == 1 and "cannot be the root folder" in err

@@ -8,7 +8,8 @@ from pathlib import Path
 import click
 
 from harness.cli.progress import real_time_progress, wanted
-from harness.output import check_out_dir, claim, default_out_dir, release, write_run
+from harness.errors import BenchError
+from harness.output import check_out_dir, claim, default_out_dir, release, target, write_run
 from harness import peak
 from harness.result import clean
 from harness.runner import RunOutput, RunRequest, execute, prepare
@@ -118,13 +119,16 @@ def command(scenario, sut, workload, target_qps, duration, min_queries, seed, se
     if find_peak and prepared.scenario not in SERVER_SCENARIOS:
         raise click.UsageError("--find-peak applies to the server and interactive scenarios only")
     out = out or default_out_dir(prepared.system.name, prepared.workload.name, prepared.scenario)
-    claim(out)
+    where = target(out)
+    claim(where)
     try:
-        check_out_dir(out, force)
+        check_out_dir(where, force)
         run = _measure(prepared, find_peak)
-        write_run(out, run.result, run.records, report=not no_report)
+        missing = write_run(where, run.result, run.records, report=not no_report)
     finally:
-        release(out)
+        release(where)
     render(out, run.result)
+    if missing:
+        raise BenchError(f"{out}: the measurement is kept, but not written: {'; '.join(missing)}")
     if run.result["interrupted"]:
         raise click.exceptions.Exit(130)  # the partial result is written; still a Ctrl-C exit

@@ -52,8 +52,9 @@ def is_done(record: dict | None, inputs: str, retry_failed: bool = False) -> boo
 def write_point(out: Path, outcome: Outcome, params: dict[str, Any], inputs: str, report: bool) -> None:
     """The point's directory, then point.json (so a reader that sees point.json sees it all)."""
     path = point_dir(out, outcome.name)
+    missing = []
     if outcome.result is not None:
-        write_run(path, outcome.result, outcome.records, report=report)
+        missing = write_run(path, outcome.result, outcome.records, report=report)
     else:
         files = {"profile.json": outcome.profile} if outcome.profile is not None else {}
         _write_dir(path, files)
@@ -61,6 +62,8 @@ def write_point(out: Path, outcome: Outcome, params: dict[str, Any], inputs: str
               "status": outcome.status, "error": outcome.error, "figures": outcome.figures}
     if outcome.traceback:
         record["traceback"] = outcome.traceback
+    if missing:
+        record["not_written"] = missing
     _write_file(path / POINT_FILE, json.dumps(record, indent=2, default=str) + "\n")
 
 
