@@ -106,3 +106,11 @@ def test_impossible_or_deep_results_are_one_line_errors_for_every_reader(tmp_pat
         main(["check", str(bad)])
     out = capsys.readouterr().out
     assert done.value.code == 1 and "impossible record" in out
+
+
+def test_an_error_quoting_control_characters_or_line_breaks_stays_one_line(tmp_path, capsys):
+    system = tmp_path / "s.toml"
+    system.write_text('name = "x"\nadapter = "synthetic"\n[service]\n"a\\u001e\\nb\\u2028c" = 1\n'
+                      'distribution = "deterministic"\nmean_s = 0.001\n')
+    err = one_error(capsys, "run", "--scenario", "offline", "--sut", str(system), "--duration", "0.01")
+    assert "\\x1e" in err and "\\n" in err and "\\u2028" in err

@@ -9,6 +9,7 @@ import click
 
 from harness import __version__
 from harness.errors import BenchError
+from harness.results.escape import terminal_line
 
 # command name -> module in harness.cli defining `command`
 COMMANDS = {
@@ -46,8 +47,8 @@ def cli() -> None:
 
 
 def fail(lines: list[str], code: int = 2) -> None:
-    for line in lines:
-        click.echo(f"bench: error: {line}", err=True)
+    for line in lines:   # each problem one line, whatever names and values it quotes
+        click.echo(f"bench: error: {terminal_line(line)}", err=True)
     sys.exit(code)
 
 

@@ -21,3 +21,12 @@ def markdown(text: object) -> str:
 def terminal(text: object) -> str:
     """`text` with control characters (escape sequences, carriage returns) made visible."""
     return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(text))
+
+
+_BREAKS = re.compile(r"[\n\u2028\u2029]")
+
+
+def terminal_line(text: object) -> str:
+    """`text` as exactly one terminal line: control characters and line breaks made visible."""
+    return _BREAKS.sub(lambda m: f"\\u{ord(m.group()):04x}" if m.group() != "\n" else "\\n",
+                       terminal(text))
