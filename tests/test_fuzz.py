@@ -15,6 +15,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -78,6 +79,20 @@ def system_file(draw) -> str:
     return "\n".join(lines + [f"{k} = {v}" for k, v in batching.items()]) + "\n"
 
 
+ROOT = Path(__file__).resolve().parents[1]
+ASSIGNMENT = re.compile(r"^(\s*[A-Za-z_][\w.]*\s*=\s*)(.+)$")
+
+
+@st.composite
+def mutated(draw, shipped: str) -> str:
+    """A shipped file (e.g. systems/npu_v1.toml) with one to three values replaced."""
+    lines = (ROOT / shipped).read_text().splitlines()
+    spots = [i for i, line in enumerate(lines) if ASSIGNMENT.match(line) and not line.rstrip().endswith(("[", "{"))]
+    for i in draw(st.lists(st.sampled_from(spots), min_size=1, max_size=3, unique=True)):
+        lines[i] = ASSIGNMENT.match(lines[i]).group(1) + toml_value(draw)
+    return "\n".join(lines) + "\n"
+
+
 LAYER = {"op": '"conv"', "name": '"c"', "filters": "4", "kernel": "3", "stride": "1"}
 
 
@@ -113,7 +128,9 @@ SET_KEYS = ["min_duration_ms", "max_duration_ms", "min_query_count", "max_query_
             "offline_expected_qps", "server_target_qps", "performance_sample_count_override",
             "multi_stream_samples_per_query", "run_grace_ms", "schedule_rng_seed",
             "service.mean_s", "service.servers", "batching.max_batch", "batching.timeout_s",
-            "workload.name", "nonsense", "sut.service.cv", ""]
+            "workload.name", "nonsense", "sut.service.cv", "", "compute.array_rows",
+            "compute.clock_hz", "memory.sram_bytes", "memory.dram_bytes_per_s", "masters.camera.period_s",
+            "masters.camera.bytes_per_s", "energy.static_w", "compute.dataflow", "compute.precision"]
 
 
 @st.composite
@@ -195,8 +212,11 @@ RUN = ["--duration", "0.01", "--no-report"]
 
 def fuzz_run(sandbox: Sandbox, data) -> None:
     sandbox.reset()
-    system = sandbox.write("sys.toml", data.draw(system_file())) if data.draw(st.booleans()) else None
-    workload = sandbox.write("wl.toml", data.draw(workload_file())) if data.draw(st.booleans()) else None
+    system = data.draw(st.sampled_from([None, system_file(), mutated("systems/npu_v1.toml"),
+                                        mutated("systems/npu_v2.toml")]))
+    system = sandbox.write("sys.toml", data.draw(system)) if system is not None else None
+    workload = data.draw(st.sampled_from([None, workload_file(), mutated("workloads/tiny.toml")]))
+    workload = sandbox.write("wl.toml", data.draw(workload)) if workload is not None else None
     scenario = data.draw(st.sampled_from(["offline", "server", "single-stream", "multi-stream", "Offline"]))
     out = data.draw(st.sampled_from([sandbox.root / "out", sandbox.prev, None]))
     argv = ["run", "--scenario", scenario, "--sut", str(system or "npu_v1"),
@@ -257,6 +277,39 @@ def fuzz_readers(sandbox: Sandbox, data) -> None:
     sandbox.check(["check", str(copy)], None, inputs)
 
 
+SUMMARY_LINES = ["Samples per second", "Completed samples per second", "90.0th percentile latency (ns)",
+                 "Min latency (ns)", "Max latency (ns)", "Mean latency (ns)", "99.00 percentile latency (ns)",
+                 "min_duration (ms)", "target_qps", "samples_per_query", "performance_sample_count"]
+
+
+def fuzz_mlperf_logs(sandbox: Sandbox, data) -> None:
+    """An MLPerf submission run whose summary and detail lines carry generated values."""
+    sandbox.reset()
+    scenario = data.draw(st.sampled_from(["Offline", "Server", "SingleStream", "MultiStream"]))
+    run = sandbox.root / "sub" / "closed" / "Org" / "results" / "sys" / "resnet" / scenario / "performance" / "run_1"
+    run.mkdir(parents=True)
+    fields = {"Scenario": scenario, "Result is": data.draw(st.sampled_from(["VALID", "INVALID", "maybe"]))}
+    for key in data.draw(st.lists(st.sampled_from(SUMMARY_LINES), min_size=1, max_size=4, unique=True)):
+        fields[key] = data.draw(st.one_of(st.sampled_from(["nan", "inf", "-5", "1e400", "12", "0.5"]), ODD_TEXT))
+    (run / "mlperf_log_summary.txt").write_text("".join(f"{k} : {v}\n" for k, v in fields.items()))
+    if data.draw(st.booleans()):
+        record = {"key": data.draw(st.one_of(st.sampled_from(["result_samples_per_second", "effective_target_qps",
+                                                               "result_query_count"]), JSON_VALUES)),
+                  "value": data.draw(JSON_VALUES), "metadata": data.draw(JSON_VALUES)}
+        (run / "mlperf_log_detail.txt").write_text(":::MLLOG " + json.dumps(record) + "\n")
+    inputs = set(snapshot(sandbox.root))
+    code, printed, _ = sandbox.check(["compare", str(sandbox.root / "sub"), "--format", "json"], None, inputs)
+    if code == 0:
+        json.loads(printed, parse_constant=lambda c: pytest.fail(f"compare printed {c}"))
+    sandbox.check(["check", str(sandbox.root / "sub")], None, inputs)
+
+
+@QUICK
+@given(data=st.data())
+def test_fuzz_mlperf_logs(sandbox, data):
+    fuzz_mlperf_logs(sandbox, data)
+
+
 @QUICK
 @given(data=st.data())
 def test_fuzz_run(sandbox, data):
@@ -279,4 +332,5 @@ def test_fuzz_result_readers(sandbox, data):
 @LONG
 @given(data=st.data())
 def test_fuzz_long(sandbox, data):
-    [fuzz_run, fuzz_profile_and_sweep, fuzz_readers][data.draw(st.integers(0, 2))](sandbox, data)
+    steps = [fuzz_run, fuzz_profile_and_sweep, fuzz_readers, fuzz_mlperf_logs]
+    data.draw(st.sampled_from(steps))(sandbox, data)
