@@ -78,6 +78,8 @@ def _duration_check(settings: Settings, records: Records, latencies: np.ndarray)
         key = f"{settings.scenario.replace('-', '_')}_expected_latency_ns"
         fix = ("Decrease the expected latency so the loadgen pre-generates more queries"
                f" (measured mean {mean * 1e9:.0f} ns: --set {key}={math.floor(mean * 1e9):d}).")
+    if not len(latencies) and scenario not in SERVER_SCENARIOS:   # nothing measured to size by
+        fix = "No query completed, so there is nothing to size the run by: fix the SUT's failures first."
     if got >= need:
         return Check("min_duration", True)
     return Check("min_duration", False,

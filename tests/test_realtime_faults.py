@@ -186,6 +186,8 @@ def test_a_sut_that_never_returns_ends_the_run_at_its_deadline(write, tmp_path, 
     failed = next(c for c in result["checks"] if c["name"] == "failed_queries")
     assert "no query was answered for run_grace_ms = 300 ms while 1 were outstanding" in failed["reason"]
     assert any("Ending early" in e for e in result["runtime_errors"])
+    duration = next(c for c in result["checks"] if c["name"] == "min_duration")
+    assert "No query completed" in duration["fix"] and "=0" not in duration["fix"]
 
 
 @pytest.mark.realtime
