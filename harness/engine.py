@@ -21,6 +21,11 @@ class RunDeadline(BaseException):
     out of a SUT call running there; the load generator fails what is outstanding and ends."""
 
 
+class CallTimeout(BaseException):
+    """A SUT call on the loop thread ran past its own time limit (harness.realtime): the call
+    is interrupted and its batch fails."""
+
+
 class Environment:
     time_mode = "virtual"
 
@@ -49,8 +54,9 @@ class Environment:
     def set_deadline(self, end_s: float, grace_s: float) -> None:
         """Real time only (harness.realtime): virtual time cannot hang."""
 
-    def sut_call(self) -> AbstractContextManager:
-        """Around a SUT call made on the loop thread (real time: bounded by the deadline)."""
+    def sut_call(self, limit_s: float = 0.0) -> AbstractContextManager:
+        """Around a SUT call made on the loop thread (real time: interrupted at the run's
+        deadline, or after `limit_s` > 0 seconds)."""
         return nullcontext()
 
     def wait_until(self, time: float) -> bool:

@@ -11,8 +11,9 @@ at their scheduled offsets, late ones at once, and latency counts from the sched
 A real-time run has a deadline (`Deadline`): it ends at `max_duration_ms + run_grace_ms` when
 max_duration_ms is set, and in any case once queries have been outstanding for `run_grace_ms`
 with none answered (the SUT is stuck). The loop checks it while it waits; a SUT call made on
-the loop thread (`workers = 0`) is interrupted at the deadline by a timer signal. What is still
-outstanding then fails with the reason, and the result is written as usual.
+the loop thread (`workers = 0`) is interrupted by a timer signal at the deadline, or when it
+outlives its own `timeout_s` (then only its batch fails). What is still outstanding at the
+deadline fails with the reason, and the result is written as usual.
 
 `WorkerPool` runs a SUT's batches on `workers` threads (or inline on the issuing thread when
 `workers = 0`), batches samples dynamically, and turns an exception or a batch that outlives
@@ -35,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from harness.engine import Environment, RunDeadline
+from harness.engine import CallTimeout, Environment, RunDeadline
 from harness.spec import Reader, non_negative
 from harness.stats import percentile
 
@@ -111,16 +112,20 @@ class RealTimeEnvironment(Environment):
             raise RunDeadline(self.deadline.reason(now, self.outstanding()))
 
     @contextmanager
-    def sut_call(self):
-        """A SUT call on the loop thread, interrupted by SIGALRM at the deadline (main thread,
-        SIGALRM not taken by anyone else; otherwise the call is unbounded)."""
+    def sut_call(self, limit_s: float = 0.0):
+        """A SUT call on the loop thread, interrupted by SIGALRM at the run's deadline
+        (RunDeadline) or after `limit_s` (CallTimeout); unbounded off the main thread or when
+        SIGALRM is taken by someone else."""
         free = signal.getsignal(signal.SIGALRM) in (signal.SIG_DFL, None)
         if self.deadline is None or not free or threading.current_thread() is not threading.main_thread():
             yield
             return
         self.check_deadline()
+        wait = self._due() - self.now
+        if limit_s > 0:
+            wait = min(wait, limit_s)
         previous = signal.signal(signal.SIGALRM, self._alarm)
-        signal.setitimer(signal.ITIMER_REAL, max(self._due() - self.now, 1e-3))
+        signal.setitimer(signal.ITIMER_REAL, max(wait, 1e-3))
         try:
             yield
         finally:
@@ -128,17 +133,8 @@ class RealTimeEnvironment(Environment):
             signal.signal(signal.SIGALRM, previous)
 
     def _alarm(self, signum, frame) -> None:
-        raise RunDeadline(self.deadline.reason(self.now, self.outstanding()))
-
-    def run(self) -> None:
-        """The run's time 0 is now; the GIL is handed over often so SUT threads answer promptly."""
-        self.now = 0.0
-        interval = sys.getswitchinterval()
-        sys.setswitchinterval(min(interval, SWITCH_INTERVAL_S))
-        try:
-            super().run()
-        finally:
-            sys.setswitchinterval(interval)
+        self.check_deadline()
+        raise CallTimeout
 
     def wait_until(self, time: float) -> bool:
         """Sleep until `time`; False as soon as posted work has been run instead."""
@@ -286,8 +282,11 @@ class WorkerPool:
         for first in range(0, len(samples), self.max_batch):
             chunk = [(query, s, 0.0) for s in samples[first:first + self.max_batch]]
             start = self.env.now
-            with self.env.sut_call():
-                error, tokens = self._call(chunk)
+            try:
+                with self.env.sut_call(self.timeout_s):
+                    error, tokens = self._call(chunk)
+            except CallTimeout:
+                error, tokens = self._timeout_reason(), None
             end = self.env.now
             if error is None and self.timeout_s and end - start > self.timeout_s:
                 error = self._timeout_reason()
@@ -346,8 +345,8 @@ class WorkerPool:
             return f"{self.label}: {exc}", None
         except Exception as exc:  # noqa: BLE001 - a SUT error fails its queries, with its reason
             return f"{self.label} raised {type(exc).__name__}: {exc}", None
-        except RunDeadline:
-            raise                 # on the loop thread: the run is over
+        except (RunDeadline, CallTimeout):
+            raise                 # on the loop thread: the run is over, or this call is
         except KeyboardInterrupt:
             if not self.workers:  # on the loop thread: the user's Ctrl-C
                 raise

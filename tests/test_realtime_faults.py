@@ -237,3 +237,24 @@ def test_missing_repeated_or_foreign_answers_fail_their_queries_with_the_reason(
     assert rec.count == 1 and outcome.failed_queries == 1 and not outcome.valid
     assert reason in rec.errors[0], rec.errors[0]
     assert np.isnan(rec.completed_s[0])
+
+
+@pytest.mark.realtime
+def test_an_inline_call_that_hangs_is_interrupted_at_its_timeout_and_the_run_goes_on(write, tmp_path):
+    """workers = 0: the first call never returns by itself; timeout_s interrupts it, its query
+    fails with the timeout reason, and the later queries complete."""
+    sut = ("import time\ncalls = [0]\ndef infer(samples):\n    calls[0] += 1\n"
+           "    if calls[0] == 1:\n        time.sleep(3600)\n")
+    write("hung.py", sut)
+    system = write("hung.toml", 'adapter = "python"\n[python]\ncallable = "hung:infer"\n'
+                                'workers = 0\ntimeout_s = 0.2\n')
+    out = tmp_path / "out"
+    began = time.perf_counter()
+    code = main_code(["run", "--scenario", "single-stream", "--sut", str(system), "--workload", "tiny",
+                      "--duration", "0.3", "--min-queries", "5", "--out", str(out), "--no-report"])
+    took = time.perf_counter() - began
+    result = json.loads((out / "result.json").read_text())
+    assert code == 0 and took < 3.0
+    assert result["failed_queries"] == 1 and result["query_count"] >= 5
+    failed = next(c for c in result["checks"] if c["name"] == "failed_queries")
+    assert "did not finish a batch within timeout_s = 0.2 s" in failed["reason"]

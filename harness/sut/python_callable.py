@@ -7,7 +7,8 @@ System file (the [python] keys are fixed by DESIGN.md)::
     [python]
     callable = "module:function"  # found beside the system file first, then on sys.path
     workers = 1                   # threads calling it concurrently; 0 = on the issuing thread
-    timeout_s = 10.0              # a batch not done by then is a failed query
+    timeout_s = 10.0              # a batch not done by then is a failed query (workers = 0:
+                                  # the call is interrupted then, on the main thread)
     [batching]
     max_batch = 1                 # samples per call
     timeout_s = 0.0               # how long a partial batch waits for more samples
