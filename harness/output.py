@@ -41,7 +41,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from harness import mlperf_log
-from harness.errors import config_error
+from harness.errors import NO_VALUE, config_error
 from harness.loadgen import Records
 from harness.result import dumps, write_queries, write_sample_completions
 
@@ -86,9 +86,13 @@ def check_out_dir(path: Path, force: bool = False) -> None:
 
 def claim(path: Path) -> None:
     """Hold `path` for this run: an advisory lock beside it (`.NAME.lock`), released when the
-    process ends however it ends. A second run aimed at the same folder is refused at once."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path.parent / f".{path.name}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    process ends however it ends. A second run aimed at the same folder is refused at once;
+    a folder that cannot be written is refused before the run, in one line."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path.parent / f".{path.name}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise config_error("--out", "", str(path), f"cannot write there: {exc.strerror}") from None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -148,6 +152,27 @@ def _fill(tmp: Path, result: dict, records: Records, report: bool) -> list[str]:
     if report and not missing:
         _write_report(tmp)
     return missing
+
+
+def write_file(path: Path, text: str, flag: str = "") -> Path:
+    """A file the user named (--out FILE, --json FILE, ...) written atomically; a folder that
+    cannot be written there is a one-line error naming the flag and path."""
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    except OSError as exc:
+        raise config_error(flag or str(path), "", str(path) if flag else NO_VALUE,
+                           f"cannot write there: {exc.strerror}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
 
 
 @contextmanager

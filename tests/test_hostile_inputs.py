@@ -114,3 +114,28 @@ def test_an_error_quoting_control_characters_or_line_breaks_stays_one_line(tmp_p
                       'distribution = "deterministic"\nmean_s = 0.001\n')
     err = one_error(capsys, "run", "--scenario", "offline", "--sut", str(system), "--duration", "0.01")
     assert "\\x1e" in err and "\\n" in err and "\\u2028" in err
+
+
+@pytest.fixture(scope="module")
+def earlier_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("r") / "run"
+    with pytest.raises(SystemExit):
+        main(["run", "--scenario", "offline", "--sut", "npu_v1", "--workload", "tiny",
+              "--duration", "0.01", "--no-report", "--out", str(out)])
+    return str(out)
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["gate", "--baseline", "{r}", "--candidate", "{r}", "--json", "/proc/no/g.json"], "--json = '/proc/no/g.json': cannot write"),
+    (["gate", "--baseline", "{r}", "--candidate", "{r}", "--junit", "/proc/g.xml"], "--junit = '/proc/g.xml': cannot write"),
+    (["compare", "{r}", "--out", "/proc/c.txt"], "--out = '/proc/c.txt': cannot write there"),
+    (["report", "{r}", "--out", "/proc/r.html"], "/proc/r.html: cannot write there"),
+    (["run", "--scenario", "offline", "--sut", "npu_v1", "--workload", "tiny", "--duration", "0.01",
+      "--out", "/proc/no/run"], "--out = '/proc/no/run': cannot write there"),
+    (["sweep", "examples/npu_sweep.toml", "--scheduler", "notaurl"], "--scheduler = 'notaurl': must be a scheduler address"),
+])
+def test_outputs_that_cannot_be_written_are_one_line_errors(earlier_run, capsys, monkeypatch, argv, message):
+    from pathlib import Path
+    monkeypatch.chdir(Path(__file__).resolve().parents[1])
+    err = one_error(capsys, *[a.format(r=earlier_run) for a in argv])
+    assert message in err

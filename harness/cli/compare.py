@@ -8,6 +8,7 @@ import click
 
 from harness.results import compare, render
 from harness.results.loader import load_all
+from harness.output import write_file
 
 FORMATS = ("table", "markdown", "csv", "json", "html")
 
@@ -34,7 +35,7 @@ def command(dirs: tuple[Path, ...], fmt: str, out: Path | None) -> None:
     if out is None:
         click.echo(text, nl=False)
     else:
-        out.write_text(text, encoding="utf-8")
+        write_file(out, text, "--out")
         click.echo(str(out))
 
 

@@ -11,6 +11,7 @@ from harness.results import gate_report
 from harness.results.gate import gate
 from harness.results.gate_rules import parse_rules
 from harness.results.loader import load_one
+from harness.output import write_file
 
 DEFAULT_MAX_REGRESSION = 5.0
 
@@ -52,10 +53,11 @@ def command(baselines, candidates, max_regression, rules, json_out,
     parsed = parse_rules(rules, max_regression, DEFAULT_MAX_REGRESSION)
     report = gate([load_one(p, "--baseline") for p in baselines],
                   [load_one(p, "--candidate") for p in candidates], parsed)
-    for path, render in ((json_out, gate_report.to_json), (md_out, gate_report.markdown),
-                         (junit_out, gate_report.junit)):
+    for flag, path, render in (("--json", json_out, gate_report.to_json),
+                               ("--markdown", md_out, gate_report.markdown),
+                               ("--junit", junit_out, gate_report.junit)):
         if path is not None:
-            path.write_text(render(report), encoding="utf-8")
+            write_file(path, render(report), flag)
     click.echo(gate_report.table(report), nl=False)
     if report.exit_code:
         sys.exit(report.exit_code)   # not ctx.exit: main() runs click with standalone_mode=False

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Sequence
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from harness import __version__
+from harness.output import write_file
 from harness.report import accel_charts, charts, deltas, fmt, tables, view
 from harness.report.runs import Run, load_run
 
@@ -148,16 +147,7 @@ def render_runs(runs: Sequence[Run]) -> str:
 
 
 def write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_file(path, text)
 
 
 def write_report(run_dirs: Sequence[Path], out_file: Path) -> Path:

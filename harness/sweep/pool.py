@@ -12,6 +12,7 @@ import os
 import signal
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Iterator
+from urllib.parse import urlsplit
 
 from harness.errors import config_error
 from harness.sweep import figures
@@ -100,9 +101,10 @@ class DaskPool:
         except ImportError:
             raise config_error("--scheduler", "", address,
                                "needs Dask distributed: pip install 'bench[dask]'") from None
+        _check_address(address)
         try:
             self.client = Client(address, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
-        except (OSError, TimeoutError) as exc:
+        except (OSError, TimeoutError, ValueError) as exc:
             raise config_error("--scheduler", "", address, f"cannot connect: {exc}") from None
         self.workers = max(1, sum(self.client.nthreads().values()))
 
@@ -120,6 +122,18 @@ class DaskPool:
 
     def close(self) -> None:
         self.client.close()
+
+
+def _check_address(address: str) -> None:
+    """A scheduler address names a host and a port (tcp://HOST:PORT or HOST:PORT)."""
+    parts = urlsplit(address if "://" in address else f"tcp://{address}")
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if not parts.hostname or port is None:
+        raise config_error("--scheduler", "", address,
+                           "must be a scheduler address with a port, e.g. tcp://127.0.0.1:8786")
 
 
 def make_pool(workers: int | None, scheduler: str | None, pending: int):
