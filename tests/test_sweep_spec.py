@@ -123,7 +123,7 @@ def test_values_are_checked_against_the_files_each_once(sweep_file):
         masters.video.frame_rate_hz = [30]
     """))
     assert len(lines) == 4
-    assert "grid.compute.array_rows[0] = 0: must be an integer >= 1" in lines[0]
+    assert "grid.compute.array_rows[0] = 0: must be a number from 1 to 65536" in lines[0]
     assert "grid.compute.aray_cols[0] = 64: unknown key" in lines[1]
     assert "masters.video" in lines[2] and "no such master; known: camera, display" in lines[2]
     assert "grid.system[1] = 'nope': unknown system; known:" in lines[3]
@@ -212,3 +212,12 @@ def test_a_profile_point_becomes_hardware_and_workload(sweep_file):
     assert (hardware.name, workload.name, batch) == ("npu_v1", "tiny", 4)
     hardware, _, batch = profile_inputs(sweep.points[0].params, sweep.settings.base_dir)
     assert (hardware.compute.array_rows, hardware.memory.sram_bytes, batch) == (32, 1048576, 1)
+
+
+def test_a_grid_too_large_is_refused_before_it_is_built(sweep_file):
+    values = ", ".join(str(i) for i in range(1, 101))
+    path = sweep_file('[sweep]\nname = "g"\nmode = "profile"\n[fixed]\nsystem = "npu_v1"\nworkload = "tiny"\n'
+                      f'[grid]\ncompute.array_rows = [{values}]\ncompute.array_cols = [{values}]\n'
+                      f'memory.sram_bytes = [{values}]\ncompute.clock_hz = [{values}]\n')
+    assert problems(path) == [f"{path}: grid = '100,000,000 points': a sweep holds at most 100,000 points: "
+                              "fewer values per axis, or several sweeps"]

@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +31,7 @@ from harness.sweep import params as P
 from harness.sweep.figures import FIGURES
 
 MODES = ("run", "profile")
+MAX_POINTS = 100_000     # points one sweep may hold (each one is a run or a profile)
 IDENTITY = ("system", "workload", "scenario")
 DEFAULT_OBJECTIVES = (("p99_s", "min"), ("samples_per_s", "max"), ("energy_per_sample_j", "min"))
 
@@ -147,8 +149,14 @@ def flatten(data: dict, prefix: str = "") -> dict[str, Any]:
 def _read_points(r: Reader) -> list[Point]:
     fixed = flatten(r.table("fixed").data)
     base = {k: f"fixed.{k}" for k in fixed}
-    axes = _read_axes(r.table("grid"))
+    grid = r.table("grid")
+    axes = _read_axes(grid)
     listed = [flatten(t.data) for t in r.tables("points")]
+    count = (math.prod(len(a) for a in axes) if axes else 0) + len(listed)
+    if count > MAX_POINTS:   # before the product is built: memory stays bounded
+        grid.problems.add(grid.where(""), "grid", f"{count:,} points", f"a sweep holds at most "
+                          f"{MAX_POINTS:,} points: fewer values per axis, or several sweeps")
+        return []
     points = [_combine(fixed, base, combo) for combo in itertools.product(*axes)] if axes else []
     for j, values in enumerate(listed):
         points.append(Point({**fixed, **values}, {**base, **{k: f"points[{j}].{k}" for k in values}}))
