@@ -20,7 +20,7 @@ become path components only through `safe_name`.
 leave the shell in a deleted folder: the files are moved in one by one, result.json last, so
 no reader takes it for a result before it is whole. A file that cannot be written (a full disk,
 a figure that cannot be encoded) never costs the others: what can be written lands, and
-`write_run` returns what was not, with why.
+`write_run` then raises NotWritten naming what was not, with why.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from harness import mlperf_log
-from harness.errors import NO_VALUE, config_error
+from harness.errors import NO_VALUE, BenchError, config_error
 from harness.loadgen import Records
 from harness.result import dumps, write_queries, write_sample_completions
 
@@ -113,9 +113,16 @@ def release(path: Path) -> None:
         os.close(fd)
 
 
-def write_run(path: Path, result: dict, records: Records, report: bool = True) -> list[str]:
-    """Write the run into `path` in one atomic step (see the module docstring); the files
-    that could not be written, each with why (empty when all were)."""
+class NotWritten(BenchError):
+    """The run directory is in place, but some of its files could not be written."""
+
+    def __init__(self, path: Path, missing: list[str]):
+        super().__init__(f"{path}: the measurement is kept, but not written: {'; '.join(missing)}")
+
+
+def write_run(path: Path, result: dict, records: Records, report: bool = True) -> Path:
+    """Write the run into `path` in one atomic step (see the module docstring); NotWritten,
+    once the directory is in place, names the files that could not be written and why."""
     path = target(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     clean_stale(path)
@@ -127,7 +134,9 @@ def write_run(path: Path, result: dict, records: Records, report: bool = True) -
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return missing
+    if missing:
+        raise NotWritten(path, missing)
+    return path
 
 
 def _writers(result: dict, records: Records) -> list[tuple[str, Callable[[Path], None]]]:

@@ -8,8 +8,8 @@ from pathlib import Path
 import click
 
 from harness.cli.progress import real_time_progress, wanted
-from harness.errors import BenchError
-from harness.output import check_out_dir, claim, default_out_dir, release, target, write_run
+from harness.output import (NotWritten, check_out_dir, claim, default_out_dir, release, target,
+                            write_run)
 from harness import peak
 from harness.result import clean
 from harness.runner import RunOutput, RunRequest, execute, prepare
@@ -96,6 +96,15 @@ def _measure(prepared, find_peak: bool) -> RunOutput:
     return execute(prepared, watch=watch)
 
 
+def _write(out: Path, run: RunOutput, report: bool) -> NotWritten | None:
+    """Write the run; what could not be written (said after the figures), if anything."""
+    try:
+        write_run(out, run.result, run.records, report=report)
+    except NotWritten as exc:
+        return exc
+    return None
+
+
 @click.command("run")
 @click.option("--scenario", required=True, help="single-stream | multi-stream | server | offline | interactive")
 @click.option("--sut", required=True, help="A system name from systems/ or a system file.")
@@ -124,11 +133,11 @@ def command(scenario, sut, workload, target_qps, duration, min_queries, seed, se
     try:
         check_out_dir(where, force)
         run = _measure(prepared, find_peak)
-        missing = write_run(where, run.result, run.records, report=not no_report)
+        partial = _write(where, run, not no_report)
     finally:
         release(where)
     render(out, run.result)
-    if missing:
-        raise BenchError(f"{out}: the measurement is kept, but not written: {'; '.join(missing)}")
+    if partial:
+        raise partial
     if run.result["interrupted"]:
         raise click.exceptions.Exit(130)  # the partial result is written; still a Ctrl-C exit

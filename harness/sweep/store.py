@@ -21,7 +21,7 @@ from typing import Any
 
 import pandas as pd
 
-from harness.output import write_run
+from harness.output import NotWritten, write_run
 from harness.sweep.execute import Outcome
 from harness.sweep.figures import FIGURES
 from harness.sweep.spec import Sweep
@@ -52,9 +52,12 @@ def is_done(record: dict | None, inputs: str, retry_failed: bool = False) -> boo
 def write_point(out: Path, outcome: Outcome, params: dict[str, Any], inputs: str, report: bool) -> None:
     """The point's directory, then point.json (so a reader that sees point.json sees it all)."""
     path = point_dir(out, outcome.name)
-    missing = []
+    missing = ""
     if outcome.result is not None:
-        missing = write_run(path, outcome.result, outcome.records, report=report)
+        try:
+            write_run(path, outcome.result, outcome.records, report=report)
+        except NotWritten as exc:   # the measurement is there; point.json says what is not
+            missing = str(exc)
     else:
         files = {"profile.json": outcome.profile} if outcome.profile is not None else {}
         _write_dir(path, files)
