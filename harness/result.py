@@ -104,11 +104,11 @@ def write_sample_completions(path: Path, records: Records) -> None:
 def read_queries(path: Path) -> Records:
     """Records back from queries.parquet, and sample_completions.parquet beside it where the
     run wrote one (for judging again, reports and comparisons)."""
-    table = pq.read_table(path)
+    table = read_parquet(path)
     chunks = Path(path).with_name("sample_completions.parquet")
     completions = []
     if chunks.is_file():
-        t = pq.read_table(chunks)
+        t = read_parquet(chunks, ["completed_s", "samples"])
         completions = list(zip(t.column("completed_s").to_pylist(), t.column("samples").to_pylist()))
     completed = table.column("completed_s").to_numpy(zero_copy_only=False)
     errors = {}
@@ -140,9 +140,19 @@ def records_problems(scheduled: np.ndarray, issued: np.ndarray, completed: np.nd
             for bad, rule in rules if bad.any()]
 
 
+def read_parquet(path: Path, columns: list[str] | None = None):
+    """A parquet file of a run (these columns, or all); unreadable, or a column missing, is a
+    one-line error naming the file."""
+    try:
+        return pq.read_table(path, columns=columns)
+    except (OSError, ValueError, KeyError) as exc:  # pyarrow's errors derive from these
+        first = (str(exc).splitlines() or [type(exc).__name__])[0]
+        raise config_error(str(path), "", NO_VALUE, f"unreadable per-query records: {first}") from None
+
+
 def check_queries(path: Path) -> None:
     """queries.parquet's times must be possible: a one-line error naming the file otherwise."""
-    table = pq.read_table(path, columns=["scheduled_s", "issued_s", "completed_s", "samples"])
+    table = read_parquet(path, ["scheduled_s", "issued_s", "completed_s", "samples"])
     columns = [np.asarray(table.column(c).to_numpy(zero_copy_only=False), dtype=np.float64)
                for c in table.column_names]
     problems = records_problems(*columns)

@@ -264,6 +264,20 @@ JSON_VALUES = st.recursive(
     max_leaves=6)
 
 
+def mutate_queries(path: Path, data) -> None:
+    """One column of queries.parquet replaced by generated values (or dropped)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    table = pq.read_table(path)
+    name = data.draw(st.sampled_from(table.column_names))
+    if data.draw(st.integers(0, 4)) == 0:
+        pq.write_table(table.drop([name]), path)
+        return
+    values = data.draw(st.lists(st.floats() | st.none(), min_size=table.num_rows, max_size=table.num_rows))
+    column = pa.array(values, type=pa.float64())
+    pq.write_table(table.set_column(table.column_names.index(name), name, column), path)
+
+
 def fuzz_readers(sandbox: Sandbox, data) -> None:
     """A copy of the earlier result with result.json fields replaced, read by every reader."""
     sandbox.reset()
@@ -273,6 +287,8 @@ def fuzz_readers(sandbox: Sandbox, data) -> None:
     for key in data.draw(st.lists(st.sampled_from(RESULT_KEYS), min_size=1, max_size=2, unique=True)):
         mutate(result, key, data.draw(JSON_VALUES))
     (copy / "result.json").write_text(json.dumps(result))   # NaN/Infinity as Python writes them
+    if data.draw(st.booleans()):
+        mutate_queries(copy / "queries.parquet", data)
     inputs = set(snapshot(sandbox.root))
     report = sandbox.root / "rep.html"
     sandbox.check(["report", str(copy), "--out", str(report)], report, inputs)

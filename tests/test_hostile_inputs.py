@@ -139,3 +139,17 @@ def test_outputs_that_cannot_be_written_are_one_line_errors(earlier_run, capsys,
     monkeypatch.chdir(Path(__file__).resolve().parents[1])
     err = one_error(capsys, *[a.format(r=earlier_run) for a in argv])
     assert message in err
+
+
+@pytest.mark.parametrize("command", ["report", "compare", "gate"])
+def test_queries_parquet_without_a_column_is_a_one_line_error(earlier_run, tmp_path, capsys, command):
+    import shutil
+    import pyarrow.parquet as pq
+    run = tmp_path / "run"
+    shutil.copytree(earlier_run, run)
+    path = run / "queries.parquet"
+    pq.write_table(pq.read_table(path).drop(["scheduled_s"]), path)
+    argv = {"report": ["report", str(run), "--out", str(tmp_path / "r.html")], "compare": ["compare", str(run)],
+            "gate": ["gate", "--baseline", str(run), "--candidate", str(run)]}[command]
+    err = one_error(capsys, *argv)
+    assert f"{path}: unreadable per-query records: No match for FieldRef.Name(scheduled_s)" in err

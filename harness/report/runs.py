@@ -7,11 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pyarrow.parquet as pq
 
-from harness.errors import NO_VALUE, config_error
 from harness.report import reduce
-from harness.result import check_queries, load
+from harness.result import check_queries, load, read_parquet
 from harness.results.bench_result import load_result_dir
 from harness.settings import SERVER_SCENARIOS
 
@@ -58,10 +56,7 @@ def read_columns(run_dir: Path) -> reduce.Queries | None:
     path = Path(run_dir) / "queries.parquet"
     if not path.is_file():
         return None
-    try:
-        table = pq.read_table(path, columns=list(COLUMNS))
-    except (OSError, ValueError, KeyError) as exc:  # pyarrow's errors derive from these
-        raise config_error(str(path), "", NO_VALUE, f"unreadable per-query records: {exc}") from None
+    table = read_parquet(path, list(COLUMNS))
     arrays = [np.asarray(table.column(c).to_numpy(zero_copy_only=False), dtype=np.float64)
               for c in COLUMNS]
     check_queries(path)
@@ -73,12 +68,9 @@ def read_sample_completions(run_dir: Path) -> reduce.Queries | None:
     path = Path(run_dir) / "sample_completions.parquet"
     if not path.is_file():
         return None
-    try:
-        table = pq.read_table(path)
-    except (OSError, ValueError, KeyError) as exc:
-        raise config_error(str(path), "", NO_VALUE, f"unreadable sample completions: {exc}") from None
-    done = np.asarray(table.column("completed_s").to_numpy(), dtype=np.float64)
-    samples = np.asarray(table.column("samples").to_numpy(), dtype=np.float64)
+    table = read_parquet(path, ["completed_s", "samples"])
+    done = np.asarray(table.column("completed_s").to_numpy(zero_copy_only=False), dtype=np.float64)
+    samples = np.asarray(table.column("samples").to_numpy(zero_copy_only=False), dtype=np.float64)
     return reduce.Queries(np.zeros_like(done), done, samples)
 
 
