@@ -123,7 +123,7 @@ def test_values_are_checked_against_the_files_each_once(sweep_file):
         masters.video.frame_rate_hz = [30]
     """))
     assert len(lines) == 4
-    assert "grid.compute.array_rows[0] = 0: must be an integer >= 1" in lines[0]
+    assert "grid.compute.array_rows[0] = 0: must be a number from 1 to 65536" in lines[0]
     assert "grid.compute.aray_cols[0] = 64: unknown key" in lines[1]
     assert "masters.video" in lines[2] and "no such master; known: camera, display" in lines[2]
     assert "grid.system[1] = 'nope': unknown system; known:" in lines[3]
