@@ -26,7 +26,7 @@ def headline(result: dict) -> list[str]:
     lines = [f"  {metric['name']}: {value}",
              f"  latency p50 {_ms(lat['p50'])}  p90 {_ms(lat['p90'])}  p99 {_ms(lat['p99'])}  max {_ms(lat['max'])}",
              f"  {result['query_count']} queries, {result['sample_count']} samples in "
-             f"{result['duration_s']:.3f} s ({result['samples_per_second']:.2f} samples/s)"]
+             f"{result['duration_s']:.3f} s"]
     bound = result["settings"]["effective"]["target_latency_ns"]
     tokens = result.get("tokens")
     if result["scenario"] in SERVER_SCENARIOS and not tokens:
@@ -78,11 +78,25 @@ def render(out: Path, result: dict) -> None:
         click.echo(f"  - {reason}")
     for line in headline(result):
         click.echo(line)
+    if result.get("find_peak"):
+        click.echo(peak_line(result["find_peak"]))
 
 
 def _print_probe(probe: peak.Probe) -> None:
     verdict = "VALID  " if probe.valid else "INVALID"
-    click.echo(f"  probe {probe.target_qps:12.3f} QPS  {verdict}  p99 {_ms(probe.p99_s)}", err=True)
+    why = f"  ({probe.reasons[0]})" if probe.reasons else ""
+    click.echo(f"  probe {probe.target_qps:12.3f} QPS  {verdict}  p99 {_ms(probe.p99_s)}{why}", err=True)
+
+
+def peak_line(found: dict) -> str:
+    """The QPS find-peak chose, and why the search stopped there."""
+    probes = found["probes"]
+    if not any(p["valid"] for p in probes):
+        return f"  find-peak: no VALID target QPS (the first probe, {probes[0]['target_qps']:.3f} QPS, failed)"
+    above = [p["target_qps"] for p in probes if not p["valid"] and p["target_qps"] > found["peak_qps"]]
+    limit = f"; {min(above):.3f} QPS was INVALID" if above else ""
+    return (f"  find-peak: peak {found['peak_qps']:.3f} QPS, the highest VALID of "
+            f"{len(probes)} probes{limit}")
 
 
 def _measure(prepared, find_peak: bool) -> RunOutput:
