@@ -13,6 +13,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from harness import __version__
+from harness.provenance import environment
 from harness.errors import NO_VALUE, config_error
 from harness.judge import Outcome
 from harness.loadgen import Records
@@ -63,6 +64,7 @@ def build(*, context: dict[str, Any], outcome: Outcome, records: Records,
         "runtime_errors": records.runtime_errors,
         "interrupted": records.interrupted,
         "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "environment": environment(),
     }
     result.update(sut_extra)
     return clean(result)
