@@ -14,6 +14,7 @@ from harness import catalog, settings as settings_mod
 from harness.engine import Environment
 from harness.errors import config_error
 from harness.judge import Outcome, judge
+from harness.masters_edit import fold, is_master_key
 from harness.loadgen import LoadGen, Records
 from harness.realtime import issue_lag_summary
 from harness.result import build, clean
@@ -75,7 +76,8 @@ class RunOutput:
 
 
 def route_sets(sets: tuple[str, ...], sut: str) -> tuple[dict, dict, dict]:
-    """Split --set assignments into (test settings, SUT keys, workload keys)."""
+    """Split --set assignments into (test settings, SUT keys, workload keys), the one router of
+    bench run, bench profile and sweeps: masters.NAME.FIELD edits the system's bus masters."""
     test, system, workload = {}, {}, {}
     tables = None
     for text in sets:
@@ -87,13 +89,18 @@ def route_sets(sets: tuple[str, ...], sut: str) -> tuple[dict, dict, dict]:
             system[rest] = value
         elif head == "workload" and rest:
             workload[rest] = value
+        elif is_master_key(key):
+            system[key] = value
         else:
             tables = tables if tables is not None else system_tables(sut)
             if head not in tables or not rest:
                 raise config_error("--set", key, value,
                                    "unknown key: use a test setting (e.g. server_target_qps), a SUT key "
-                                   f"({', '.join(sorted(tables))}.*) or workload.KEY")
+                                   f"({', '.join(sorted(tables))}.*), masters.NAME.FIELD or workload.KEY")
             system[key] = value
+    if any(is_master_key(k) for k in system):
+        path = catalog.resolve("systems", sut)
+        system = fold(system, read_toml(path, catalog.label(path)), "--set")
     return test, system, workload
 
 
