@@ -23,7 +23,7 @@ from harness.settings import (MAX_DURATION_MS, MAX_QPS, MAX_QUERIES, Settings, e
                               read_settings, scenario_name)
 from harness.spec import Problems, Reader, parse_assignment, read_toml, within
 from harness.sut.base import SystemSpec, find_adapter
-from harness.systems import load_system, system_tables
+from harness.systems import load_system, raw_system, system_tables
 from harness.workloads import Workload, fingerprint, load_workload
 
 
@@ -56,13 +56,32 @@ class Prepared:
             "scenario": self.scenario,
             "time_mode": self.adapter.time_mode,
             "sut": {"name": self.system.name, "adapter": self.system.adapter,
-                    "source": self.system.source, "config": self.adapter.describe(self.system.config)},
-            "workload": self.workload.describe(),
+                    "source": self.system.source, "config": self.adapter.describe(self.system.config),
+                    "model": own_model(self.adapter, self.system.config)},
+            "workload": workload_block(self.adapter, self.workload),
             "settings": settings_mod.mlperf_view(settings, self.requested),
             "seed": self.seed,
             "fingerprints": {"sut": self.system.fingerprint, "workload": self.workload.fingerprint,
                              "scenario": self.scenario_fingerprint},
         }
+
+
+def own_model(adapter: Any, config: Any) -> str | None:
+    """The model a SUT serves itself (an ONNX file, an HTTP model name); None when it is the
+    workload's (the accelerator model) or the SUT does not say (a Python callable)."""
+    model_of = getattr(adapter, "model_of", None)
+    return model_of(config) if model_of else None
+
+
+def workload_block(adapter: Any, workload: Workload) -> dict[str, Any]:
+    """result.json's workload: the layer graph's figures where the SUT runs that graph (the
+    accelerator model); otherwise the workload names only the MLPerf settings that apply."""
+    block = workload.describe()
+    if getattr(adapter, "uses_layers", False):
+        return block
+    return {**block, "role": "settings",
+            "description": f"MLPerf {workload.benchmark} settings only: the SUT serves its own model",
+            "layers": None, "macs": None, "params": None, "input_shape": None}
 
 
 @dataclass
@@ -100,7 +119,7 @@ def route_sets(sets: tuple[str, ...], sut: str) -> tuple[dict, dict, dict]:
             system[key] = value
     if any(is_master_key(k) for k in system):
         path = catalog.resolve("systems", sut)
-        system = fold(system, read_toml(path, catalog.label(path)), "--set")
+        system = fold(system, raw_system(path, catalog.label(path)), "--set")
     return test, system, workload
 
 

@@ -34,11 +34,19 @@ def _read_system_settings(r: Reader) -> tuple[dict[str, Any], dict[str, dict[str
     return flat, per_scenario
 
 
+def raw_system(path: Path, source: str) -> dict:
+    """A system file's tables; an ONNX model file stands for the onnxruntime system that runs
+    it with every default (`bench run --sut model.onnx`)."""
+    if path.suffix.lower() == ".onnx":
+        return {"name": path.stem, "adapter": "onnxruntime", "onnxruntime": {"model": str(path.resolve())}}
+    return read_toml(path, source)
+
+
 def load_system(name_or_path: str, overrides: dict[str, Any] | None = None) -> SystemSpec:
     """A system file, validated strictly; `overrides` are dotted --set keys for its tables."""
     path = catalog.resolve("systems", name_or_path)
     source = catalog.label(path)
-    raw = read_toml(path, source)
+    raw = raw_system(path, source)
     origins = apply_overrides(raw, overrides or {})
     problems = Problems()
     r = Reader(raw, source, problems, origins=origins)
@@ -58,7 +66,7 @@ def load_system(name_or_path: str, overrides: dict[str, Any] | None = None) -> S
 def system_tables(name_or_path: str) -> set[str]:
     """Top-level tables of a system file's adapter, used to route --set keys."""
     path = catalog.resolve("systems", name_or_path)
-    raw = read_toml(path, catalog.label(path))
+    raw = raw_system(path, catalog.label(path))
     tables = {key for key, value in raw.items() if isinstance(value, dict)}
     adapter = find_adapter(str(raw.get("adapter", "")), catalog.label(path))
     return tables | set(getattr(adapter, "tables", ())) | {"settings"}

@@ -42,6 +42,7 @@ def identity(result: dict) -> list[tuple[str, str]]:
     effective = result.get("settings", {}).get("effective", {})
     return [("system under test", f"{sut.get('name', '?')} (adapter {sut.get('adapter', '?')})"),
             ("system file", str(sut.get("source", ""))),
+            *([("model served", str(sut["model"]))] if sut.get("model") else []),
             ("workload", " — ".join(str(v) for v in (workload.get("name"), workload.get("description"))
                                     if v)),
             ("workload file", str(workload.get("source", ""))),

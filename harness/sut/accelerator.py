@@ -107,6 +107,7 @@ class AcceleratorAdapter:
     name = "accelerator"
     time_mode = "virtual"
     tables = TABLES
+    uses_layers = True   # it runs the workload's layer graph
 
     def load(self, r: Reader, path: Path | None) -> Hardware:
         name = r.data.get("name") if isinstance(r.data.get("name"), str) else (path.stem if path else "npu")

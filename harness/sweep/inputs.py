@@ -17,7 +17,7 @@ from harness import __version__, catalog
 from harness.accel import Hardware, load_hardware
 from harness.masters_edit import fold
 from harness.runner import RunRequest
-from harness.spec import read_toml
+from harness.systems import raw_system
 from harness.sweep import params as P
 from harness.sweep.spec import RunSettings
 from harness.workloads import Workload, fingerprint as file_fingerprint, load_workload
@@ -35,7 +35,7 @@ def system_file(name: str) -> tuple[str, str, dict]:
     """(path, label, parsed TOML) of a system; callers deep-copy the dict before changing it."""
     path = catalog.resolve("systems", name)
     label = catalog.label(path)
-    return str(path), label, read_toml(path, label)
+    return str(path), label, raw_system(path, label)
 
 
 def system_overrides(params: dict[str, Any], base_dir: str) -> dict[str, Any]:
