@@ -109,3 +109,34 @@ def humanise(value: float | None, unit: str) -> str:
     if float(value).is_integer() and abs(value) < 1e15:
         return f"{int(value):,} {unit}".rstrip()
     return f"{value:,.4g} {unit}".rstrip()
+
+
+_BINARY = ((2**40, "TiB"), (2**30, "GiB"), (2**20, "MiB"), (2**10, "KiB"))
+_KEY_UNITS = (("_bytes_per_s", "B/s"), ("_per_s", "/s"), ("_hz", "Hz"), ("_s", "s"), ("_w", "W"),
+              ("_j", "J"))
+
+
+def by_name(key: str, value: object) -> str:
+    """A value sized for reading by what its name says (DESIGN: units in the names):
+    memory.sram_bytes 16777216 -> '16 MiB', dram_bytes_per_s 1.024e11 -> '102.4 GB/s'."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return "n/a" if value is None else str(value)
+    figure = lookup(key)
+    if figure is not None:
+        return figure.text(value)
+    if key.endswith("_bytes") and math.isfinite(value) and abs(value) >= 1024:
+        scale, unit = next((s, u) for s, u in _BINARY if abs(value) >= s)
+        return f"{value / scale:.4g} {unit}"
+    for suffix, unit in _KEY_UNITS:
+        if key.endswith(suffix):
+            return _si(value, unit)
+    return humanise(value, "")
+
+
+def _si(value: float, unit: str) -> str:
+    if not math.isfinite(value) or value == 0:
+        return humanise(value, unit)
+    for scale, prefix in _SI:
+        if abs(value) >= scale or scale == 1e-9:
+            return f"{value / scale:.4g} {prefix}{unit}"
+    return f"{value:.4g} {unit}"

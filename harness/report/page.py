@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Sequence
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from harness import __version__
+from harness.output import write_file
 from harness.report import accel_charts, charts, deltas, fmt, tables, view
 from harness.report.runs import Run, load_run
 
@@ -147,24 +146,11 @@ def render_runs(runs: Sequence[Run]) -> str:
     return env.get_template("multi.html.j2").render(multi_context(runs))
 
 
-def write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_report(run_dirs: Sequence[Path], out_file: Path) -> Path:
     """One page for one result or several (overlaid, with deltas against the first)."""
     indexed = len(run_dirs) > 1
     runs = [load_run(Path(d), i if indexed else None) for i, d in enumerate(run_dirs)]
-    write_atomic(Path(out_file), render_runs(runs))
+    write_file(Path(out_file), render_runs(runs))
     return Path(out_file)
 
 

@@ -35,6 +35,7 @@ RC = {
 }
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf")
 _PROLOG = re.compile(r"^.*?(?=<svg)", re.S)
+_METADATA = re.compile(r"<metadata>.*?</metadata>\s*", re.S)
 _ID = re.compile(r'\bid="([^"]+)"')
 _REF = re.compile(r'(url\(#|href="#)([^)"]+)')
 
@@ -87,9 +88,9 @@ def render(chart_id: str, label: str, draw: Callable[[Figure], None],
 
 
 def scope(svg: str, chart_id: str, label: str) -> str:
-    """Drop the XML prolog, prefix every id (several charts share one HTML document) and label
+    """Drop the XML prolog and RDF metadata, prefix every id (several charts share one HTML document) and label
     the root element for assistive technology and tests."""
-    svg = _PROLOG.sub("", svg, count=1)
+    svg = _METADATA.sub("", _PROLOG.sub("", svg, count=1), count=1)  # RDF with external URLs
     svg = _ID.sub(lambda m: f'id="{chart_id}-{m.group(1)}"', svg)
     svg = _REF.sub(lambda m: f"{m.group(1)}{chart_id}-{m.group(2)}", svg)
     attrs = f'<svg class="chart" data-chart="{chart_id}" role="img" aria-label="{_attr(label)}"'

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from harness.result import json_text
 
-from harness import provenance
+from harness import figures, provenance
 from harness.results import escape
 
 import csv
@@ -12,7 +12,7 @@ import io
 
 from harness.results.compare import UNOFFICIAL
 
-HEADERS = ("System", "Workload", "Scenario", "Metric", "Value", "Unit", "Valid",
+HEADERS = ("System", "Workload", "Scenario", "Metric", "Value", "Valid",
            "Accelerators", "Per accel.*", "Samples/J*", "mJ/sample*", "Comparable")
 CSV_HEADERS = ("system", "workload", "scenario", "metric_name", "metric_value", "metric_unit",
                "valid", "comparable", "not_comparable_reason", "source", "submitter",
@@ -69,7 +69,7 @@ def headers(tokens: bool) -> tuple[str, ...]:
 
 def cells(row: dict, tokens: bool = False) -> list[str]:
     m = row["metric"]
-    out = [row["system"], row["workload"], row["scenario"], m["name"], fmt(m["value"]), m["unit"],
+    out = [row["system"], row["workload"], row["scenario"], m["name"], figures.humanise(m["value"], m["unit"]),
            "VALID" if row["valid"] else "INVALID", _accelerators(row), _normalised(row),
            _energy(row, "samples_per_joule"), _energy(row, "joules_per_sample", 1e3)]
     if tokens:

@@ -12,9 +12,10 @@ from jinja2 import Environment
 from markupsafe import Markup
 
 from harness import __version__
-from harness.report import fmt
+from harness.output import write_file
+from harness import figures as registry
 from harness.sweep import charts
-from harness.sweep.figures import NUMERIC
+from harness.sweep.figures import LABELS
 from harness.sweep.select import Choice, describe
 from harness.sweep.spec import Sweep
 
@@ -34,6 +35,8 @@ th { color: #5f6368; font-weight: 600; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 .note { color: #5f6368; font-size: .85rem; }
 .failed td { color: #c62828; }
+.scroll { overflow-x: auto; max-width: 100%; }
+code { overflow-wrap: anywhere; }
 svg.chart { display: block; width: 100%; max-width: 900px; height: auto; }
 </style></head><body>
 <h1>sweep {{ sweep.name }}</h1>
@@ -63,17 +66,24 @@ summary in <code>summary.csv</code> and <code>summary.parquet</code> · bench {{
 </body></html>
 """
 
-TABLE = """<table><tr><th>point</th>{% for k in keys %}<th>{{ k }}</th>{% endfor %}{% for f in figures %}<th>{{ f }}</th>{% endfor %}</tr>
-{% for r in rows %}<tr><td><a href="{{ r.path }}/"><code>{{ r.point }}</code></a></td>{% for k in keys %}<td>{{ show(r[k]) }}</td>{% endfor %}{% for f in figures %}<td class="num">{{ show(r[f], f) }}</td>{% endfor %}</tr>
-{% endfor %}</table>"""
+TABLE = """<div class="scroll"><table><tr><th>point</th>{% for k in keys %}<th>{{ k }}</th>{% endfor %}{% for f in figures %}<th>{{ heading(f) }}</th>{% endfor %}</tr>
+{% for r in rows %}<tr><td><a href="{{ r.path }}/"><code>{{ r.point }}</code></a></td>{% for k in keys %}<td>{{ show(r[k], k) }}</td>{% endfor %}{% for f in figures %}<td class="num">{{ show(r[f], f) }}</td>{% endfor %}</tr>
+{% endfor %}</table></div>"""
 
 
 def show(value: object, column: str = "") -> str:
+    """A cell sized for reading: figures with their registry units, parameters by their names'
+    units (bytes as MiB, bandwidths as GB/s)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "n/a"
-    if column.endswith("_s") and column in NUMERIC:
-        return fmt.seconds(value)
-    return fmt.number(value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return registry.by_name(column, value)
+
+
+def heading(column: str) -> str:
+    """A figure column's label and unit (the registry's); a parameter keeps its key."""
+    return LABELS.get(column, column)
 
 
 def render_page(sweep: Sweep, frame: pd.DataFrame, front: pd.Series, choice: Choice | None) -> str:
@@ -93,7 +103,8 @@ def render_page(sweep: Sweep, frame: pd.DataFrame, front: pd.Series, choice: Cho
 
 def _table_renderer(env: Environment, keys: list[str]):
     template = env.from_string(TABLE)
-    return lambda rows: Markup(template.render(rows=rows, keys=keys, figures=FIGURE_COLUMNS, show=show))
+    return lambda rows: Markup(template.render(rows=rows, keys=keys, figures=FIGURE_COLUMNS, show=show,
+                                                  heading=heading))
 
 
 def _counts(frame: pd.DataFrame) -> dict[str, int]:
@@ -103,4 +114,4 @@ def _counts(frame: pd.DataFrame) -> dict[str, int]:
 
 
 def write_page(path: Path, sweep: Sweep, frame: pd.DataFrame, front: pd.Series, choice: Choice | None) -> None:
-    Path(path).write_text(render_page(sweep, frame, front, choice), encoding="utf-8")
+    write_file(Path(path), render_page(sweep, frame, front, choice))

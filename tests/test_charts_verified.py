@@ -1,0 +1,62 @@
+"""Charts read back: what they draw is what they claim. No mathtext from user strings, no raw
+`mathdefault` tick text, ids unique across a page, log ticks labelled, tables humanised."""
+
+import re
+import shutil
+from collections import Counter
+
+from harness.cli.main import main
+from test_compare import DATA, make_result
+
+ID = re.compile(r'\bid="([^"]+)"')
+
+
+def bench(capsys, *args):
+    try:
+        main(list(args))
+        code = 0
+    except SystemExit as exc:
+        code = exc.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def assert_clean_page(page: str) -> None:
+    assert "mathdefault" not in page and "\\mathdefault" not in page
+    duplicated = [i for i, n in Counter(ID.findall(page)).items() if n > 1]
+    assert duplicated == []
+
+
+def svg_texts(svg: str) -> list[str]:
+    return [t.strip() for t in re.findall(r"<text[^>]*>([^<]*)</text>", svg) if t.strip()]
+
+
+def test_compare_html_with_three_charts(capsys, tmp_path):
+    runs = [make_result(tmp_path, f"r{i}", sut__name=name, workload__name=workload)
+            for i, (name, workload) in enumerate((("b$c$d", "resnet50"), ("npu_x", "mobilenet_v2"),
+                                                   ("npu_y", "bert")))]
+    out = tmp_path / "c.html"
+    code, _, err = bench(capsys, "compare", *map(str, runs), "--format", "html", "--out", str(out))
+    assert code == 0, err
+    page = out.read_text()
+    assert page.count("<svg") == 3
+    assert_clean_page(page)
+    assert "b$c$d" in page  # drawn as typed, not typeset as math
+    for svg in re.findall(r"<svg.*?</svg>", page, re.S):
+        assert any(t.isdigit() or "," in t for t in svg_texts(svg))  # numeric tick labels present
+
+
+def test_run_sweep_over_two_systems(capsys, tmp_path):
+    sweep = tmp_path / "s.toml"
+    sweep.write_text('[sweep]\nmode = "run"\nduration_s = 1\n[grid]\nsystem = ["npu_v1", "npu_v2"]\n'
+                     'scenario = ["server"]\ntarget_qps = [20, 2000]\nmemory.sram_bytes = [8388608, 16777216]\n')
+    code, _, err = bench(capsys, "sweep", str(sweep), "--out", str(tmp_path / "out"), "--quiet")
+    assert code == 0, err
+    page = (tmp_path / "out" / "sweep.html").read_text()
+    assert_clean_page(page)
+    charts = re.findall(r"<svg.*?</svg>", page, re.S)
+    qps_chart = next(c for c in charts if 'data-chart="param-target-qps"' in c)
+    assert {"100", "1,000"} <= set(svg_texts(qps_chart))  # the log x axis labelled in plain numbers
+    tables = re.sub(r"<svg.*?</svg>", "", page, flags=re.S)
+    assert "<td>16 MiB</td>" in tables and "<td>16777216</td>" not in tables  # bytes read as MiB
+    assert "throughput (samples/s)" in page and "samples/s</td>" in page
