@@ -10,11 +10,13 @@ from pathlib import Path
 
 import pytest
 
+from harness import catalog
 from harness.accel.config import load_hardware
 from harness.accel.llm import DecoderCost
 from harness.cli.main import main
 from harness.errors import ConfigError
 from harness.runner import RunRequest, execute, prepare
+from harness.spec import read_toml
 from harness.workloads import load_workload
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -59,6 +61,33 @@ def test_request_lengths_follow_the_workload_and_are_seeded():
     assert round(float(outputs.mean()), 1) == 114.6          # published: 1264.46 / 11.07 = 114.2
     assert w.sample_lengths(13368 + 5) == w.sample_lengths(5)
     assert load_workload("llama3.2-1b").sample_lengths(7) == (512, 128)
+
+
+# ---------------------------------------------------------------- shipped pairs pinned
+
+# (decode step s, its dynamic J, prefill s, its dynamic J): one sequence, 1000 cached tokens /
+# a 512-token prompt, starting at t = 0 under the system's masters
+PINNED = {
+    ("npu_v1", "llama3.1-8b"): (7.062543e-01, 5.622088e-01, 2.487326e+00, 1.570835e+00),
+    ("npu_v1", "llama3.2-1b"): (1.168371e-01, 9.299740e-02, 3.706253e-01, 2.458930e-01),
+    ("npu_v2", "llama3.1-8b"): (9.706843e-02, 3.489962e-01, 2.007519e-01, 7.001395e-01),
+    ("npu_v2", "llama3.2-1b"): (1.627887e-02, 5.772946e-02, 3.172411e-02, 1.077460e-01),
+}
+
+
+def test_every_shipped_decoder_is_pinned_on_every_accelerator():
+    decoders = {w for w in catalog.names("workloads") if "decoder" in read_toml(catalog.resolve("workloads", w))}
+    accelerators = {s for s in catalog.names("systems")
+                    if read_toml(catalog.resolve("systems", s)).get("adapter") == "accelerator"}
+    assert {(s, w) for s in accelerators for w in decoders} == set(PINNED)
+
+
+@pytest.mark.parametrize("system,workload", sorted(PINNED))
+def test_pinned_figures(system, workload):
+    c = DecoderCost(load_hardware(catalog.resolve("systems", system), system), load_workload(workload).shape)
+    d, p = c.decode(1, 1000), c.prefill([512])
+    got = (c.end(d, 0.0), c.dynamic(d).total, c.end(p, 0.0), c.dynamic(p).total)
+    assert got == pytest.approx(PINNED[(system, workload)], rel=1e-6)
 
 
 # ---------------------------------------------------------------- decode and prefill bounds
