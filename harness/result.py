@@ -67,7 +67,16 @@ def build(*, context: dict[str, Any], outcome: Outcome, records: Records,
         "environment": environment(),
     }
     result.update(sut_extra)
+    _energy_per_token(result)
     return clean(result)
+
+
+def _energy_per_token(result: dict[str, Any]) -> None:
+    """A token run on a SUT with a power model: its joules per output token in the tokens block
+    (the SUT's energy block owns the figure)."""
+    per_token = (result.get("energy") or {}).get("joules_per_token")
+    if result.get("tokens") and per_token is not None:
+        result["tokens"] = {**result["tokens"], "joules_per_token": per_token}
 
 
 def dumps(result: dict) -> str:

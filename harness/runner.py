@@ -190,8 +190,7 @@ def prepare(request: RunRequest) -> Prepared:
     system = load_system(request.sut, system_sets)
     workload = load_workload(request.workload, workload_sets)
     requested, source, scenario_fp = load_scenario(scenario, workload.benchmark)
-    requested.update(system.settings)
-    requested.update(system.scenario_settings.get(scenario, {}))
+    requested.update(system.settings_for(scenario, (workload.benchmark, workload.name)))
     requested.update(_flag_settings(scenario, request))
     if request.seed is not None:  # an explicit --seed derives every stream from it
         for key in settings_mod.SEED_KEYS:

@@ -6,6 +6,10 @@
     server_target_qps = 900
     [settings.offline]            # optional: settings for one scenario only
     offline_expected_qps = 1200
+    [settings.workload."llama3.1-8b"]           # optional: for one workload (its name, or its
+    server_target_qps = 0.1                     # MLPerf benchmark) only, as user.conf's
+    [settings.workload."llama3.1-8b".offline]   # <model>.<scenario>.<key> lines; the most
+    offline_expected_qps = 2                    # specific wins (workload name over benchmark)
     ...                           # the adapter's tables
 """
 
@@ -21,8 +25,8 @@ from harness.sut.base import SystemSpec, find_adapter
 from harness.workloads import fingerprint
 
 
-def _read_system_settings(r: Reader) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
-    table = r.table("settings")
+def _read_layer(table: Reader) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """Flat settings and per-scenario tables of one [settings] level."""
     flat = read_settings(table)
     per_scenario = {}
     for scenario in SCENARIOS:
@@ -30,7 +34,6 @@ def _read_system_settings(r: Reader) -> tuple[dict[str, Any], dict[str, dict[str
             sub = table.table(scenario)
             per_scenario[scenario] = read_settings(sub)
             sub.done()
-    table.done()
     return flat, per_scenario
 
 
@@ -40,6 +43,20 @@ def raw_system(path: Path, source: str) -> dict:
     if path.suffix.lower() == ".onnx":
         return {"name": path.stem, "adapter": "onnxruntime", "onnxruntime": {"model": str(path.resolve())}}
     return read_toml(path, source)
+
+
+def _read_system_settings(r: Reader) -> tuple[dict, dict, dict]:
+    table = r.table("settings")
+    flat, per_scenario = _read_layer(table)
+    benchmarks = table.table("workload")
+    per_benchmark = {}
+    for name in list(benchmarks.data):
+        sub = benchmarks.table(name)
+        per_benchmark[name] = _read_layer(sub)
+        sub.done()
+    benchmarks.done()
+    table.done()
+    return flat, per_scenario, per_benchmark
 
 
 def load_system(name_or_path: str, overrides: dict[str, Any] | None = None) -> SystemSpec:
@@ -54,13 +71,14 @@ def load_system(name_or_path: str, overrides: dict[str, Any] | None = None) -> S
     adapter_name = r.get("adapter", str)
     problems.raise_if_any()
     adapter = find_adapter(adapter_name, source)
-    flat, per_scenario = _read_system_settings(r)
+    flat, per_scenario, per_benchmark = _read_system_settings(r)
     r.ignore("description")
     config = adapter.load(r, path)
     r.done()
     problems.raise_if_any()
     return SystemSpec(name=name, adapter=adapter_name, source=source, fingerprint=fingerprint(path),
-                      config=config, settings=flat, scenario_settings=per_scenario, path=path)
+                      config=config, settings=flat, scenario_settings=per_scenario,
+                      workload_settings=per_benchmark, path=path)
 
 
 def system_tables(name_or_path: str) -> set[str]:

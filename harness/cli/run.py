@@ -62,6 +62,8 @@ def realtime_lines(outcomes: list[dict]) -> list[str]:
 def token_lines(tokens: dict) -> list[str]:
     """Output tokens and rate; TTFT and TPOT percentiles (with the limits where they apply)."""
     lines = [f"  {tokens['output_tokens']} output tokens, {tokens['tokens_per_second']:.2f} tokens/s"]
+    if tokens.get("joules_per_token") is not None:
+        lines[0] += f", {tokens['joules_per_token'] * 1e3:.3f} mJ/token"
     limits = tokens.get("limits") or {}
     for key, label in (("ttft_s", "TTFT"), ("tpot_s", "TPOT")):
         if key in tokens:

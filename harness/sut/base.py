@@ -58,6 +58,18 @@ class SystemSpec:
     settings: dict[str, Any] = field(default_factory=dict)           # flat [settings]
     scenario_settings: dict[str, dict[str, Any]] = field(default_factory=dict)
     path: Path | None = None
+    # per workload or benchmark name: (flat, per scenario) from [settings.workload.<name>]
+    workload_settings: dict[str, tuple[dict, dict]] = field(default_factory=dict)
+
+    def settings_for(self, scenario: str, names: tuple[str, ...] = ()) -> dict[str, Any]:
+        """The system's settings for one run: general, then each of `names` (least specific
+        first), each flat then for the scenario."""
+        out = {**self.settings, **self.scenario_settings.get(scenario, {})}
+        for name in names:
+            flat, per_scenario = self.workload_settings.get(name, ({}, {}))
+            out.update(flat)
+            out.update(per_scenario.get(scenario, {}))
+        return out
 
 
 class Adapter(Protocol):
