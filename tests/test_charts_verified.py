@@ -60,3 +60,13 @@ def test_run_sweep_over_two_systems(capsys, tmp_path):
     tables = re.sub(r"<svg.*?</svg>", "", page, flags=re.S)
     assert "<td>16 MiB</td>" in tables and "<td>16777216</td>" not in tables  # bytes read as MiB
     assert "throughput (samples/s)" in page and "samples/s</td>" in page
+
+
+def test_a_token_run_draws_no_sample_latency_bound(capsys, tmp_path):
+    """A token run is judged on TTFT and TPOT: its latency charts draw no 'bound' line."""
+    out = tmp_path / "llm"
+    code, _, err = bench(capsys, "run", "--scenario", "server", "--sut", "examples/llm/system.toml",
+                         "--workload", "llama2-70b", "--target-qps", "50", "--duration", "5", "--out", str(out))
+    assert code == 0, err
+    charts = re.findall(r"<svg.*?</svg>", (out / "report.html").read_text(), re.S)
+    assert charts and not any(t.startswith("bound") for c in charts for t in svg_texts(c))

@@ -35,8 +35,9 @@ class Run:
 
     @property
     def bound_s(self) -> float | None:
-        """The server scenario's latency bound (seconds); None elsewhere."""
-        if self.scenario not in SERVER_SCENARIOS:
+        """The server scenario's latency bound (seconds); None elsewhere, and in a token run,
+        which is judged on TTFT and TPOT, not on whole-sample latency."""
+        if self.scenario not in SERVER_SCENARIOS or self.result.get("tokens"):
             return None
         ns = self.result.get("settings", {}).get("effective", {}).get("target_latency_ns")
         return ns / 1e9 if ns else None
