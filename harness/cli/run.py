@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from harness.cli import formats
 from harness.cli.progress import real_time_progress, wanted
 from harness.output import check_out_dir, claim, default_out_dir, release, write_run
 from harness import peak
@@ -73,6 +74,17 @@ def token_lines(tokens: dict) -> list[str]:
     return lines
 
 
+SUMMARY_KEYS = ("scenario", "valid", "invalid_reasons", "metric", "samples_per_second", "query_count",
+                "sample_count", "failed_queries", "duration_s", "latency_s", "tokens", "energy",
+                "find_peak", "interrupted")
+
+
+def summary(out: Path, result: dict) -> dict:
+    """What `--format json` prints: where the result is and its headline figures."""
+    return {"out": str(out), "system": result["sut"]["name"], "workload": result["workload"]["name"],
+            **{k: result.get(k) for k in SUMMARY_KEYS}}
+
+
 def render(out: Path, result: dict) -> None:
     click.echo(str(out))
     click.echo("VALID" if result["valid"] else "INVALID")
@@ -126,8 +138,9 @@ def _measure(prepared, find_peak: bool) -> RunOutput:
 @click.option("--out", type=click.Path(path_type=Path), help="Output directory (default under reports/).")
 @click.option("--no-report", is_flag=True, help="Do not write report.html.")
 @click.option("--force", is_flag=True, help="Replace a result already in --out (atomically).")
+@formats.option()
 def command(scenario, sut, workload, target_qps, duration, min_queries, seed, sets, find_peak,
-            out, no_report, force) -> None:
+            out, no_report, force, fmt) -> None:
     """Run a scenario against a system under test and write a judged result."""
     request = RunRequest(scenario, sut, workload, target_qps, duration, min_queries, seed, tuple(sets))
     prepared = prepare(request)
@@ -141,6 +154,9 @@ def command(scenario, sut, workload, target_qps, duration, min_queries, seed, se
         write_run(out, run.result, run.records, report=not no_report)
     finally:
         release(out)
-    render(out, run.result)
+    if fmt == formats.JSON:
+        formats.emit(summary(out, run.result))
+    else:
+        render(out, run.result)
     if run.result["interrupted"]:
         raise click.exceptions.Exit(130)  # the partial result is written; still a Ctrl-C exit
