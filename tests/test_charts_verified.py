@@ -70,3 +70,31 @@ def test_a_token_run_draws_no_sample_latency_bound(capsys, tmp_path):
     assert code == 0, err
     charts = re.findall(r"<svg.*?</svg>", (out / "report.html").read_text(), re.S)
     assert charts and not any(t.startswith("bound") for c in charts for t in svg_texts(c))
+
+
+def test_equal_latencies_still_get_labelled_axes_and_room_above(capsys, synthetic, tmp_path):
+    """A deterministic single-stream run: every latency equal. The CDF's log axis is widened so
+    its ticks are labelled, and the flat lines are drawn below the frame's top, not on it."""
+    from matplotlib.figure import Figure
+
+    from harness.report import charts
+    from harness.report.runs import load_run
+
+    out = tmp_path / "ss"
+    code, _, err = bench(capsys, "run", "--scenario", "single-stream", "--sut", str(synthetic(mean_s=0.008)),
+                         "--workload", "tiny", "--duration", "2", "--out", str(out), "--no-report")
+    assert code == 0, err
+    run = load_run(out)
+    latency = run.result["latency_s"]["p50"]
+    for draw, axis in ((charts._draw_cdf, "x"), (charts._draw_timeline, "y")):
+        fig = Figure()
+        draw(fig, [run])
+        ax = fig.axes[0]
+        lo, hi = ax.get_xlim() if axis == "x" else ax.get_ylim()
+        assert lo < latency / 2 and hi > latency * 1.5  # the data well inside, ticks around it
+        ticks = (ax.xaxis if axis == "x" else ax.yaxis).get_ticklocs()
+        labels = [(ax.xaxis if axis == "x" else ax.yaxis).get_major_formatter()(t) for t in ticks if lo <= t <= hi]
+        assert sum(bool(label) for label in labels) >= 1
+    fig = Figure()
+    charts._draw_throughput(fig, [run])
+    assert fig.axes[0].get_ylim()[1] >= 1.1 * run.result["samples_per_second"]
