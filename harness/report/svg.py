@@ -78,7 +78,7 @@ def widen_log(ax: Axes, axis: str) -> None:
 
 def headroom(ax: Axes, top: float | None = None, log: bool = False) -> None:
     """Room above the highest data point (or `top`): a third of a decade on a log axis."""
-    high = max(v for v in (ax.dataLim.y1, top) if v is not None and math.isfinite(v))
+    high = max((v for v in (ax.dataLim.y1, top) if v is not None and math.isfinite(v)), default=0.0)
     if high > 0:
         ax.set_ylim(top=high * (2.0 if log else HEADROOM))
 
