@@ -33,7 +33,7 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
-from harness import mlperf_log
+from harness import mlperf_log, series
 from harness.errors import config_error
 from harness.loadgen import Records
 from harness.result import dumps, write_queries, write_sample_completions
@@ -111,7 +111,9 @@ def write_run(path: Path, result: dict, records: Records, report: bool = True) -
 
 
 def _fill(tmp: Path, result: dict, records: Records, report: bool) -> None:
-    (tmp / "result.json").write_text(dumps(result), encoding="utf-8")
+    stored, table = series.detach(result)  # chart series go beside result.json, not in it
+    (tmp / "result.json").write_text(dumps(stored), encoding="utf-8")
+    series.write(tmp, table)
     write_queries(tmp / "queries.parquet", records)
     if records.sample_completions:
         write_sample_completions(tmp / "sample_completions.parquet", records)

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow.parquet as pq
 
+from harness import series
 from harness.errors import NO_VALUE, config_error
 from harness.report import reduce
 from harness.result import check_queries, load
@@ -95,7 +96,7 @@ def _offline_run(run_dir: Path, result: dict, index: int | None, rows: int | Non
 
 def load_run(run_dir: Path, index: int | None = None) -> Run:
     load_result_dir(Path(run_dir))  # the schema checks compare and gate make: one line if not
-    result = load(run_dir)
+    result = series.attach(load(run_dir), Path(run_dir))
     records = read_columns(run_dir)
     offline = _offline_run(run_dir, result, index, None if records is None else len(records.scheduled_s))
     if offline is not None:
