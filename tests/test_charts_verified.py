@@ -2,23 +2,13 @@
 `mathdefault` tick text, ids unique across a page, log ticks labelled, tables humanised."""
 
 import re
-import shutil
 from collections import Counter
 
-from harness.cli.main import main
-from test_compare import DATA, make_result
+from clirun import bench
+from test_compare import make_result
 
 ID = re.compile(r'\bid="([^"]+)"')
 
-
-def bench(capsys, *args):
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exc:
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def assert_clean_page(page: str) -> None:

@@ -6,21 +6,12 @@ import math
 import pyarrow.parquet as pq
 import pytest
 
-from harness.cli.main import main
+from clirun import bench
 
 RESULT_KEYS = {"schema", "harness_version", "scenario", "time_mode", "sut", "workload", "settings", "seed",
                "valid", "invalid_reasons", "metric", "samples_per_second", "query_count", "sample_count",
                "failed_queries", "duration_s", "latency_s", "early_stopping", "energy"}
 
-
-def bench(capsys, *args):
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exc:
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_server_run_writes_the_contracted_files(capsys, synthetic, tmp_path):

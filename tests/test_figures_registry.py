@@ -6,20 +6,11 @@ import json
 import pytest
 
 from harness import figures
-from harness.cli.main import main
+from clirun import bench
 from harness.report import deltas
 from harness.results.gate_rules import known_direction, parse_rules
 from harness.sweep.figures import FIGURES, LABELS
 
-
-def bench(capsys, *args):
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exc:
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.mark.parametrize("value,unit,text", [

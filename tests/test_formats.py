@@ -4,17 +4,9 @@ import json
 
 import pytest
 
+from clirun import bench
 from harness.cli.main import main
 
-
-def bench(capsys, *args):
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exc:
-        code = exc.code or 0
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture(scope="module")

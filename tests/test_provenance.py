@@ -6,18 +6,9 @@ import platform
 
 import numpy as np
 
-from harness.cli.main import main
+from clirun import bench
 from harness.provenance import differences
 
-
-def bench(capsys, *args):
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exc:
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def _run(capsys, system, out):

@@ -5,19 +5,10 @@ import json
 
 import pytest
 
-from harness.cli.main import main
+from clirun import bench
 from harness.runner import route_sets
 from harness.sweep.inputs import system_overrides
 
-
-def bench(capsys, *args):
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exc:
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_run_and_sweep_fold_master_edits_alike():

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.cli.main import main
+from clirun import bench
 from harness.results import llm_rules
 from harness.results.check import check_path
 from harness.results.gate_rules import DROP_IS_BAD, RISE_IS_BAD, parse_rule
@@ -16,15 +16,6 @@ from harness.errors import BenchError
 LLM = Path(__file__).parent / "data" / "mlperf-llm"
 RUNS = LLM / "closed/AMD/results/8xMI355X_2xEPYC_9575F/llama2-70b-99.9"
 
-
-def bench(capsys, *args):
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exc:
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_compare_gives_the_official_tokens_per_second_of_each_round_61_result(capsys):
