@@ -74,7 +74,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from harness.spec import (MISSING, NO_VALUE, Problems, Reader, apply_overrides, fraction,
+from harness.spec import (MISSING, batching, NO_VALUE, Problems, Reader, apply_overrides, fraction,
                           non_negative, within,
                           one_of, positive, read_toml)
 
@@ -402,8 +402,7 @@ def _read_energy(r: Reader, engines: int = 1) -> Energy | None:
 
 def _read_batching(r: Reader) -> Batching | None:
     b = r.table("batching")
-    max_batch = b.get("max_batch", int, default=1, check=within(1, 4096))
-    timeout_s = b.get("timeout_s", float, default=0.0, check=within(0, 3600, " s"))
+    max_batch, timeout_s = batching(b)
     b.done()
     return None if max_batch is None or timeout_s is None else Batching(max_batch, timeout_s)
 
