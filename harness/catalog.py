@@ -37,18 +37,26 @@ def names(kind: str) -> list[str]:
                   if p.suffix in SUFFIXES[kind] and not p.name.startswith(("_", ".")))
 
 
-def resolve(kind: str, name: str) -> Path:
-    """The file for `name`: a path as given, or the catalog entry of that name."""
-    if is_path(name):
-        path = Path(name)
-        if not path.is_file():
-            raise config_error(FLAGS[kind], "", name, "file not found")
-        return path
+def _entry(kind: str, name: str) -> Path | None:
     folder = catalog_dir(kind)
     for suffix in SUFFIXES[kind]:
         path = folder / f"{name}{suffix}"
         if path.is_file():
             return path
+    return None
+
+
+def resolve(kind: str, name: str) -> Path:
+    """The file for `name`: a path as given, or the catalog entry of that name (a dotted name
+    such as `llama3.1-8b` is a catalog entry when one exists)."""
+    entry = None if "/" in name or "\\" in name else _entry(kind, name)
+    if entry is not None:
+        return entry
+    if is_path(name):
+        path = Path(name)
+        if not path.is_file():
+            raise config_error(FLAGS[kind], "", name, "file not found")
+        return path
     known = ", ".join(names(kind)) or "(none)"
     raise config_error(FLAGS[kind], "", name, f"unknown {kind[:-1]}; known: {known}")
 

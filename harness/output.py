@@ -40,7 +40,7 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
-from harness import mlperf_log
+from harness import mlperf_log, series
 from harness.errors import NO_VALUE, BenchError, config_error
 from harness.loadgen import Records
 from harness.result import dumps, write_queries, write_sample_completions
@@ -140,8 +140,11 @@ def write_run(path: Path, result: dict, records: Records, report: bool = True) -
 
 
 def _writers(result: dict, records: Records) -> list[tuple[str, Callable[[Path], None]]]:
-    files = [("result.json", lambda p: p.write_text(dumps(result), encoding="utf-8")),
-             ("queries.parquet", lambda p: write_queries(p, records))]
+    stored, table = series.detach(result)  # chart series go beside result.json, not in it
+    files = [("result.json", lambda p: p.write_text(dumps(stored), encoding="utf-8"))]
+    if table is not None:
+        files.append((series.DRAM_FILE, lambda p: series.write(p.parent, table)))
+    files.append(("queries.parquet", lambda p: write_queries(p, records)))
     if records.sample_completions:
         files.append(("sample_completions.parquet", lambda p: write_sample_completions(p, records)))
     files += [("mlperf_log_summary.txt", lambda p: p.write_text(mlperf_log.summary(result), encoding="utf-8")),
@@ -163,9 +166,10 @@ def _fill(tmp: Path, result: dict, records: Records, report: bool) -> list[str]:
     return missing
 
 
-def write_file(path: Path, text: str, flag: str = "") -> Path:
-    """A file the user named (--out FILE, --json FILE, ...) written atomically; a folder that
-    cannot be written there is a one-line error naming the flag and path."""
+def write_file(path: Path, data: str | bytes, flag: str = "") -> Path:
+    """Replace one file atomically: a reader sees the old file or the new one, never a part;
+    a kill leaves at most a hidden temporary beside it. A folder that cannot be written is a
+    one-line error naming `flag` (--out, --json, ...) and the path."""
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -174,8 +178,8 @@ def write_file(path: Path, text: str, flag: str = "") -> Path:
         raise config_error(flag or str(path), "", str(path) if flag else NO_VALUE,
                            f"cannot write there: {exc.strerror}") from None
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
+        with os.fdopen(fd, "wb") as out:
+            out.write(data.encode("utf-8") if isinstance(data, str) else data)
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
@@ -286,3 +290,4 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+

@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from harness.engine import CallTimeout, Environment, RunDeadline
-from harness.spec import Reader, non_negative
+from harness.spec import Reader, batching
 from harness.stats import percentile
 
 SPIN_S = 150e-6          # spin (GIL released between checks) for the last part of a wait
@@ -196,8 +196,8 @@ def positive_int(v: int) -> str | None:
 
 def load_batching(b: Reader) -> dict[str, Any]:
     """The [batching] table of real-time adapters: max_batch samples, timeout_s partial wait."""
-    return dict(max_batch=b.get("max_batch", int, default=1, check=positive_int),
-                batch_timeout_s=b.get("timeout_s", float, default=0.0, check=non_negative))
+    max_batch, timeout_s = batching(b)
+    return dict(max_batch=max_batch, batch_timeout_s=timeout_s)
 
 
 def describe_batching(config: Any) -> dict[str, Any]:

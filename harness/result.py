@@ -13,6 +13,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from harness import __version__
+from harness.provenance import environment
 from harness.errors import NO_VALUE, config_error
 from harness.judge import Outcome
 from harness.loadgen import Records
@@ -63,9 +64,19 @@ def build(*, context: dict[str, Any], outcome: Outcome, records: Records,
         "runtime_errors": records.runtime_errors,
         "interrupted": records.interrupted,
         "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "environment": environment(),
     }
     result.update(sut_extra)
+    _energy_per_token(result)
     return clean(result)
+
+
+def _energy_per_token(result: dict[str, Any]) -> None:
+    """A token run on a SUT with a power model: its joules per output token in the tokens block
+    (the SUT's energy block owns the figure)."""
+    per_token = (result.get("energy") or {}).get("joules_per_token")
+    if result.get("tokens") and per_token is not None:
+        result["tokens"] = {**result["tokens"], "joules_per_token": per_token}
 
 
 def dumps(result: dict) -> str:

@@ -14,6 +14,7 @@ from harness import catalog, settings as settings_mod
 from harness.engine import Environment
 from harness.errors import config_error
 from harness.judge import Outcome, judge
+from harness.masters_edit import fold, is_master_key
 from harness.loadgen import LoadGen, Records
 from harness.realtime import issue_lag_summary
 from harness.result import build, clean
@@ -22,7 +23,7 @@ from harness.settings import (MAX_DURATION_MS, MAX_QPS, MAX_QUERIES, Settings, e
                               read_settings, scenario_name)
 from harness.spec import Problems, Reader, parse_assignment, read_toml, within
 from harness.sut.base import SystemSpec, find_adapter
-from harness.systems import load_system, system_tables
+from harness.systems import load_system, raw_system, system_tables
 from harness.workloads import Workload, fingerprint, load_workload
 
 
@@ -55,13 +56,32 @@ class Prepared:
             "scenario": self.scenario,
             "time_mode": self.adapter.time_mode,
             "sut": {"name": self.system.name, "adapter": self.system.adapter,
-                    "source": self.system.source, "config": self.adapter.describe(self.system.config)},
-            "workload": self.workload.describe(),
+                    "source": self.system.source, "config": self.adapter.describe(self.system.config),
+                    "model": own_model(self.adapter, self.system.config)},
+            "workload": workload_block(self.adapter, self.workload),
             "settings": settings_mod.mlperf_view(settings, self.requested),
             "seed": self.seed,
             "fingerprints": {"sut": self.system.fingerprint, "workload": self.workload.fingerprint,
                              "scenario": self.scenario_fingerprint},
         }
+
+
+def own_model(adapter: Any, config: Any) -> str | None:
+    """The model a SUT serves itself (an ONNX file, an HTTP model name); None when it is the
+    workload's (the accelerator model) or the SUT does not say (a Python callable)."""
+    model_of = getattr(adapter, "model_of", None)
+    return model_of(config) if model_of else None
+
+
+def workload_block(adapter: Any, workload: Workload) -> dict[str, Any]:
+    """result.json's workload: the layer graph's figures where the SUT runs that graph (the
+    accelerator model); otherwise the workload names only the MLPerf settings that apply."""
+    block = workload.describe()
+    if getattr(adapter, "uses_layers", False):
+        return block
+    return {**block, "role": "settings",
+            "description": f"MLPerf {workload.benchmark} settings only: the SUT serves its own model",
+            "layers": None, "macs": None, "params": None, "input_shape": None}
 
 
 @dataclass
@@ -75,7 +95,8 @@ class RunOutput:
 
 
 def route_sets(sets: tuple[str, ...], sut: str) -> tuple[dict, dict, dict]:
-    """Split --set assignments into (test settings, SUT keys, workload keys)."""
+    """Split --set assignments into (test settings, SUT keys, workload keys), the one router of
+    bench run, bench profile and sweeps: masters.NAME.FIELD edits the system's bus masters."""
     test, system, workload = {}, {}, {}
     tables = None
     for text in sets:
@@ -87,13 +108,18 @@ def route_sets(sets: tuple[str, ...], sut: str) -> tuple[dict, dict, dict]:
             system[rest] = value
         elif head == "workload" and rest:
             workload[rest] = value
+        elif is_master_key(key):
+            system[key] = value
         else:
             tables = tables if tables is not None else system_tables(sut)
             if head not in tables or not rest:
                 raise config_error("--set", key, value,
                                    "unknown key: use a test setting (e.g. server_target_qps), a SUT key "
-                                   f"({', '.join(sorted(tables))}.*) or workload.KEY")
+                                   f"({', '.join(sorted(tables))}.*), masters.NAME.FIELD or workload.KEY")
             system[key] = value
+    if any(is_master_key(k) for k in system):
+        path = catalog.resolve("systems", sut)
+        system = fold(system, raw_system(path, catalog.label(path)), "--set")
     return test, system, workload
 
 
@@ -164,8 +190,7 @@ def prepare(request: RunRequest) -> Prepared:
     system = load_system(request.sut, system_sets)
     workload = load_workload(request.workload, workload_sets)
     requested, source, scenario_fp = load_scenario(scenario, workload.benchmark)
-    requested.update(system.settings)
-    requested.update(system.scenario_settings.get(scenario, {}))
+    requested.update(system.settings_for(scenario, (workload.benchmark, workload.name)))
     requested.update(_flag_settings(scenario, request))
     if request.seed is not None:  # an explicit --seed derives every stream from it
         for key in settings_mod.SEED_KEYS:

@@ -61,6 +61,18 @@ def within(lo: float, hi: float, unit: str = "") -> Check:
     return check
 
 
+MAX_BATCH = 4096          # samples per batch
+MAX_BATCH_TIMEOUT_S = 3600.0
+
+
+def batching(b: "Reader") -> tuple[int | None, float | None]:
+    """A system file's [batching] table, as every adapter reads it: `max_batch` samples per
+    batch (1 to MAX_BATCH, default 1) and `timeout_s`, how long a partial batch waits for more
+    samples (0 to an hour, default 0)."""
+    return (b.get("max_batch", int, default=1, check=within(1, MAX_BATCH)),
+            b.get("timeout_s", float, default=0.0, check=within(0, MAX_BATCH_TIMEOUT_S, " s")))
+
+
 def fraction(v: float) -> str | None:
     return None if 0 < v <= 1 else "must be in (0, 1]"
 

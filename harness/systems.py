@@ -6,6 +6,10 @@
     server_target_qps = 900
     [settings.offline]            # optional: settings for one scenario only
     offline_expected_qps = 1200
+    [settings.workload."llama3.1-8b"]           # optional: for one workload (its name, or its
+    server_target_qps = 0.1                     # MLPerf benchmark) only, as user.conf's
+    [settings.workload."llama3.1-8b".offline]   # <model>.<scenario>.<key> lines; the most
+    offline_expected_qps = 2                    # specific wins (workload name over benchmark)
     ...                           # the adapter's tables
 """
 
@@ -21,8 +25,8 @@ from harness.sut.base import SystemSpec, find_adapter
 from harness.workloads import fingerprint
 
 
-def _read_system_settings(r: Reader) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
-    table = r.table("settings")
+def _read_layer(table: Reader) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """Flat settings and per-scenario tables of one [settings] level."""
     flat = read_settings(table)
     per_scenario = {}
     for scenario in SCENARIOS:
@@ -30,15 +34,36 @@ def _read_system_settings(r: Reader) -> tuple[dict[str, Any], dict[str, dict[str
             sub = table.table(scenario)
             per_scenario[scenario] = read_settings(sub)
             sub.done()
-    table.done()
     return flat, per_scenario
+
+
+def raw_system(path: Path, source: str) -> dict:
+    """A system file's tables; an ONNX model file stands for the onnxruntime system that runs
+    it with every default (`bench run --sut model.onnx`)."""
+    if path.suffix.lower() == ".onnx":
+        return {"name": path.stem, "adapter": "onnxruntime", "onnxruntime": {"model": str(path.resolve())}}
+    return read_toml(path, source)
+
+
+def _read_system_settings(r: Reader) -> tuple[dict, dict, dict]:
+    table = r.table("settings")
+    flat, per_scenario = _read_layer(table)
+    benchmarks = table.table("workload")
+    per_benchmark = {}
+    for name in list(benchmarks.data):
+        sub = benchmarks.table(name)
+        per_benchmark[name] = _read_layer(sub)
+        sub.done()
+    benchmarks.done()
+    table.done()
+    return flat, per_scenario, per_benchmark
 
 
 def load_system(name_or_path: str, overrides: dict[str, Any] | None = None) -> SystemSpec:
     """A system file, validated strictly; `overrides` are dotted --set keys for its tables."""
     path = catalog.resolve("systems", name_or_path)
     source = catalog.label(path)
-    raw = read_toml(path, source)
+    raw = raw_system(path, source)
     origins = apply_overrides(raw, overrides or {})
     problems = Problems()
     r = Reader(raw, source, problems, origins=origins)
@@ -46,19 +71,20 @@ def load_system(name_or_path: str, overrides: dict[str, Any] | None = None) -> S
     adapter_name = r.get("adapter", str)
     problems.raise_if_any()
     adapter = find_adapter(adapter_name, source)
-    flat, per_scenario = _read_system_settings(r)
+    flat, per_scenario, per_benchmark = _read_system_settings(r)
     r.ignore("description")
     config = adapter.load(r, path)
     r.done()
     problems.raise_if_any()
     return SystemSpec(name=name, adapter=adapter_name, source=source, fingerprint=fingerprint(path),
-                      config=config, settings=flat, scenario_settings=per_scenario, path=path)
+                      config=config, settings=flat, scenario_settings=per_scenario,
+                      workload_settings=per_benchmark, path=path)
 
 
 def system_tables(name_or_path: str) -> set[str]:
     """Top-level tables of a system file's adapter, used to route --set keys."""
     path = catalog.resolve("systems", name_or_path)
-    raw = read_toml(path, catalog.label(path))
+    raw = raw_system(path, catalog.label(path))
     tables = {key for key, value in raw.items() if isinstance(value, dict)}
     adapter = find_adapter(str(raw.get("adapter", "")), catalog.label(path))
     return tables | set(getattr(adapter, "tables", ())) | {"settings"}

@@ -130,3 +130,17 @@ def test_a_model_with_external_data_outside_its_folder_is_a_one_line_error(write
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and "Traceback" not in err, err
     assert str(path) in err and "outside" in err
+
+
+def test_an_onnx_file_is_a_system_and_the_result_names_its_model(tmp_path):
+    model = mlp(tmp_path / "tiny.onnx")
+    out = tmp_path / "run"
+    code = main_code(["run", "--scenario", "offline", "--sut", str(model), "--target-qps", "100",
+                      "--duration", "0.2", "--out", str(out), "--no-report"])
+    assert code == 0
+    result = json.loads((out / "result.json").read_text())
+    assert result["sut"]["name"] == "tiny" and result["sut"]["adapter"] == "onnxruntime"
+    assert result["sut"]["model"] == str(model.resolve())
+    workload = result["workload"]  # resnet50's settings apply; its graph is not what ran
+    assert workload["role"] == "settings" and workload["macs"] is None and workload["layers"] is None
+    assert "the SUT serves its own model" in workload["description"]

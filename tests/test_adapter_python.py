@@ -65,7 +65,7 @@ BAD = {
     "timeout": ('[python]\ncallable = "mysut:infer"\ntimeout_s = 0\n', "python.timeout_s = 0.0: must be a finite number > 0"),
     "unknown key": ('[python]\ncallable = "mysut:infer"\nthreads = 4\n', "python.threads = 4: unknown key"),
     "batching": ('[python]\ncallable = "mysut:infer"\n[batching]\nmax_batch = 0\nper_sample_s = 1\n',
-                 "batching.max_batch = 0: must be >= 1"),
+                 "batching.max_batch = 0: must be a number from 1 to 4096"),
 }
 
 

@@ -6,21 +6,12 @@ import math
 import pyarrow.parquet as pq
 import pytest
 
-from harness.cli.main import main
+from clirun import bench
 
 RESULT_KEYS = {"schema", "harness_version", "scenario", "time_mode", "sut", "workload", "settings", "seed",
                "valid", "invalid_reasons", "metric", "samples_per_second", "query_count", "sample_count",
                "failed_queries", "duration_s", "latency_s", "early_stopping", "energy"}
 
-
-def bench(capsys, *args):
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exc:
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_server_run_writes_the_contracted_files(capsys, synthetic, tmp_path):
@@ -89,7 +80,20 @@ def test_find_peak_reports_its_probes(capsys, synthetic, tmp_path):
     assert all(p["valid"] for p in peak["probes"] if p["target_qps"] <= peak["peak_qps"])
     assert not any(p["valid"] for p in peak["probes"] if p["target_qps"] > peak["peak_qps"])
     assert 200 <= peak["peak_qps"] < 400  # 200 passed and 400 failed in the doubling phase
-    assert "probe" in err
+    failed = [p for p in peak["probes"] if not p["valid"]]
+    for p in failed:  # each failed probe's line says why it failed
+        assert f"{p['target_qps']:12.3f} QPS  INVALID" in err and p["reasons"][0] in err
+    lowest_failed = min(p["target_qps"] for p in failed)
+    assert (f"find-peak: peak {peak['peak_qps']:.3f} QPS, the highest VALID of {len(peak['probes'])} "
+            f"probes; {lowest_failed:.3f} QPS was INVALID") in stdout
+
+
+def test_run_prints_one_rate(capsys, synthetic, tmp_path):
+    code, stdout, err = bench(capsys, "run", "--scenario", "server", "--sut", str(synthetic(mean_s=0.002)),
+                              "--workload", "tiny", "--target-qps", "100", "--duration", "2",
+                              "--out", str(tmp_path / "r"), "--no-report")
+    assert code == 0, err
+    assert stdout.count("samples/s") == 1  # the metric; the count line gives the duration only
 
 
 def test_list(capsys):

@@ -221,7 +221,8 @@ def test_html_is_self_contained(capsys, tmp_path):
     assert page.startswith("<!DOCTYPE html>") and "<svg" in page
     assert "<script" not in page and "<link" not in page
     stripped = page.replace("http://www.w3.org/2000/svg", "").replace("http://www.w3.org/1999/xlink", "")
-    assert "http" not in stripped
+    assert "http://" not in stripped and "https://" not in stripped and "//" not in stripped.replace("://", "")
+    assert "default-src 'none'" in page  # the same content security policy as the run report
 
 
 def test_html_escapes_names(tmp_path, capsys):

@@ -186,7 +186,7 @@ def test_reports_parse(capsys, tmp_path):
     failed = [c.get("name") for c in cases if c.find("failure") is not None]
     assert failed == ["latency_s.p99 (latency_s.p99:+5%)"]
     md = files["md"].read_text()
-    assert md.startswith("### bench gate: ❌ REGRESSION") and "| latency_s.p99 |" in md
+    assert md.startswith("### bench gate: ❌ REGRESSION") and "| latency p99 | latency_s.p99:+5% |" in md
 
 
 def test_junit_marks_inconclusive_as_skipped(capsys, tmp_path):

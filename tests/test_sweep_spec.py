@@ -5,6 +5,7 @@ import textwrap
 import pytest
 
 from harness.errors import ConfigError
+from harness.masters_edit import edit_masters
 from harness.spec import parse_value
 from harness.sweep import check_inputs, load_sweep
 from harness.sweep import params as P
@@ -160,9 +161,9 @@ def test_duplicate_points_are_refused(sweep_file):
 
 def test_frame_rate_keeps_bytes_per_frame_and_resolution_sets_them():
     camera = {"name": "camera", "bytes_per_s": 1.2e9, "period_s": 1 / 30, "duty": 0.9}
-    [fast] = P.edit_masters([camera], {"camera": {"frame_rate_hz": 60}}, "x")
+    [fast] = edit_masters([camera], {"camera": {"frame_rate_hz": 60}}, "x")
     assert fast["period_s"] == pytest.approx(1 / 60) and fast["bytes_per_s"] == pytest.approx(2.4e9)
-    [hd] = P.edit_masters([camera], {"camera": {"resolution": "1920x1080", "bytes_per_pixel": 2.0,
+    [hd] = edit_masters([camera], {"camera": {"resolution": "1920x1080", "bytes_per_pixel": 2.0,
                                                 "frame_rate_hz": 60}}, "x")
     assert hd["bytes_per_s"] == pytest.approx(1920 * 1080 * 2.0 * 60)
     assert camera["bytes_per_s"] == 1.2e9  # the input is not changed

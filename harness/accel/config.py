@@ -74,7 +74,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from harness.spec import (MISSING, NO_VALUE, Problems, Reader, apply_overrides, fraction,
+from harness.spec import (MISSING, batching, NO_VALUE, Problems, Reader, apply_overrides, fraction,
                           non_negative, within,
                           one_of, positive, read_toml)
 
@@ -87,7 +87,7 @@ MIXED_EFFICIENCY = 0.92  # 50/50 over all-read efficiency: 0.869 / 0.946 on LPDD
 DEPTHWISE = ("array", "vector")
 MACS_PER_PE_CYCLE = {"int4": 2.0, "int8": 1.0, "bf16": 0.5, "fp16": 0.5, "fp32": 0.25}
 BYTES_PER_ELEMENT = {"int4": 0.5, "int8": 1.0, "bf16": 2.0, "fp16": 2.0, "fp32": 4.0}
-TABLES = ("compute", "memory", "energy", "batching")
+TABLES = ("compute", "memory", "energy", "batching", "llm")
 
 
 @dataclass(frozen=True)
@@ -194,6 +194,7 @@ class Hardware:
     memory: Memory
     energy: Energy
     batching: Batching
+    llm: Any = None          # harness.accel.llm.LLMSettings: how a decoder LLM is served
 
     @property
     def engines(self) -> int:
@@ -213,7 +214,8 @@ class Hardware:
         energy = _fields(self.energy)
         energy["pj_per_mac"] = dict(self.energy.pj_per_mac)
         return {"name": self.name, "adapter": "accelerator", "compute": _stated(compute),
-                "memory": memory, "energy": _stated(energy), "batching": _fields(self.batching)}
+                "memory": memory, "energy": _stated(energy), "batching": _fields(self.batching),
+                **({"llm": self.llm.describe()} if self.llm is not None else {})}
 
 
 def _stated(table: dict[str, Any]) -> dict[str, Any]:
@@ -400,8 +402,7 @@ def _read_energy(r: Reader, engines: int = 1) -> Energy | None:
 
 def _read_batching(r: Reader) -> Batching | None:
     b = r.table("batching")
-    max_batch = b.get("max_batch", int, default=1, check=within(1, 4096))
-    timeout_s = b.get("timeout_s", float, default=0.0, check=within(0, 3600, " s"))
+    max_batch, timeout_s = batching(b)
     b.done()
     return None if max_batch is None or timeout_s is None else Batching(max_batch, timeout_s)
 
@@ -420,10 +421,13 @@ def read_hardware(r: Reader, name: str) -> Hardware | None:
     memory = _read_memory(r)
     energy = _read_energy(r, compute.engines if compute else 1)
     batching = _read_batching(r)
+    from harness.accel.llm import read_llm
+
+    llm = read_llm(r)
     if None in (compute, memory, energy, batching):
         return None
     hw = Hardware(name=name, source=r.source, compute=compute, memory=memory, energy=energy,
-                  batching=batching)
+                  batching=batching, llm=llm)
     from harness.accel.rules import CROSS_FIELD_RULES
 
     before = len(r.problems.items)

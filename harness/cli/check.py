@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from harness.cli import formats
 from harness.results.check import check_path
 
 
@@ -17,7 +18,8 @@ Exit status:
   2  the path does not exist or holds no result
 """)
 @click.argument("path", type=click.Path(path_type=Path))
-def command(path: Path) -> None:
+@formats.option()
+def command(path: Path, fmt: str) -> None:
     """Check results for submission: our result directories and MLPerf submission trees.
 
     Lists every problem: required files, a VALID run, minimum duration and queries, early
@@ -26,6 +28,12 @@ def command(path: Path) -> None:
     disagree with each other.
     """
     report = check_path(path)
+    if fmt == formats.JSON:
+        formats.emit({"checked": report.checked, "problems": [str(p) for p in report.problems],
+                      "exit_code": report.exit_code})
+        if report.exit_code:
+            sys.exit(report.exit_code)
+        return
     for problem in report.problems:
         click.echo(problem)
     n = len(report.problems)

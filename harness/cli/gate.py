@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from harness.cli import formats
+
 from harness.results import gate_report
 from harness.results.gate import gate
 from harness.results.gate_rules import parse_rules
@@ -40,8 +42,9 @@ Exit status:
               help="Also write Markdown (e.g. $GITHUB_STEP_SUMMARY).")
 @click.option("--junit", "junit_out", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write JUnit XML: one test case per metric.")
+@formats.option()
 def command(baselines, candidates, max_regression, rules, json_out,
-            md_out, junit_out) -> None:
+            md_out, junit_out, fmt) -> None:
     """Compare candidate runs with baseline runs, rule by rule.
 
     One run a side (or simulated runs sharing one seed) are compared exactly. With several
@@ -58,6 +61,9 @@ def command(baselines, candidates, max_regression, rules, json_out,
                                ("--junit", junit_out, gate_report.junit)):
         if path is not None:
             write_file(path, render(report), flag)
-    click.echo(gate_report.table(report), nl=False)
+    if fmt == formats.JSON:
+        click.echo(gate_report.to_json(report), nl=False)
+    else:
+        click.echo(gate_report.table(report), nl=False)
     if report.exit_code:
         sys.exit(report.exit_code)   # not ctx.exit: main() runs click with standalone_mode=False

@@ -21,7 +21,8 @@ import click
 
 from harness import catalog
 from harness.accel import AcceleratorModel, Profile, load_hardware
-from harness.spec import parse_assignment
+from harness.errors import config_error
+from harness.runner import route_sets
 from harness.workloads import load_workload
 
 COLUMNS = ("name", "op", "macs", "compute_cycles", "vector_cycles", "dram_bytes", "sram_bytes",
@@ -31,10 +32,23 @@ TOTAL_COLUMNS = {"name": "total", "op": "", "compute_time_s": "", "memory_time_s
 
 
 def build_profile(sut: str, workload: str, batch: int, overrides: dict | None = None,
-                  start_s: float | None = None, masters: bool = True) -> Profile:
+                  start_s: float | None = None, masters: bool = True,
+                  workload_overrides: dict | None = None) -> Profile:
     path = catalog.resolve("systems", sut)
     hardware = load_hardware(path, catalog.label(path), overrides)
-    return AcceleratorModel(hardware, load_workload(workload)).profile(batch, start_s, masters)
+    model = AcceleratorModel(hardware, load_workload(workload, workload_overrides or None))
+    return model.profile(batch, start_s, masters)
+
+
+def route(assignments: tuple[str, ...], sut: str) -> tuple[dict, dict]:
+    """--set as bench run routes it (system keys, masters.NAME.FIELD, workload.KEY); a test
+    setting has nothing to act on in a profile."""
+    test, system, workload = route_sets(assignments, sut)
+    if test:
+        key = next(iter(test))
+        raise config_error("--set", key, test[key], "a test setting applies to bench run only "
+                           "(a profile generates no load)")
+    return system, workload
 
 
 def render_json(profile: Profile) -> str:
@@ -104,12 +118,12 @@ RENDERERS = {"table": render_table, "json": render_json, "csv": render_csv}
               help="Time the layers under the bus masters from this instant (seconds).")
 @click.option("--no-masters", is_flag=True, help="Time the layers without the bus masters.")
 @click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE",
-              help="Override a system key, e.g. --set compute.array_rows=64.")
+              help="Override a system key (compute.array_rows=64), a bus master (masters.camera.frame_rate_hz=60) or a workload key (workload.KEY=...).")
 def command(sut: str, workload: str, batch: int, fmt: str, start_s: float | None,
             no_masters: bool, assignments: tuple[str, ...]) -> None:
     """Per-layer MACs, cycles, DRAM bytes, time, bound and energy of one batch."""
     if start_s is not None and no_masters:
         raise click.UsageError("--start-s and --no-masters exclude each other")
-    overrides = dict(parse_assignment(a) for a in assignments)
-    profile = build_profile(sut, workload, batch, overrides, start_s, not no_masters)
+    system, workload_keys = route(assignments, sut)
+    profile = build_profile(sut, workload, batch, system, start_s, not no_masters, workload_keys)
     click.echo(RENDERERS[fmt](profile))

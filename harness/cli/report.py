@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from harness.cli import formats
+
 
 @click.command("report")
 @click.argument("result_dirs", nargs=-1, required=True, metavar="RESULT_DIR...",
@@ -13,13 +15,18 @@ import click
 @click.option("--out", type=click.Path(path_type=Path, dir_okay=False),
               help="The HTML file to write. Default: RESULT_DIR/report.html for one result, "
                    "./report.html for several.")
-def command(result_dirs: tuple[Path, ...], out: Path | None) -> None:
+@formats.option()
+def command(result_dirs: tuple[Path, ...], out: Path | None, fmt: str) -> None:
     """Write an HTML report of one result, or of several overlaid with deltas against the first.
 
     The page is one file that opens offline: charts are inline SVG, nothing is fetched."""
     from harness.report import write_report
     out = out or default_out(result_dirs)
-    click.echo(str(write_report(list(result_dirs), out)))
+    written = write_report(list(result_dirs), out)
+    if fmt == formats.JSON:
+        formats.emit({"report": str(written), "results": [str(d) for d in result_dirs]})
+    else:
+        click.echo(str(written))
 
 
 def default_out(result_dirs: tuple[Path, ...]) -> Path:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from harness.cli import formats
 from harness.cli.progress import real_time_progress, wanted
 from harness.output import (NotWritten, check_out_dir, claim, default_out_dir, release, target,
                             write_run)
@@ -27,7 +28,7 @@ def headline(result: dict) -> list[str]:
     lines = [f"  {metric['name']}: {value}",
              f"  latency p50 {_ms(lat['p50'])}  p90 {_ms(lat['p90'])}  p99 {_ms(lat['p99'])}  max {_ms(lat['max'])}",
              f"  {result['query_count']} queries, {result['sample_count']} samples in "
-             f"{result['duration_s']:.3f} s ({result['samples_per_second']:.2f} samples/s)"]
+             f"{result['duration_s']:.3f} s"]
     bound = result["settings"]["effective"]["target_latency_ns"]
     tokens = result.get("tokens")
     if result["scenario"] in SERVER_SCENARIOS and not tokens:
@@ -63,6 +64,8 @@ def realtime_lines(outcomes: list[dict]) -> list[str]:
 def token_lines(tokens: dict) -> list[str]:
     """Output tokens and rate; TTFT and TPOT percentiles (with the limits where they apply)."""
     lines = [f"  {tokens['output_tokens']} output tokens, {tokens['tokens_per_second']:.2f} tokens/s"]
+    if tokens.get("joules_per_token") is not None:
+        lines[0] += f", {tokens['joules_per_token'] * 1e3:.3f} mJ/token"
     limits = tokens.get("limits") or {}
     for key, label in (("ttft_s", "TTFT"), ("tpot_s", "TPOT")):
         if key in tokens:
@@ -72,6 +75,17 @@ def token_lines(tokens: dict) -> list[str]:
     return lines
 
 
+SUMMARY_KEYS = ("scenario", "valid", "invalid_reasons", "metric", "samples_per_second", "query_count",
+                "sample_count", "failed_queries", "duration_s", "latency_s", "tokens", "energy",
+                "find_peak", "interrupted")
+
+
+def summary(out: Path, result: dict) -> dict:
+    """What `--format json` prints: where the result is and its headline figures."""
+    return {"out": str(out), "system": result["sut"]["name"], "workload": result["workload"]["name"],
+            **{k: result.get(k) for k in SUMMARY_KEYS}}
+
+
 def render(out: Path, result: dict) -> None:
     click.echo(str(out))
     click.echo("VALID" if result["valid"] else "INVALID")
@@ -79,11 +93,25 @@ def render(out: Path, result: dict) -> None:
         click.echo(f"  - {reason}")
     for line in headline(result):
         click.echo(line)
+    if result.get("find_peak"):
+        click.echo(peak_line(result["find_peak"]))
 
 
 def _print_probe(probe: peak.Probe) -> None:
     verdict = "VALID  " if probe.valid else "INVALID"
-    click.echo(f"  probe {probe.target_qps:12.3f} QPS  {verdict}  p99 {_ms(probe.p99_s)}", err=True)
+    why = f"  ({probe.reasons[0]})" if probe.reasons else ""
+    click.echo(f"  probe {probe.target_qps:12.3f} QPS  {verdict}  p99 {_ms(probe.p99_s)}{why}", err=True)
+
+
+def peak_line(found: dict) -> str:
+    """The QPS find-peak chose, and why the search stopped there."""
+    probes = found["probes"]
+    if not any(p["valid"] for p in probes):
+        return f"  find-peak: no VALID target QPS (the first probe, {probes[0]['target_qps']:.3f} QPS, failed)"
+    above = [p["target_qps"] for p in probes if not p["valid"] and p["target_qps"] > found["peak_qps"]]
+    limit = f"; {min(above):.3f} QPS was INVALID" if above else ""
+    return (f"  find-peak: peak {found['peak_qps']:.3f} QPS, the highest VALID of "
+            f"{len(probes)} probes{limit}")
 
 
 def _measure(prepared, find_peak: bool) -> RunOutput:
@@ -120,8 +148,9 @@ def _write(out: Path, run: RunOutput, report: bool) -> NotWritten | None:
 @click.option("--out", type=click.Path(path_type=Path), help="Output directory (default under reports/).")
 @click.option("--no-report", is_flag=True, help="Do not write report.html.")
 @click.option("--force", is_flag=True, help="Replace a result already in --out (atomically).")
+@formats.option()
 def command(scenario, sut, workload, target_qps, duration, min_queries, seed, sets, find_peak,
-            out, no_report, force) -> None:
+            out, no_report, force, fmt) -> None:
     """Run a scenario against a system under test and write a judged result."""
     request = RunRequest(scenario, sut, workload, target_qps, duration, min_queries, seed, tuple(sets))
     prepared = prepare(request)
@@ -136,7 +165,10 @@ def command(scenario, sut, workload, target_qps, duration, min_queries, seed, se
         partial = _write(where, run, not no_report)
     finally:
         release(where)
-    render(out, run.result)
+    if fmt == formats.JSON:
+        formats.emit(summary(out, run.result))
+    else:
+        render(out, run.result)
     if partial:
         raise partial
     if run.result["interrupted"]:

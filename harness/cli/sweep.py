@@ -9,9 +9,21 @@ from pathlib import Path
 
 import click
 
+from harness.cli import formats
 from harness.report import fmt
 from harness.sweep import SweepRun, check_inputs, default_out, load_sweep, run_sweep
 from harness.sweep.select import describe
+
+
+def summary(done: SweepRun, rule: str | None) -> dict:
+    """What `--format json` prints: the counts, the best point and the front's size."""
+    best = None
+    if done.choice is not None and done.choice.index is not None:
+        row = done.frame.loc[done.choice.index]
+        best = {"point": row["point"], **{k: row[k] for k in ("samples_per_s", "p99_s", "power_w")}}
+    return {"out": str(done.out), "page": str(done.out / "sweep.html"), "points": len(done.frame),
+            "ran": done.ran, "done_before": done.skipped, "failed": done.failed, "rule": rule,
+            "best": best, "pareto_front": int(done.front.sum())}
 
 
 def render(done: SweepRun, rule: str | None) -> None:
@@ -36,7 +48,8 @@ def render(done: SweepRun, rule: str | None) -> None:
 @click.option("--out", type=click.Path(path_type=Path), help="Output directory (default reports/sweep-NAME).")
 @click.option("--retry-failed", is_flag=True, help="Run again the points that failed before.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def command(sweep_file: Path, workers, scheduler, out, retry_failed, quiet) -> None:
+@formats.option()
+def command(sweep_file: Path, workers, scheduler, out, retry_failed, quiet, fmt) -> None:
     """Run every point of a sweep file; write the summary table and sweep.html."""
     if workers and scheduler:
         raise click.UsageError("--workers applies to local runs; a Dask cluster has its own workers")
@@ -44,4 +57,8 @@ def command(sweep_file: Path, workers, scheduler, out, retry_failed, quiet) -> N
     check_inputs(sweep)
     done = run_sweep(sweep, out or default_out(sweep), workers, scheduler, retry_failed,
                      progress=not quiet)
-    render(done, describe(sweep.best) if sweep.best else None)
+    rule = describe(sweep.best) if sweep.best else None
+    if fmt == formats.JSON:
+        formats.emit(summary(done, rule))
+    else:
+        render(done, rule)

@@ -6,7 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
+from harness import figures as registry
 from harness.report import fmt
+from harness.results.model import LATENCY_SCENARIOS
 
 LATENCY_KEYS = ("p50", "p90", "p95", "p97", "p99", "p99.9", "max")
 
@@ -29,16 +31,23 @@ def _get(*path: str) -> Callable[[dict], float | None]:
     return read
 
 
+def _row(fig: registry.Figure) -> Figure:
+    """A delta row for a registered figure: its label, unit and direction from the registry."""
+    label = f"{fig.label} ({fig.unit})" if fig.unit and fig.unit not in ("s",) else fig.label
+    return Figure(label, _get(*fig.key.split(".", 1)), fig.text, fig.better == registry.HIGHER,
+                  headline=fig.key == registry.HEADLINE)
+
+
 def figures(first: dict) -> list[Figure]:
     metric = first.get("metric", {})
-    lower = metric.get("unit") == "s"
-    rows = [Figure(f"headline: {metric.get('name', 'metric')}", _get("metric", "value"),
-                   fmt.seconds if lower else fmt.number, not lower, headline=True),
-            Figure("samples per second", _get("samples_per_second"), fmt.number, True)]
-    rows += [Figure(f"latency {k}", _get("latency_s", k), fmt.ms, False) for k in LATENCY_KEYS]
-    rows += [Figure("energy per sample (J)", _get("energy", "joules_per_sample"), fmt.number, False),
-             Figure("average power (W)", _get("energy", "average_power_w"), fmt.number, False)]
-    return rows
+    scenario = first.get("scenario")
+    head = registry.describe(registry.HEADLINE, metric,
+                             None if scenario is None else scenario in LATENCY_SCENARIOS)
+    head = Figure(f"headline: {head.label}", _get("metric", "value"), head.text,
+                  head.better == registry.HIGHER, headline=True)
+    keys = ["samples_per_second", *(f"latency_s.{k}" for k in LATENCY_KEYS),
+            "energy.joules_per_sample", "energy.average_power_w"]
+    return [head] + [_row(registry.describe(k)) for k in keys]
 
 
 def change(base: float | None, value: float | None) -> float | None:

@@ -146,15 +146,11 @@ def render_runs(runs: Sequence[Run]) -> str:
     return env.get_template("multi.html.j2").render(multi_context(runs))
 
 
-def write_atomic(path: Path, text: str) -> None:
-    write_file(path, text)
-
-
 def write_report(run_dirs: Sequence[Path], out_file: Path) -> Path:
     """One page for one result or several (overlaid, with deltas against the first)."""
     indexed = len(run_dirs) > 1
     runs = [load_run(Path(d), i if indexed else None) for i, d in enumerate(run_dirs)]
-    write_atomic(Path(out_file), render_runs(runs))
+    write_file(Path(out_file), render_runs(runs))
     return Path(out_file)
 
 

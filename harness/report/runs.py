@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from harness import series
 from harness.report import reduce
 from harness.result import check_queries, load, read_parquet
 from harness.results.bench_result import load_result_dir
@@ -33,8 +34,9 @@ class Run:
 
     @property
     def bound_s(self) -> float | None:
-        """The server scenario's latency bound (seconds); None elsewhere."""
-        if self.scenario not in SERVER_SCENARIOS:
+        """The server scenario's latency bound (seconds); None elsewhere, and in a token run,
+        which is judged on TTFT and TPOT, not on whole-sample latency."""
+        if self.scenario not in SERVER_SCENARIOS or self.result.get("tokens"):
             return None
         ns = self.result.get("settings", {}).get("effective", {}).get("target_latency_ns")
         return ns / 1e9 if ns else None
@@ -86,7 +88,7 @@ def _offline_run(run_dir: Path, result: dict, index: int | None, rows: int | Non
 
 def load_run(run_dir: Path, index: int | None = None) -> Run:
     load_result_dir(Path(run_dir))  # the schema checks compare and gate make: one line if not
-    result = load(run_dir)
+    result = series.attach(load(run_dir), Path(run_dir))
     records = read_columns(run_dir)
     offline = _offline_run(run_dir, result, index, None if records is None else len(records.scheduled_s))
     if offline is not None:

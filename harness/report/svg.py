@@ -35,6 +35,7 @@ RC = {
 }
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf")
 _PROLOG = re.compile(r"^.*?(?=<svg)", re.S)
+_METADATA = re.compile(r"<metadata>.*?</metadata>\s*", re.S)
 _ID = re.compile(r'\bid="([^"]+)"')
 _REF = re.compile(r'(url\(#|href="#)([^)"]+)')
 
@@ -61,6 +62,27 @@ def log_axis(axis: Axis, text: Callable[[float], str]) -> None:
     axis.set_minor_formatter(LogLabels(text, minor=True))
 
 
+MIN_LOG_SPAN = 6.25   # a log axis spans at least this factor: two of its 1-2-5 ticks are labelled
+HEADROOM = 1.12       # a linear axis reaches this far above the data (a flat line is not the frame)
+
+
+def widen_log(ax: Axes, axis: str) -> None:
+    """A log axis around data that vary by less than MIN_LOG_SPAN (a deterministic run's equal
+    latencies, float noise apart) widened about their centre, so its ticks are labelled."""
+    get, set_ = (ax.get_xlim, ax.set_xlim) if axis == "x" else (ax.get_ylim, ax.set_ylim)
+    lo, hi = get()
+    if lo > 0 and hi > 0 and hi / lo < MIN_LOG_SPAN:
+        centre, half = math.sqrt(lo * hi), math.sqrt(MIN_LOG_SPAN)
+        set_(centre / half, centre * half)
+
+
+def headroom(ax: Axes, top: float | None = None, log: bool = False) -> None:
+    """Room above the highest data point (or `top`): a third of a decade on a log axis."""
+    high = max((v for v in (ax.dataLim.y1, top) if v is not None and math.isfinite(v)), default=0.0)
+    if high > 0:
+        ax.set_ylim(top=high * (2.0 if log else HEADROOM))
+
+
 def color(i: int) -> str:
     return PALETTE[i % len(PALETTE)]
 
@@ -78,7 +100,7 @@ def render(chart_id: str, label: str, draw: Callable[[Figure], None],
     """Draw a chart with `draw(fig)` and return it as an <svg> element ready to inline."""
     with matplotlib.rc_context(RC):
         fig = Figure(figsize=size)  # fixed margins: a layout engine would draw everything twice
-        fig.subplots_adjust(left=0.11, right=0.98, bottom=0.16, top=0.86)
+        fig.subplots_adjust(left=0.11, right=0.96, bottom=0.16, top=0.86)
         FigureCanvasAgg(fig)
         draw(fig)
         buf = io.StringIO()
@@ -87,9 +109,9 @@ def render(chart_id: str, label: str, draw: Callable[[Figure], None],
 
 
 def scope(svg: str, chart_id: str, label: str) -> str:
-    """Drop the XML prolog, prefix every id (several charts share one HTML document) and label
+    """Drop the XML prolog and RDF metadata, prefix every id (several charts share one HTML document) and label
     the root element for assistive technology and tests."""
-    svg = _PROLOG.sub("", svg, count=1)
+    svg = _METADATA.sub("", _PROLOG.sub("", svg, count=1), count=1)  # RDF with external URLs
     svg = _ID.sub(lambda m: f'id="{chart_id}-{m.group(1)}"', svg)
     svg = _REF.sub(lambda m: f"{m.group(1)}{chart_id}-{m.group(2)}", svg)
     attrs = f'<svg class="chart" data-chart="{chart_id}" role="img" aria-label="{_attr(label)}"'

@@ -29,6 +29,9 @@ def token_rows(tokens: dict) -> list[dict]:
         return []
     rows = [{"name": "output tokens", "value": fmt.number(tokens.get("output_tokens")),
              "note": f"{tokens.get('tokens_per_second', 0):.2f} tokens/s"}]
+    if tokens.get("joules_per_token") is not None:
+        rows.append({"name": "energy per token", "value": f"{tokens['joules_per_token'] * 1e3:.3f} mJ",
+                     "note": "NPU energy of the run / output tokens"})
     limits = tokens.get("limits") or {}
     for key, label in (("ttft_s", "TTFT"), ("tpot_s", "TPOT")):
         figures = tokens.get(key) or {}

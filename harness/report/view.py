@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from harness import provenance
 from harness.report import fmt
 
 def checks(result: dict) -> list[dict]:
@@ -41,6 +42,7 @@ def identity(result: dict) -> list[tuple[str, str]]:
     effective = result.get("settings", {}).get("effective", {})
     return [("system under test", f"{sut.get('name', '?')} (adapter {sut.get('adapter', '?')})"),
             ("system file", str(sut.get("source", ""))),
+            *([("model served", str(sut["model"]))] if sut.get("model") else []),
             ("workload", " — ".join(str(v) for v in (workload.get("name"), workload.get("description"))
                                     if v)),
             ("workload file", str(workload.get("source", ""))),
@@ -48,7 +50,18 @@ def identity(result: dict) -> list[tuple[str, str]]:
             ("time mode", str(result.get("time_mode", ""))),
             ("seed", str(result.get("seed", ""))),
             ("harness version", str(result.get("harness_version", ""))),
+            *environment(result),
             ("created (UTC)", str(result.get("created_utc", "")))]
+
+
+def environment(result: dict) -> list[tuple[str, str]]:
+    """Where the run was measured (result.json `environment`), when it says."""
+    env = result.get("environment")
+    if not isinstance(env, dict):
+        return []
+    host = f"{env.get('host', '?')}: {env.get('cpu', '?')}, {env.get('cpu_count', '?')} CPUs, {env.get('os', '?')}"
+    versions = ", ".join(f"{k} {v}" for k, v in provenance.versions(env).items())
+    return [("measured on", host), ("versions", versions)]
 
 
 def flatten(data: Any, prefix: str = "") -> list[tuple[str, str]]:
@@ -78,6 +91,7 @@ def _column(result: dict) -> dict[str, str]:
             "queries": fmt.number(result.get("query_count")),
             "duration": fmt.seconds(result.get("duration_s")),
             "harness version": str(result.get("harness_version", "")),
+            **dict(environment(result)),
             **{f"{k} fingerprint": str(v) for k, v in fp.items()},
             "created (UTC)": str(result.get("created_utc", ""))}
 

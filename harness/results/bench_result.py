@@ -123,6 +123,7 @@ def result_from_record(data: dict, directory: Path) -> Result:
         figures=figures(data), settings=_settings(data),
         time_mode=data["time_mode"], seed=data["seed"],
         fingerprints=dict(data.get("fingerprints") or {}),
+        environment=data.get("environment") if isinstance(data.get("environment"), dict) else None,
         accelerators=_accelerators(data), energy=_energy(data.get("energy"), data["time_mode"]),
         samples_per_query=_samples_per_query(data))
 
@@ -158,7 +159,7 @@ def flatten_numbers(data: Any, prefix: str = "") -> dict[str, float]:
     if isinstance(data, dict):
         for key, value in data.items():
             name = f"{prefix}{key}"
-            if name in ("schema", "seed", "settings", "sut", "workload", "fingerprints"):
+            if name in ("schema", "seed", "settings", "sut", "workload", "fingerprints", "environment"):
                 continue
             out.update(flatten_numbers(value, name + "."))
     elif is_number(data):

@@ -105,6 +105,7 @@ def row(r: Result, verdict: Verdict) -> dict:
         **token_latencies(r),
         "energy": r.energy.as_dict() if r.energy else None,
         "warnings": r.warnings,
+        "environment": r.environment,
     }
 
 

@@ -19,6 +19,7 @@ from statistics import fmean, variance
 
 from scipy import stats
 
+from harness import provenance
 from harness.errors import BenchError
 from harness.results.gate_like import refuse_unlike
 from harness.results.gate_rules import Rule
@@ -77,7 +78,8 @@ def gate(baseline: list[Result], candidate: list[Result], rules: list[Rule]) -> 
     checks = [validity_check(baseline, candidate)]
     checks += [check_rule(rule, baseline, candidate, method) for rule in rules]
     return GateReport(baseline[0].workload, scenario, tuple(baseline), tuple(candidate), method,
-                      tuple(checks), tuple(method_notes(baseline, candidate, method)))
+                      tuple(checks), tuple(method_notes(baseline, candidate, method)
+                                           + version_notes(baseline + candidate)))
 
 
 def choose_method(baseline: list[Result], candidate: list[Result]) -> str:
@@ -98,6 +100,13 @@ def method_notes(baseline: list[Result], candidate: list[Result], method: str) -
         return ["one real-time run a side: no estimate of run-to-run noise; "
                 "give several --baseline and --candidate runs for a confidence interval"]
     return ["deterministic simulated runs: compared exactly"]
+
+
+def version_notes(runs: list[Result]) -> list[str]:
+    """Package versions that differ between the runs (a seed reproduces a simulated run only
+    with the same numpy)."""
+    differ = provenance.differences([r.environment for r in runs])
+    return [f"versions differ between the runs: {', '.join(differ)}"] if differ else []
 
 
 def figure(result: Result, rule: Rule, role: str) -> float:

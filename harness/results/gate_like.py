@@ -14,11 +14,24 @@ def is_hint(key: str) -> bool:
     return key.endswith("_rng_seed") or "expected" in key or key == "effective"
 
 
+SCENARIO_PREFIXES = ("single_stream_", "multi_stream_", "server_", "offline_")
+OWN_PREFIX = {"single-stream": "single_stream_", "multi-stream": "multi_stream_", "server": "server_",
+              "interactive": "server_", "offline": "offline_"}
+
+
+def applies(key: str, scenario: str) -> bool:
+    """Whether a setting acts on a run of `scenario`: another scenario's settings (a system
+    file's server target QPS in a single-stream run) do not."""
+    prefix = next((p for p in SCENARIO_PREFIXES if key.startswith(p)), None)
+    return prefix is None or prefix == OWN_PREFIX.get(scenario)
+
+
 def defining_settings(r: Result) -> dict:
     if r.source == "mlperf":   # submitters tune target QPS etc.; compare what defines the test
         keys = DEFINING[r.scenario]
         return {k: normalised(k, r.settings[k]) for k in keys if k in r.settings}
-    return {k: normalised(k, v) for k, v in r.settings.items() if not is_hint(k)}
+    return {k: normalised(k, v) for k, v in r.settings.items()
+            if not is_hint(k) and applies(k, r.scenario)}
 
 
 def settings_diff(a: Result, b: Result) -> list[str]:

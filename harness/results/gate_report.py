@@ -11,13 +11,17 @@ import xml.etree.ElementTree as ET
 
 from harness.results.gate import CONFIDENCE, EXACT, INCONCLUSIVE, REGRESSION, Check, GateReport
 from harness.results.gate_rules import describe_direction
+from harness.figures import Figure, describe
+from harness.results.model import LATENCY_SCENARIOS
 
 HEADERS = ("Metric", "Rule", "Baseline", "Candidate", "Change", f"{CONFIDENCE:.0%} CI", "Verdict")
 LABELS = {"pass": "PASS", REGRESSION: "REGRESSION", INCONCLUSIVE: "INCONCLUSIVE"}
 
 
-def _num(value: float | None) -> str:
-    return "-" if value is None else format(value, ".6g")
+def figure(report: GateReport, c: Check) -> Figure:
+    """The checked figure's label and unit (the headline's from the baseline's metric)."""
+    base = report.baseline[0]
+    return describe(c.rule.metric, base.metric.as_dict(), base.scenario in LATENCY_SCENARIOS)
 
 
 def _pct(ratio: float | None) -> str:
@@ -28,21 +32,24 @@ def _rule_text(c: Check) -> str:
     return "must stay VALID" if c.rule.metric == "valid" else c.rule.text()
 
 
-def _center(c: Check, side: str) -> str:
+def _center(c: Check, side: str, fig: Figure) -> str:
     if c.rule.metric == "valid":
         values = c.baseline if side == "baseline" else c.candidate
         return f"{int(sum(values))}/{len(values)} valid"
     center = c.baseline_center if side == "baseline" else c.candidate_center
     n = len(c.baseline if side == "baseline" else c.candidate)
-    return _num(center) + (f" (n={n})" if n > 1 else "")
+    return ("-" if center is None else fig.text(center)) + (f" (n={n})" if n > 1 else "")
 
 
 def _ci(c: Check) -> str:
     return "-" if c.ci is None else f"[{_pct(c.ci[0])}, {_pct(c.ci[1])}]"
 
 
-def cells(c: Check) -> list[str]:
-    return [c.rule.metric, _rule_text(c), _center(c, "baseline"), _center(c, "candidate"),
+def cells(report: GateReport, c: Check) -> list[str]:
+    """One table row: the figure's label (its key is in the rule), values with units."""
+    fig = figure(report, c)
+    label = "validity" if c.rule.metric == "valid" else fig.label
+    return [label, _rule_text(c), _center(c, "baseline", fig), _center(c, "candidate", fig),
             _pct(c.ratio), _ci(c), LABELS[c.verdict]]
 
 
@@ -57,7 +64,7 @@ def headline(report: GateReport) -> str:
 
 
 def table(report: GateReport) -> str:
-    body = [list(HEADERS)] + [cells(c) for c in report.checks]
+    body = [list(HEADERS)] + [cells(report, c) for c in report.checks]
     widths = [max(len(row[i]) for row in body) for i in range(len(HEADERS))]
     lines = ["  ".join(x.ljust(w) for x, w in zip(row, widths)).rstrip() for row in body]
     lines.insert(1, "  ".join("-" * w for w in widths))
@@ -74,15 +81,17 @@ def markdown(report: GateReport) -> str:
              f"**{md(report.workload)} / {md(report.scenario)}**: {md(_sides(report))}. "
              f"Method: {report.method}.",
              "", "| " + " | ".join(HEADERS) + " |", "|" + "---|" * len(HEADERS)]
-    lines += ["| " + " | ".join(md(x) for x in cells(c)) + " |" for c in report.checks]
+    lines += ["| " + " | ".join(md(x) for x in cells(report, c)) + " |" for c in report.checks]
     lines += [""] + [f"- {md(n)}" for n in report.notes]
     lines += [f"- {md(c.rule.metric)}: {md(c.note)}" for c in report.checks if c.note]
     return "\n".join(lines) + "\n"
 
 
-def check_dict(c: Check) -> dict:
+def check_dict(report: GateReport, c: Check) -> dict:
+    fig = figure(report, c)
     return {
-        "metric": c.rule.metric, "rule": _rule_text(c), "origin": c.rule.origin,
+        "metric": c.rule.metric, "label": fig.label, "unit": fig.unit,
+        "rule": _rule_text(c), "origin": c.rule.origin,
         "direction": describe_direction(c.rule.direction) if c.rule.metric != "valid" else None,
         "tolerance_pct": c.rule.tolerance_pct,
         "baseline": {"values": list(c.baseline), "center": c.baseline_center},
@@ -99,7 +108,7 @@ def to_dict(report: GateReport) -> dict:
         "confidence": None if report.method == EXACT else CONFIDENCE,
         "baseline": {"system": report.baseline[0].system, "runs": [str(r.path) for r in report.baseline]},
         "candidate": {"system": report.candidate[0].system, "runs": [str(r.path) for r in report.candidate]},
-        "checks": [check_dict(c) for c in report.checks], "notes": list(report.notes),
+        "checks": [check_dict(report, c) for c in report.checks], "notes": list(report.notes),
     }
 
 
@@ -124,7 +133,8 @@ def junit(report: GateReport) -> str:
 def _testcase(suite: ET.Element, report: GateReport, c: Check) -> None:
     case = ET.SubElement(suite, "testcase", name=f"{c.rule.metric} ({_rule_text(c)})",
                          classname=f"bench.gate.{report.workload}.{report.scenario}")
-    detail = (f"baseline {_center(c, 'baseline')}, candidate {_center(c, 'candidate')}, "
+    fig = figure(report, c)
+    detail = (f"baseline {_center(c, 'baseline', fig)}, candidate {_center(c, 'candidate', fig)}, "
               f"change {_pct(c.ratio)}, CI {_ci(c)}. {c.note}").strip()
     if c.verdict == REGRESSION:
         ET.SubElement(case, "failure", message=f"regression: {_rule_text(c)}",

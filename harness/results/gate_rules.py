@@ -12,43 +12,31 @@ import math
 import re
 from dataclasses import dataclass, replace
 
+from harness import figures
 from harness.errors import BenchError
 from harness.results.model import LATENCY_SCENARIOS
 
-RISE_IS_BAD = +1      # lower is better: latency, energy, failures
-DROP_IS_BAD = -1      # higher is better: throughput, efficiency
-HEADLINE = "metric.value"
+RISE_IS_BAD = figures.LOWER     # lower is better: latency, energy, failures
+DROP_IS_BAD = figures.HIGHER    # higher is better: throughput, efficiency
+HEADLINE = figures.HEADLINE
 
 ALIASES = {
     "metric": HEADLINE, "headline": HEADLINE, "throughput": "samples_per_second",
     "qps": "samples_per_second", "sps": "samples_per_second", "tps": "tokens_per_second",
     "ttft": "ttft_s.p99", "tpot": "tpot_s.p99",
-    **{p: f"latency_s.{p}" for p in ("min", "mean", "p50", "p90", "p95", "p97", "p99", "p99.9", "max")},
+    **{p: f"latency_s.{p}" for p in figures.PERCENTILES},
+    **figures.SWEEP_COLUMNS,   # the sweep summary's spellings (p99_s, power_w, ...)
 }
-EXACT = {
-    "samples_per_second": DROP_IS_BAD, "tokens_per_second": DROP_IS_BAD,
-    "energy.samples_per_joule": DROP_IS_BAD,
-    "energy.joules_per_sample": RISE_IS_BAD, "energy.average_power_w": RISE_IS_BAD,
-    "failed_queries": RISE_IS_BAD,
-}
-PREFIXES = {"latency_s.": RISE_IS_BAD, "energy.breakdown_j.": RISE_IS_BAD,
-            "ttft_s.": RISE_IS_BAD, "tpot_s.": RISE_IS_BAD}
-SUFFIXES = {"_per_second": DROP_IS_BAD, "qps": DROP_IS_BAD, "estimate_s": RISE_IS_BAD}
 _RULE = re.compile(r"^\s*([A-Za-z0-9_.\-]+)\s*:\s*([+-]?)\s*(\d+(?:\.\d*)?|\.\d+)\s*%?\s*$")
 
 
 def known_direction(metric: str, scenario: str | None = None, unit: str | None = None) -> int | None:
+    """The figure's bad direction from the registry (the headline's from scenario and unit)."""
     if metric == HEADLINE:
-        if unit and unit.endswith("/s"):   # a rate (tokens/s even for an LLM single-stream result)
-            return DROP_IS_BAD
-        if scenario is None:
-            return None
-        return RISE_IS_BAD if scenario in LATENCY_SCENARIOS else DROP_IS_BAD
-    if metric in EXACT:
-        return EXACT[metric]
-    by_prefix = (d for prefix, d in PREFIXES.items() if metric.startswith(prefix))
-    by_suffix = (d for suffix, d in SUFFIXES.items() if metric.endswith(suffix))
-    return next(by_prefix, None) or next(by_suffix, None)
+        latency = None if scenario is None else scenario in LATENCY_SCENARIOS
+        return figures.headline("", unit or "", latency).better
+    found = figures.lookup(metric)
+    return found.better if found else None
 
 
 def describe_direction(direction: int) -> str:

@@ -78,6 +78,7 @@ class Result:
     time_mode: str | None = None     # "virtual" | "real"; None for MLPerf logs
     seed: int | None = None
     fingerprints: dict[str, str] = field(default_factory=dict)
+    environment: dict | None = None  # host, CPU, Python, package versions (harness.provenance)
     accelerators: Accelerators | None = None
     energy: Energy | None = None
     submitter: str | None = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from harness.result import json_text
 
+from harness import figures, provenance
 from harness.results import escape
 
 import csv
@@ -11,7 +12,7 @@ import io
 
 from harness.results.compare import UNOFFICIAL
 
-HEADERS = ("System", "Workload", "Scenario", "Metric", "Value", "Unit", "Valid",
+HEADERS = ("System", "Workload", "Scenario", "Metric", "Value", "Valid",
            "Accelerators", "Per accel.*", "Samples/J*", "mJ/sample*", "Comparable")
 CSV_HEADERS = ("system", "workload", "scenario", "metric_name", "metric_value", "metric_unit",
                "valid", "comparable", "not_comparable_reason", "source", "submitter",
@@ -68,7 +69,7 @@ def headers(tokens: bool) -> tuple[str, ...]:
 
 def cells(row: dict, tokens: bool = False) -> list[str]:
     m = row["metric"]
-    out = [row["system"], row["workload"], row["scenario"], m["name"], fmt(m["value"]), m["unit"],
+    out = [row["system"], row["workload"], row["scenario"], m["name"], figures.humanise(m["value"], m["unit"]),
            "VALID" if row["valid"] else "INVALID", _accelerators(row), _normalised(row),
            _energy(row, "samples_per_joule"), _energy(row, "joules_per_sample", 1e3)]
     if tokens:
@@ -76,8 +77,13 @@ def cells(row: dict, tokens: bool = False) -> list[str]:
     return out + ["yes" if row["comparable"] else f"NO: {row['not_comparable_reason']}"]
 
 
-def footnote() -> str:
-    return f"* {UNOFFICIAL}."
+def footnote(rows: list[dict]) -> str:
+    """The unofficial-figures note, and the package versions that differ between the runs."""
+    lines = [f"* {UNOFFICIAL}."]
+    differ = provenance.differences([r.get("environment") for r in rows])
+    if differ:
+        lines.append(f"Versions differ between these runs: {', '.join(differ)}.")
+    return "\n".join(lines)
 
 
 def table(rows: list[dict]) -> str:
@@ -86,7 +92,7 @@ def table(rows: list[dict]) -> str:
     widths = [max(len(line[i]) for line in body) for i in range(len(body[0]))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(line, widths)).rstrip() for line in body]
     lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines + ["", footnote()]) + "\n"
+    return "\n".join(lines + ["", footnote(rows)]) + "\n"
 
 
 def markdown(rows: list[dict]) -> str:
@@ -94,7 +100,7 @@ def markdown(rows: list[dict]) -> str:
     names = headers(tokens)
     lines = ["| " + " | ".join(names) + " |", "|" + "---|" * len(names)]
     lines += ["| " + " | ".join(escape.markdown(c) for c in cells(r, tokens)) + " |" for r in rows]
-    return "\n".join(lines + ["", footnote()]) + "\n"
+    return "\n".join(lines + ["", footnote(rows)]) + "\n"
 
 
 def flat(row: dict) -> dict:

@@ -12,6 +12,9 @@ Energy over a run (harness.accel.energy.run_energy, from the log): the dynamic e
 SRAM, DRAM) of every batch served, the always-on power over the whole run, and each engine's
 static power while it is powered (busy, or idle for less than `energy.gate_after_s`) plus a
 wake-up cost each time a gated engine wakes. Joules per sample divide by the samples completed.
+
+A decoder workload (harness.workloads.decoder) is served by harness.sut.accelerator_llm
+instead: prefill and decode passes with continuous batching, configured by [llm].
 """
 
 from __future__ import annotations
@@ -25,12 +28,15 @@ from harness.accel import AcceleratorModel, Hardware, read_hardware
 from harness.accel.config import TABLES
 from harness.accel.energy import run_energy
 from harness.accel.joint import JointDram
+from harness.accel.llm import LLMSettings
 from harness.accel.realtime import realtime_outcomes
 from harness.accel.runlog import BatchLog
 from harness.accel.traffic import timeline
 from harness.spec import Reader
+from harness.sut.accelerator_llm import LLMServer
 from harness.sut.pool import NextEnd, PooledSUT, ServicePool
 from harness.workloads import Workload
+from harness.workloads.decoder import Decoder
 
 
 class AcceleratorSUT(PooledSUT):
@@ -107,6 +113,7 @@ class AcceleratorAdapter:
     name = "accelerator"
     time_mode = "virtual"
     tables = TABLES
+    uses_layers = True   # it runs the workload's layer graph
 
     def load(self, r: Reader, path: Path | None) -> Hardware:
         name = r.data.get("name") if isinstance(r.data.get("name"), str) else (path.stem if path else "npu")
@@ -115,7 +122,9 @@ class AcceleratorAdapter:
     def describe(self, hw: Hardware) -> dict[str, Any]:
         return hw.describe() if hasattr(hw, "describe") else _plain(hw)
 
-    def build(self, hw: Hardware, workload: Workload, seed: int) -> AcceleratorSUT:
+    def build(self, hw: Hardware, workload: Workload, seed: int) -> AcceleratorSUT | LLMServer:
+        if isinstance(workload, Decoder):  # a decoder LLM: prefill and decode steps
+            return LLMServer(hw, workload, hw.llm or LLMSettings())
         return AcceleratorSUT(hw, workload)
 
 

@@ -58,12 +58,27 @@ class SystemSpec:
     settings: dict[str, Any] = field(default_factory=dict)           # flat [settings]
     scenario_settings: dict[str, dict[str, Any]] = field(default_factory=dict)
     path: Path | None = None
+    # per workload or benchmark name: (flat, per scenario) from [settings.workload.<name>]
+    workload_settings: dict[str, tuple[dict, dict]] = field(default_factory=dict)
+
+    def settings_for(self, scenario: str, names: tuple[str, ...] = ()) -> dict[str, Any]:
+        """The system's settings for one run: general, then each of `names` (least specific
+        first), each flat then for the scenario."""
+        out = {**self.settings, **self.scenario_settings.get(scenario, {})}
+        for name in names:
+            flat, per_scenario = self.workload_settings.get(name, ({}, {}))
+            out.update(flat)
+            out.update(per_scenario.get(scenario, {}))
+        return out
 
 
 class Adapter(Protocol):
     name: str
     time_mode: str          # "virtual" | "real"
     tables: tuple[str, ...]  # top-level tables of its system files (routes --set keys)
+    # Optional: `uses_layers = True` when the SUT runs the workload's layer graph (result.json
+    # then describes the graph; otherwise the workload names only the settings that apply), and
+    # `model_of(config) -> str`, the model a SUT serves itself (result.json `sut.model`).
 
     def load(self, r: Reader, path: Path | None) -> Any:
         """Read and check the adapter's own tables; problems go to r.problems."""

@@ -391,6 +391,9 @@ class HttpAdapter:
         batching_table.done()
         return HttpConfig(**values, **batching)
 
+    def model_of(self, config: HttpConfig) -> str:
+        return f"{config.model} at {config.url}"
+
     def describe(self, config: HttpConfig) -> dict[str, Any]:
         keys = ("url", "model", "version", "concurrency", "connect_timeout_s", "read_timeout_s",
                 "deadline_s", "samples", "int_max")

@@ -191,6 +191,9 @@ class OnnxAdapter:
         batching_table.done()
         return OnnxConfig(**values, **batching)
 
+    def model_of(self, config: OnnxConfig) -> str:
+        return str(config.path)
+
     def describe(self, config: OnnxConfig) -> dict[str, Any]:
         keys = ("model", "workers", "timeout_s", "intra_op_threads", "inter_op_threads",
                 "execution_mode", "graph_optimization", "samples", "int_max", "dims")

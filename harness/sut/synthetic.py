@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from harness.spec import Reader, non_negative, one_of, positive, within
+from harness.spec import Reader, batching, non_negative, one_of, within
 
 SERVICE_S = within(1e-9, 3600, " s")   # one batch's service time
 MAX_SERVERS = 100_000
@@ -107,11 +107,9 @@ def _load_service(s: Reader, base: Path | None) -> dict[str, Any]:
 
 def load_batching(b: Reader) -> dict[str, Any]:
     """The [batching] table shared by simulated SUTs."""
-    return dict(
-        max_batch=b.get("max_batch", int, default=1, check=lambda v: None if v >= 1 else "must be >= 1"),
-        timeout_s=b.get("timeout_s", float, default=0.0, check=non_negative),
-        per_sample_s=b.get("per_sample_s", float, default=0.0, check=non_negative),
-    )
+    max_batch, timeout_s = batching(b)
+    return dict(max_batch=max_batch, timeout_s=timeout_s,
+                per_sample_s=b.get("per_sample_s", float, default=0.0, check=non_negative))
 
 
 class ServiceSampler:

@@ -11,6 +11,7 @@ import pandas as pd
 from markupsafe import Markup
 from matplotlib.figure import Figure
 
+from harness import figures as registry
 from harness.report import fmt, svg
 from harness.sweep.figures import LABELS
 
@@ -46,10 +47,19 @@ def _panel(ax, x: np.ndarray, y: pd.Series, labels: list[str] | None, key: str, 
         ax.set_xticks(range(len(labels)), [lab[:14] for lab in labels], rotation=20, fontsize=7)
     elif len(order) > 1 and order.min() > 0 and order.max() / order.min() >= 10:
         ax.set_xscale("log")
+        svg.log_axis(ax.xaxis, fmt.number)
     if np.nanmin(y, initial=math.inf) > 0 and np.nanmax(y, initial=0) / np.nanmin(y, initial=math.inf) >= 20:
         ax.set_yscale("log")
+        svg.log_axis(ax.yaxis, _tick_text(figure))
     ax.set_xlabel(key, fontsize=8)
     ax.set_ylabel(LABELS[figure], fontsize=8)
+
+
+def _tick_text(column: str):
+    """Ticks of a figure axis: seconds, joules and watts sized (ms, mJ); other units are in
+    the axis label, so the ticks are plain numbers."""
+    figure = registry.describe(column)
+    return figure.text if figure.unit in ("s", "J", "W") else fmt.number
 
 
 def parameter_chart(frame: pd.DataFrame, key: str) -> Markup:

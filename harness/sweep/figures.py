@@ -10,16 +10,22 @@ from __future__ import annotations
 
 from typing import Any
 
+from harness import figures as registry
+
+def _direction(column: str) -> str | None:
+    """"max" | "min" from the figure registry (the column is an alias of a result figure)."""
+    better = registry.describe(column).better
+    return {registry.HIGHER: "max", registry.LOWER: "min"}.get(better)
+
+
 # column -> the better direction ("max" | "min"), or None where neither is better
 FIGURES: dict[str, str | None] = {
-    "metric_name": None, "metric_value": None, "metric_unit": None,
-    "valid": "max", "p50_s": "min", "p90_s": "min", "p99_s": "min",
-    "samples_per_s": "max", "energy_per_sample_j": "min", "power_w": "min",
+    "metric_name": None, "metric_value": None, "metric_unit": None, "valid": "max",
+    **{column: _direction(column) for column in registry.SWEEP_COLUMNS},
 }
-NUMERIC = ("metric_value", "p50_s", "p90_s", "p99_s", "samples_per_s", "energy_per_sample_j", "power_w")
-LABELS = {"p50_s": "p50 latency (s)", "p90_s": "p90 latency (s)", "p99_s": "p99 latency (s)",
-          "samples_per_s": "throughput (samples/s)", "energy_per_sample_j": "energy per sample (J)",
-          "power_w": "average power (W)", "metric_value": "headline metric"}
+NUMERIC = ("metric_value", *registry.SWEEP_COLUMNS)
+LABELS = {column: f"{registry.describe(column).label} ({registry.describe(column).unit})"
+          for column in registry.SWEEP_COLUMNS} | {"metric_value": "headline metric"}
 
 
 def empty() -> dict[str, Any]:

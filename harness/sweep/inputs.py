@@ -7,7 +7,6 @@ a few system and workload files, so each is read and validated once per worker, 
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 from functools import lru_cache
@@ -16,8 +15,9 @@ from typing import Any
 
 from harness import __version__, catalog
 from harness.accel import Hardware, load_hardware
+from harness.masters_edit import fold
 from harness.runner import RunRequest
-from harness.spec import read_toml
+from harness.systems import raw_system
 from harness.sweep import params as P
 from harness.sweep.spec import RunSettings
 from harness.workloads import Workload, fingerprint as file_fingerprint, load_workload
@@ -35,20 +35,17 @@ def system_file(name: str) -> tuple[str, str, dict]:
     """(path, label, parsed TOML) of a system; callers deep-copy the dict before changing it."""
     path = catalog.resolve("systems", name)
     label = catalog.label(path)
-    return str(path), label, read_toml(path, label)
+    return str(path), label, raw_system(path, label)
 
 
 def system_overrides(params: dict[str, Any], base_dir: str) -> dict[str, Any]:
     """The point's dotted system keys, with masters.NAME.FIELD folded into memory.masters."""
     _, system_keys, _ = P.split(params)
-    overrides = dict(system_keys)
-    edits = P.master_edits(params)
-    if edits:
-        _, label, raw = system_file(locate(params["system"], base_dir))
-        masters = copy.deepcopy(raw.get("memory", {}).get("masters", []))
-        masters = overrides.get("memory.masters", masters)
-        overrides["memory.masters"] = P.edit_masters(masters, edits, label)
-    return overrides
+    masters = {k: v for k, v in params.items() if P.kind(k) == "master"}
+    if not masters:
+        return dict(system_keys)
+    _, label, raw = system_file(locate(params["system"], base_dir))
+    return fold({**system_keys, **masters}, raw, label)
 
 
 def run_request(params: dict[str, Any], settings: RunSettings) -> RunRequest:

@@ -21,7 +21,7 @@ from typing import Any
 
 import pandas as pd
 
-from harness.output import NotWritten, write_run
+from harness.output import NotWritten, write_file, write_run
 from harness.sweep.execute import Outcome
 from harness.sweep.figures import FIGURES
 from harness.sweep.spec import Sweep
@@ -67,7 +67,7 @@ def write_point(out: Path, outcome: Outcome, params: dict[str, Any], inputs: str
         record["traceback"] = outcome.traceback
     if missing:
         record["not_written"] = missing
-    _write_file(path / POINT_FILE, json.dumps(record, indent=2, default=str) + "\n")
+    write_file(path / POINT_FILE, json.dumps(record, indent=2, default=str) + "\n")
 
 
 def _write_dir(path: Path, files: dict[str, Any]) -> None:
@@ -78,12 +78,6 @@ def _write_dir(path: Path, files: dict[str, Any]) -> None:
     if path.exists():
         shutil.rmtree(path)
     os.rename(tmp, path)
-
-
-def _write_file(path: Path, text: str | bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_bytes(text.encode("utf-8") if isinstance(text, str) else text)
-    os.replace(tmp, path)
 
 
 # ---------------------------------------------------------------- summary
@@ -120,5 +114,5 @@ def _column(values: pd.Series) -> pd.Series:
 
 def write_summary(out: Path, frame: pd.DataFrame) -> None:
     buf = frame.to_parquet(index=False)
-    _write_file(Path(out) / "summary.parquet", buf)
-    _write_file(Path(out) / "summary.csv", frame.to_csv(index=False))
+    write_file(Path(out) / "summary.parquet", buf)
+    write_file(Path(out) / "summary.csv", frame.to_csv(index=False))

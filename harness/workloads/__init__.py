@@ -2,7 +2,8 @@
 
 `load_workload(name_or_path)` is the one entry point the rest of bench uses. The load generator
 needs only the identity (`name`, `benchmark`, `source`, `fingerprint`); the accelerator model
-reads `layers`. The TOML format is described in `harness.workloads.graph`, the CSV import in
+reads `layers`. The TOML format is described in `harness.workloads.graph` (a decoder LLM's,
+with a `[decoder]` table, in `harness.workloads.decoder`), the CSV import in
 `harness.workloads.scalesim_csv`, the ONNX import in `harness.workloads.onnx_import`.
 
 `overrides` are dotted keys relative to the workload file (`{"input": [3, 512, 512]}` from
@@ -50,6 +51,9 @@ def load_workload(name_or_path: str, overrides: dict[str, Any] | None = None) ->
     path = catalog.resolve("workloads", name_or_path)
     suffix = path.suffix.lower()
     if suffix == ".toml":
+        from harness.workloads.decoder import is_decoder_file, load_decoder
+        if is_decoder_file(path):
+            return load_decoder(path, overrides)
         from harness.workloads.graph import load_graph
         return load_graph(path, overrides)
     if suffix == ".csv":

@@ -1,0 +1,39 @@
+"""Chart series live beside result.json (dram_timeline.parquet) and read back exactly."""
+
+import json
+
+import pytest
+
+from harness import series
+from harness.output import write_run
+from harness.report.runs import load_run
+from harness.runner import RunRequest, execute, prepare
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory):
+    run = execute(prepare(RunRequest("server", "npu_v2", "resnet50", duration_s=2.5, min_queries=100)))
+    out = tmp_path_factory.mktemp("run") / "r"
+    write_run(out, run.result, run.records, report=True)
+    return run, out
+
+
+def test_result_json_holds_a_reference_not_the_series(written):
+    run, out = written
+    stored = json.loads((out / "result.json").read_text())
+    ref = stored["accelerator"]["dram_timeline"]
+    assert ref["file"] == series.DRAM_FILE and (out / series.DRAM_FILE).is_file()
+    assert "t_s" not in ref and ref["masters"] == ["camera", "display"]
+    assert len((out / "result.json").read_text()) < 0.5 * len(json.dumps(run.result))
+
+
+def test_the_series_read_back_equal_the_run(written):
+    run, out = written
+    back = load_run(out).result["accelerator"]["dram_timeline"]
+    assert back == run.result["accelerator"]["dram_timeline"]
+
+
+def test_an_older_result_with_inline_series_reads_as_before(tmp_path):
+    result = {"accelerator": {"dram_timeline": {"t_s": [0.0], "npu_bytes_per_s": [1.0]}}}
+    assert series.attach(result, tmp_path) is result
+    assert series.detach({"scenario": "server"}) == ({"scenario": "server"}, None)
