@@ -151,3 +151,18 @@ def main_code(argv) -> int:
     except SystemExit as exc:
         return exc.code
     return 0
+
+
+def test_a_real_time_run_starts_its_clock_at_run_and_hands_the_gil_over_often():
+    """Time 0 is when the run starts, not when the environment was made; the switch interval
+    is shortened during the run only."""
+    import sys
+    from harness.realtime import SWITCH_INTERVAL_S, RealTimeEnvironment
+    env = RealTimeEnvironment()
+    time.sleep(0.05)
+    seen = []
+    env.at(0.0, lambda: seen.append((env.now, sys.getswitchinterval())))
+    before = sys.getswitchinterval()
+    env.run()
+    assert seen[0][0] < 0.04 and seen[0][1] <= SWITCH_INTERVAL_S
+    assert sys.getswitchinterval() == before
