@@ -87,7 +87,17 @@ def render_table(profile: Profile) -> str:
     lines.append(f"{t['samples_per_s']:.1f} samples/s on {t['engines']} engine(s), "
                  f"{t['energy_per_sample_j'] * 1e3:.3f} mJ/sample, {t['tops_per_w']:.2f} TOPS/W, "
                  f"weights {'resident' if t['weights_resident'] else 'streamed'}")
+    lines.append(_sram_line(t))
     return "\n".join(lines)
+
+
+def _sram_line(t: dict) -> str:
+    spilled, tiled = t["spilled_layers"], t["tiled_layers"]
+    return (f"SRAM peak {t['sram_peak_bytes'] / 1e6:.2f} of {t['sram_bytes_per_engine'] / 1e6:.2f} MB: "
+            f"{t['resident_weight_bytes'] / 1e6:.2f} MB of weights resident, "
+            f"{t['streamed_weight_bytes'] / 1e6:.2f} MB streamed; {len(spilled)} layer output(s) "
+            f"spilled{' (' + ', '.join(spilled[:5]) + ('...' if len(spilled) > 5 else '') + ')' if spilled else ''}, "
+            f"{len(tiled)} layer(s) tiled; weights stored {t['sparsity_stored']}")
 
 
 RENDERERS = {"table": render_table, "json": render_json, "csv": render_csv}

@@ -11,6 +11,9 @@ AV when `weights` == 0), "embedding" (table look-up: parameters, no MACs), "pool
 movement such as an imported Transpose: `vector_ops` 0), "other" (an imported op bench has no model for: `vector_ops` = its output
 elements).
 
+`gathered` is set on a table look-up: the weight elements one sample actually reads (tokens x
+width per table), so streaming the table costs those rows, not the whole table.
+
 `fused` marks a layer that consumes its predecessor's output (the layer just before it in
 `Workload.layers`) straight from on-chip memory, so that intermediate never travels to DRAM.
 `inputs` names the layers whose outputs this layer reads ("" = the workload input); `out_shape`
@@ -41,6 +44,8 @@ class Layer:
     fused: bool = False     # input comes from the previous layer on chip (no DRAM round trip)
     inputs: tuple[str, ...] = ()     # producer layer names; "" = the workload input
     out_shape: tuple[int, ...] = ()  # output tensor shape per sample
+    gathered: int = 0       # weight elements one sample reads when the layer looks rows up
+                            # (embedding, Gather); 0: it reads all of its weights
 
     @property
     def macs(self) -> int:
