@@ -144,3 +144,32 @@ def test_larger_batches_move_more_activations_but_share_weights():
     assert one.layers[0].order == "untiled"
     assert four.layers[0].order == "weights_outer"      # 4 x 12,544 B of input, 36,864 of weights
     assert four.layers[0].in_dram - four.layers[0].refetch == 4 * one.layers[0].in_dram
+
+
+@pytest.mark.parametrize("ratio,stored", [("2:4", 0.625), ("1:2", 0.5625), ("3:4", 0.9375)])
+def test_sparse_weights_that_shrink_are_stored_sparse(ratio, stored):
+    """N/M of the weights plus a ceil(log2 M)-bit index each, at int8."""
+    layer = conv("a", 14, 64, 64)
+    assert weight_bytes(layer, hardware({"sparsity": ratio})) == 9 * 64 * 64 * stored
+
+
+@pytest.mark.parametrize("ratio", ["9:10", "7:8", "15:16"])
+def test_sparsity_whose_indices_outweigh_the_saving_falls_back_to_dense(ratio):
+    """9:10 at int8 would store 0.9 x (1 + 4/8) = 1.35x the dense bytes: stored dense, nothing
+    skipped, and the profile says so."""
+    layer = conv("a", 14, 64, 64)
+    assert weight_bytes(layer, hardware({"sparsity": ratio})) == 9 * 64 * 64
+    sparse = AcceleratorModel(hardware({"sparsity": ratio}), SMALL).profile().total
+    dense = AcceleratorModel(hardware(), SMALL).profile().total
+    assert sparse["executed_macs"] == dense["executed_macs"]
+    assert sparse["dram_bytes"] == dense["dram_bytes"]
+    assert sparse["sparsity_stored"].startswith(f"dense: {ratio} with its")
+
+
+def test_a_wide_precision_makes_more_ratios_pay():
+    """At fp16 a 4-bit index on 2-byte weights: 7:8 stores 7/8 x (2 + 3/8) / 2 = 1.039x, 3:4
+    stores 3/4 x 2.25 / 2 = 0.84x."""
+    assert AcceleratorModel(hardware({"sparsity": "3:4", "precision": "fp16"}), SMALL).profile(
+        ).total["sparsity_stored"] == "3:4"
+    assert AcceleratorModel(hardware({"sparsity": "7:8", "precision": "fp16"}), SMALL).profile(
+        ).total["sparsity_stored"].startswith("dense")
