@@ -169,7 +169,8 @@ def _contention(timing: Timing, lo: Leftover, timed: Timed, quiet: Timed) -> dic
             "worst_start_s": t.worst_start_s}
 
 
-def totals(hw: Hardware, plan: BatchPlan, rows: list[LayerRow]) -> dict[str, Any]:
+def totals(hw: Hardware, plan: BatchPlan, rows: list[LayerRow],
+           layers: tuple[Layer, ...]) -> dict[str, Any]:
     time_s = sum(r.time_s for r in rows)
     memory_s = sum(r.time_s for r in rows if r.bound == "memory")
     parts = en.breakdown(hw, plan.warm_energy, time_s)
@@ -191,6 +192,9 @@ def totals(hw: Hardware, plan: BatchPlan, rows: list[LayerRow]) -> dict[str, Any
         "weights_resident": plan.placement.resident, "weight_bytes": plan.placement.weight_bytes,
         "cold_start_dram_bytes": plan.cold_dram_bytes - plan.warm_dram_bytes,
         **memory_totals(hw, plan.placement),
+        "unmodeled_layers": [{"name": layer.name, "op": layer.unmodeled,
+                              "approximation": "its output elements of vector work, no MACs"}
+                             for layer in layers if layer.op == "other"],
     }
 
 
@@ -202,7 +206,7 @@ def build(hw: Hardware, workload_name: str, layers: tuple[Layer, ...], plan: Bat
     quiet = time_phases(plan.warm, quiet_lo, db, Timing("none"))
     timed = quiet if timing.mode == "none" else time_phases(plan.warm, lo, db, timing)
     rows = [layer_row(hw, layer, plan, i, timed, quiet) for i, layer in enumerate(layers)]
-    total = totals(hw, plan, rows)
+    total = totals(hw, plan, rows, layers)
     total["contention"] = _contention(timing, quiet_lo if timing.mode == "none" else lo, timed, quiet)
     return Profile(system=hw.name, workload=workload_name, batch=plan.batch, layers=tuple(rows),
                    total=total)

@@ -31,10 +31,12 @@ TOTAL_COLUMNS = {"name": "total", "op": "", "compute_time_s": "", "memory_time_s
 
 
 def build_profile(sut: str, workload: str, batch: int, overrides: dict | None = None,
-                  start_s: float | None = None, masters: bool = True) -> Profile:
+                  start_s: float | None = None, masters: bool = True,
+                  allow_unmodeled: bool = False) -> Profile:
     path = catalog.resolve("systems", sut)
     hardware = load_hardware(path, catalog.label(path), overrides)
-    return AcceleratorModel(hardware, load_workload(workload)).profile(batch, start_s, masters)
+    model = AcceleratorModel(hardware, load_workload(workload, allow_unmodeled=allow_unmodeled))
+    return model.profile(batch, start_s, masters)
 
 
 def render_json(profile: Profile) -> str:
@@ -88,6 +90,9 @@ def render_table(profile: Profile) -> str:
                  f"{t['energy_per_sample_j'] * 1e3:.3f} mJ/sample, {t['tops_per_w']:.2f} TOPS/W, "
                  f"weights {'resident' if t['weights_resident'] else 'streamed'}")
     lines.append(_sram_line(t))
+    if t["unmodeled_layers"]:
+        lines.append("not modelled (costed as vector work only): " + ", ".join(
+            f"{u['name']} ({u['op']})" for u in t["unmodeled_layers"]))
     return "\n".join(lines)
 
 
@@ -115,11 +120,13 @@ RENDERERS = {"table": render_table, "json": render_json, "csv": render_csv}
 @click.option("--no-masters", is_flag=True, help="Time the layers without the bus masters.")
 @click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE",
               help="Override a system key, e.g. --set compute.array_rows=64.")
+@click.option("--allow-unmodeled", is_flag=True,
+              help="Profile ONNX operators bench cannot cost as vector work, listed in the totals.")
 def command(sut: str, workload: str, batch: int, fmt: str, start_s: float | None,
-            no_masters: bool, assignments: tuple[str, ...]) -> None:
+            no_masters: bool, assignments: tuple[str, ...], allow_unmodeled: bool) -> None:
     """Per-layer MACs, cycles, DRAM bytes, time, bound and energy of one batch."""
     if start_s is not None and no_masters:
         raise click.UsageError("--start-s and --no-masters exclude each other")
     overrides = dict(parse_assignment(a) for a in assignments)
-    profile = build_profile(sut, workload, batch, overrides, start_s, not no_masters)
+    profile = build_profile(sut, workload, batch, overrides, start_s, not no_masters, allow_unmodeled)
     click.echo(RENDERERS[fmt](profile))
