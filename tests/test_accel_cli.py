@@ -112,3 +112,25 @@ def test_start_s_profiles_from_one_instant_and_excludes_no_masters(capsys):
     assert at["time_s"] == pytest.approx(worst["time_s_worst"], rel=1e-9)
     code, _, err = run(capsys, *args, "--start-s", "1", "--no-masters")
     assert code == 2 and "exclude each other" in err and "Traceback" not in err
+
+
+def test_profile_refuses_an_unmodelled_onnx_operator_unless_allowed(tmp_path):
+    import json
+    import subprocess
+    import sys
+    onnx = pytest.importorskip("onnx")
+    from onnx import TensorProto, helper
+    nodes = [helper.make_node("Relu", ["x"], ["r"], name="relu"),
+             helper.make_node("Hardmax", ["r"], ["h"], name="mystery")]
+    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 10])],
+                              [helper.make_tensor_value_info("h", TensorProto.FLOAT, None)])
+    path = tmp_path / "m.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+    base = [sys.executable, "-m", "harness.cli.main", "profile", "--sut", "npu_v1", "--workload", str(path)]
+    refused = subprocess.run(base, capture_output=True, text=True)
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
+    assert "mystery" in refused.stderr and "Hardmax" in refused.stderr
+    allowed = subprocess.run(base + ["--allow-unmodeled", "--format", "json"], capture_output=True, text=True)
+    assert allowed.returncode == 0, allowed.stderr
+    assert json.loads(allowed.stdout)["total"]["unmodeled_layers"] == [
+        {"name": "mystery", "op": "Hardmax", "approximation": "its output elements of vector work, no MACs"}]

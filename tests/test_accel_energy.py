@@ -29,7 +29,8 @@ CONV_ONLY = Workload("c", "c", layers=LAYERS[:1])
 
 def test_breakdown_sums_to_total():
     m = AcceleratorModel(hardware(), WORKLOAD)
-    s = m.service(2, 0.0)
+    m.service(2, 0.0)             # the cold start, loading the conv's resident weights
+    s = m.service(2, 1.0)
     assert sum(s.breakdown_j.values()) == pytest.approx(s.energy_j, rel=1e-12)
     assert set(s.breakdown_j) == {"mac", "sram", "dram", "static"}
     p = m.profile(2)

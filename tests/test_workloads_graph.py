@@ -319,3 +319,26 @@ def test_extends_cycle_and_unsupported_suffix(tmp_path):
 def test_extends_missing_file(tmp_path):
     with pytest.raises(ConfigError, match=r"w\.toml: extends = 'gone\.toml': file not found"):
         load(tmp_path, 'extends = "gone.toml"\n')
+
+
+@pytest.mark.parametrize("cell,gates", [("lstm", 4), ("gru", 3), ("rnn", 1)])
+def test_recurrent_layers_are_accepted_with_their_shape_keys(tmp_path, cell, gates):
+    w = load(tmp_path, f"""
+        input = [35, 512]
+        layers = [{{ op = "lstm", name = "rnn", cell = "{cell}", hidden = 256, directions = 2 }}]
+    """)
+    (layer,) = w.layers
+    assert layer.macs == 2 * 35 * gates * 256 * (512 + 256)
+    assert layer.weights == 2 * gates * 256 * (512 + 256 + 2)
+    assert layer.out_shape == (35, 512)
+
+
+def test_an_embedding_streams_only_the_rows_it_looks_up():
+    """bert_base: 384 tokens x 768 wide from each of its three tables (word, position, type)."""
+    from harness.accel import AcceleratorModel, load_hardware
+    from harness import catalog
+    (emb,) = [layer for layer in load_workload("bert_base").layers if layer.op == "embedding"]
+    assert emb.gathered == 3 * 384 * 768
+    hw = load_hardware(catalog.resolve("systems", "npu_v2"), "npu_v2")
+    row = AcceleratorModel(hw, load_workload("bert_base")).profile(1, masters=False).layers[0]
+    assert (row.name, row.weights_resident, row.weight_dram_bytes) == ("embeddings", False, 3 * 384 * 768)

@@ -95,7 +95,8 @@ def test_attention_matmuls_and_embedding(tmp_path):
     c = layers["context"]
     assert (c.m, c.n, c.k, c.groups) == (8, 8, 8, 2)
     assert layers["to_heads"].op == "move" and layers["to_heads"].vector_ops == 0
-    assert layers["mean"].op == "other" and layers["mean"].vector_ops == 16   # unknown op: output elements
+    mean = layers["mean"]   # was an uncosted "other"; a reduction reads every input element
+    assert (mean.op, mean.vector_ops) == ("pool", mean.in_elems) and mean.in_elems == 8 * 16
     assert w.macs == 8 * 16 * 16 + 2 * (2 * 8 * 8 * 8)
 
 
@@ -161,3 +162,64 @@ def test_external_data_outside_the_model_folder_is_a_one_line_error(tmp_path, ca
     assert code == 2 and err.count("\n") == 1 and "Traceback" not in err, err
     assert str(path) in err and "points outside the directory" in err
     assert not (tmp_path / "o").exists()
+
+
+def test_conv_transpose_counts_every_filter_tap_of_every_input_pixel(tmp_path):
+    """64 -> 32 channels, 4x4 kernel, stride 2 on 56x56: 56*56 * 64 * 32 * 16 MACs."""
+    nodes = [helper.make_node("ConvTranspose", ["x", "w"], ["y"], name="up", strides=[2, 2],
+                              pads=[1, 1, 1, 1])]
+    path = save(tmp_path, nodes, [helper.make_tensor_value_info("x", FLOAT, [1, 64, 56, 56])],
+                [helper.make_tensor_value_info("y", FLOAT, None)], [weight("w", 64, 32, 4, 4)])
+    (layer,) = load_workload(path).layers
+    assert (layer.op, layer.macs, layer.weights) == ("conv", 56 * 56 * 64 * 32 * 16, 64 * 32 * 16)
+    assert layer.out_elems == 32 * 112 * 112
+
+
+@pytest.mark.parametrize("op,gates", [("LSTM", 4), ("GRU", 3), ("RNN", 1)])
+def test_recurrent_layers_are_one_gemm_per_step_with_shared_weights(tmp_path, op, gates):
+    """T = 35 steps, D = 512 inputs, H = 256 hidden: T x gates*H x (D + H) MACs."""
+    t, d, h = 35, 512, 256
+    nodes = [helper.make_node(op, ["x", "w", "r", "b"], ["y"], name="rnn", hidden_size=h)]
+    path = save(tmp_path, nodes, [helper.make_tensor_value_info("x", FLOAT, [t, 1, d])],
+                [helper.make_tensor_value_info("y", FLOAT, None)],
+                [weight("w", 1, gates * h, d), weight("r", 1, gates * h, h),
+                 weight("b", 1, 2 * gates * h)])
+    (layer,) = load_workload(path).layers
+    assert (layer.op, layer.macs) == ("lstm", t * gates * h * (d + h))
+    assert layer.weights == gates * h * (d + h) + 2 * gates * h
+    assert layer.groups == t     # one GEMM per step: the array cannot overlap dependent steps
+
+
+def test_gather_reads_only_the_looked_up_rows(tmp_path):
+    nodes = [helper.make_node("Gather", ["table", "ids"], ["e"], name="emb")]
+    path = save(tmp_path, nodes, [helper.make_tensor_value_info("ids", TensorProto.INT64, [1, 384])],
+                [helper.make_tensor_value_info("e", FLOAT, None)], [weight("table", 30522, 768)])
+    (layer,) = load_workload(path).layers
+    assert (layer.weights, layer.gathered) == (30522 * 768, 384 * 768)
+
+
+def test_quantize_and_dequantize_are_elementwise_and_folded_into_their_producer(tmp_path):
+    """Each was an unfused "other" layer charged ~33.5 MB of DRAM; now vector work on chip."""
+    scale = numpy_helper.from_array(np.array(0.1, dtype=np.float32), "s")
+    nodes = [helper.make_node("Relu", ["x"], ["r"], name="relu"),
+             helper.make_node("QuantizeLinear", ["r", "s"], ["q"], name="q"),
+             helper.make_node("DequantizeLinear", ["q", "s"], ["d"], name="dq")]
+    path = save(tmp_path, nodes, [helper.make_tensor_value_info("x", FLOAT, [1, 64, 112, 112])],
+                [helper.make_tensor_value_info("d", FLOAT, None)], [scale])
+    relu, q, dq = load_workload(path).layers
+    for layer in (q, dq):
+        assert (layer.op, layer.vector_ops, layer.weights, layer.fused) == (
+            "eltwise", 64 * 112 * 112, 0, True)
+
+
+def test_an_operator_bench_cannot_cost_is_refused_naming_it(tmp_path):
+    nodes = [helper.make_node("Relu", ["x"], ["r"], name="relu"),
+             helper.make_node("Hardmax", ["r"], ["h"], name="mystery")]
+    path = save(tmp_path, nodes, [helper.make_tensor_value_info("x", FLOAT, [1, 10])],
+                [helper.make_tensor_value_info("h", FLOAT, None)])
+    with pytest.raises(ConfigError) as err:
+        load_workload(path)
+    assert "node 'mystery'" in str(err.value) and "Hardmax" in str(err.value)
+    assert "m.onnx" in str(err.value) and "--allow-unmodeled" in str(err.value)
+    relu, other = load_workload(path, allow_unmodeled=True).layers
+    assert (other.op, other.unmodeled, other.vector_ops) == ("other", "Hardmax", 10)

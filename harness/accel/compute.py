@@ -70,6 +70,35 @@ def sparse_k(k: int, ratio: tuple[int, int]) -> int:
     return (k // m) * n + min(k % m, n)
 
 
+def sparse_stored_fraction(ratio: tuple[int, int], element_bytes: float) -> float:
+    """Bytes stored per dense weight byte under N:M sparsity: N/M of the weights, each with a
+    ceil(log2 M)-bit index."""
+    n, m = ratio
+    if (n, m) == (1, 1):
+        return 1.0
+    return n / m * (element_bytes + math.ceil(math.log2(m)) / 8) / element_bytes
+
+
+def storage_sparsity(compute: Compute) -> tuple[int, int]:
+    """The N:M sparsity the engine actually uses: the configured one, or dense (1:1) when its
+    indices make the compressed weights no smaller than dense ("9:10" at int8: 0.9 x (1 + 4/8)
+    = 1.35 x dense) - a compiler then stores them dense and the array skips nothing."""
+    ratio = compute.sparsity
+    return ratio if sparse_stored_fraction(ratio, compute.element_bytes) < 1.0 else (1, 1)
+
+
+def sparsity_note(compute: Compute) -> str:
+    """How the weights are stored, in words: "dense", "2:4", or the fallback and why."""
+    n, m = compute.sparsity
+    if (n, m) == (1, 1):
+        return "dense"
+    if storage_sparsity(compute) == (n, m):
+        return f"{n}:{m}"
+    grown = sparse_stored_fraction((n, m), compute.element_bytes)
+    return (f"dense: {n}:{m} with its {math.ceil(math.log2(m))}-bit indices would store "
+            f"{grown:.3g}x the dense bytes at {compute.precision}")
+
+
 def layer_gemm(layer: Layer, batch: int, sparsity: tuple[int, int] = (1, 1)) -> Gemm:
     """The GEMM the array runs for `batch` samples of `layer`."""
     k = sparse_k(layer.k, sparsity) if layer.weights > 0 and sparsity != (1, 1) else layer.k

@@ -1,35 +1,47 @@
-"""What stays on chip, and the DRAM and SRAM bytes each layer moves for one batch.
+"""What stays in an engine's SRAM, and the DRAM and SRAM bytes each layer moves for one batch.
 
-Rules (one engine, its own SRAM of `sram_bytes`):
+An engine's SRAM (`sram_bytes`) holds three regions, chosen per batch size to minimise the DRAM
+bytes of one warm batch (a static memory plan, as an NPU compiler makes ahead of time):
 
-* Weights are **resident** when `weights_resident` is on and all of the model's weights plus
-  room for the working activations (the largest layer's input + output, at most half the SRAM)
-  fit. Then only an engine's first batch (a cold start) loads them from DRAM. Otherwise every
-  layer streams its weights from DRAM on every batch, through a weight buffer of half the SRAM.
-* A layer's activations stay on chip when its input + output fit in what the weights leave
-  (`sram_bytes` - resident weights, or - min(layer weights, sram/2) when streaming). A layer that
-  does not fit reads its input from DRAM (once per weight-buffer load when its weights exceed
-  the buffer: output-channel blocking) and its producers write their outputs to DRAM.
-* With `fusion` on, a layer the workload marks `fused` takes its predecessor's output straight
-  from chip (tile-level fusion), whatever its size. The workload's input is read from DRAM and
-  the last layer's output is written to DRAM.
-* SRAM bytes = operand traffic between SRAM and the array (see compute.operand_sram_elems)
-  plus every DRAM byte, which passes through SRAM once.
+* an **activation arena** of `arena_bytes`: the tensors of lifetimes.py placed by a static
+  offset plan; those ending within the arena stay on chip from producer to last reader (skip
+  connections included), the others *spill*: the producer writes them to DRAM and every
+  reader reads them back;
+* **resident weights**: layers whose weights stay on chip across batches, loaded once per
+  engine (a cold start). Each resident byte saves at least one DRAM byte per batch; layers are
+  taken smallest first while they fit (`weights_resident = false`: none);
+* a **tile buffer** of `buffer_bytes` through which everything else streams: non-resident
+  weights, spilled inputs, the workload's input and outputs. A layer whose streamed weights and
+  input both exceed it is tiled (tiling.py) and re-reads one of them.
 
-Producers come from `Layer.inputs` (names; "" = the workload input); a layer without `inputs`
-reads its predecessor's output.
+The planner tries every arena budget at which one more tensor fits, and tile buffers on a fixed
+geometric grid (4 KiB x sqrt(2)^k), fills the rest with resident weights, and keeps the
+placement with the fewest DRAM bytes (ties: the first tried, smallest arena and buffer). Each
+candidate's cost only falls as the SRAM grows (more resident weights, never more refetches) and
+a larger SRAM admits every smaller one's candidates, so DRAM bytes never rise with SRAM.
+
+With `fusion` on, a layer the workload marks `fused` takes its predecessor's output tile by tile
+straight from chip, whatever its size. The workload's input is read from DRAM by its readers;
+an output nobody reads (the workload's results) is written to DRAM. A table look-up streams
+only the rows it reads (`Layer.gathered`). SRAM bytes = operand traffic between SRAM and the
+array (compute.operand_sram_elems) plus every DRAM byte, which passes through SRAM once.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 
-from harness.accel.compute import layer_gemm, on_vector_unit, operand_sram_elems
+import numpy as np
+
+from harness.accel import lifetimes as lt
+from harness.accel.compute import layer_gemm, on_vector_unit, operand_sram_elems, storage_sparsity
 from harness.accel.config import Hardware
+from harness.accel.tiling import ORDERS, tile
 from harness.workloads.model import Layer
 
-INPUT = ""
+TILE_MIN_BYTES = 4096  # the smallest tile buffer tried; the grid grows by sqrt(2)
 
 
 @dataclass(frozen=True)
@@ -41,6 +53,11 @@ class Traffic:
     out_dram: float
     sram: float
     cold_weight_dram: float   # extra DRAM bytes on a cold start (resident weights loading)
+    resident: bool = False    # this layer's weights stay on chip
+    spilled: bool = False     # its output went to DRAM for lack of arena space
+    order: str = "untiled"    # tiling.ORDERS
+    refetch: float = 0.0      # DRAM bytes read again because of tiling
+    sram_peak: float = 0.0    # SRAM bytes in use while it runs: arena + resident + buffer
 
     @property
     def dram(self) -> float:
@@ -49,101 +66,186 @@ class Traffic:
 
 @dataclass(frozen=True)
 class Placement:
-    resident: bool
-    weight_bytes: float
+    weight_bytes: float       # all stored weights
+    resident_bytes: float     # of which resident
+    arena_bytes: float
+    buffer_bytes: float
     layers: tuple[Traffic, ...]
+    names: tuple[str, ...]    # the layers' names
+
+    @property
+    def spilled(self) -> tuple[str, ...]:
+        """Layers whose outputs spilled to DRAM for lack of arena space."""
+        return tuple(n for n, t in zip(self.names, self.layers) if t.spilled)
+
+    @property
+    def resident(self) -> bool:
+        """Whether any weights are resident (an engine's first batch is then a cold start)."""
+        return self.resident_bytes > 0
+
+    @property
+    def sram_peak(self) -> float:
+        return max((t.sram_peak for t in self.layers), default=0.0)
 
 
 def weight_bytes(layer: Layer, hw: Hardware) -> float:
-    """Stored weight bytes; N:M sparsity keeps N/M of them plus log2(M)-bit indices each."""
-    dense = layer.weights * hw.compute.element_bytes
-    n, m = hw.compute.sparsity
+    """Stored weight bytes; N:M sparsity keeps N/M of them plus log2(M)-bit indices each,
+    unless that is no smaller than dense (then they are stored dense: compute.storage_sparsity)."""
+    bpe = hw.compute.element_bytes
+    dense = layer.weights * bpe
+    n, m = storage_sparsity(hw.compute)
     if layer.weights <= 0 or layer.k <= 0 or (n, m) == (1, 1):
         return dense
     kept = layer.weights * layer_gemm(layer, 1, (n, m)).k / layer.k
-    return kept * hw.compute.element_bytes + kept * math.ceil(math.log2(m)) / 8
+    return kept * bpe + kept * math.ceil(math.log2(m)) / 8
+
+
+def streamed_weight_bytes(layer: Layer, stored: float, hw: Hardware, batch: int) -> float:
+    """Weight bytes a batch reads when the weights are not resident: a look-up reads its rows."""
+    if layer.gathered <= 0:
+        return stored
+    return min(stored, layer.gathered * batch * hw.compute.element_bytes)
 
 
 def producers(layers: tuple[Layer, ...]) -> list[list[int | None]]:
-    """Index of each layer's producers; None = the workload input."""
-    index = {layer.name: i for i, layer in enumerate(layers)}
-    found: list[list[int | None]] = []
-    for i, layer in enumerate(layers):
-        names = layer.inputs or ((layers[i - 1].name,) if i else (INPUT,))
-        found.append([None if n == INPUT or n not in index else index[n] for n in names])
-    return found
+    return lt.producers(layers)
 
 
-def is_resident(hw: Hardware, weights: list[float], acts: list[float]) -> bool:
-    sram = hw.memory.sram_bytes
-    reserve = min(max(acts, default=0.0), sram / 2)
-    return hw.memory.weights_resident and sum(weights) + reserve <= sram
+class Graph:
+    """The per-batch facts the planner needs: sizes, readers, graph inputs and outputs."""
+
+    def __init__(self, layers: tuple[Layer, ...], hw: Hardware, batch: int):
+        bpe = hw.compute.element_bytes
+        self.count = len(layers)
+        self.srcs = lt.producers(layers)
+        self.fused = lt.fused_edges(layers, hw.memory.fusion)
+        reads = lt.readers(self.srcs, self.fused)
+        self.sizes = np.array([layer.out_elems * batch * bpe for layer in layers], dtype=float)
+        self.placed = lt.allocate(lt.tensors(list(self.sizes), reads))
+        self.stored = np.array([weight_bytes(layer, hw) for layer in layers], dtype=float)
+        self.stream = np.array([streamed_weight_bytes(layer, s, hw, batch)
+                                for layer, s in zip(layers, self.stored)], dtype=float)
+        self.gathers = np.array([layer.gathered > 0 for layer in layers])
+        self.outputs = np.array([not c for c in lt.consumed(self.srcs)])
+        self.has_readers = np.array([bool(r) for r in reads])
+        self.input_dram = np.array([_graph_input(layer, s) * batch * bpe
+                                    for layer, s in zip(layers, self.srcs)], dtype=float)
+        self.reads = np.zeros((self.count, self.count))     # [producer, reader]
+        for producer, reader in ((p, r) for p, found in enumerate(reads) for r in found):
+            self.reads[producer, reader] = 1.0
+        allowed = hw.memory.weights_resident
+        self.order = np.array(sorted((i for i in range(self.count) if allowed and self.stored[i] > 0),
+                                     key=lambda i: (self.stored[i], i)), dtype=int)
+
+    @cached_property
+    def arenas(self) -> list[float]:
+        """Arena budgets worth trying: 0 and each placed tensor's end."""
+        return sorted({0.0, *(t.end for t in self.placed)})
+
+    def on_chip(self, arena: float) -> np.ndarray:
+        keep = np.zeros(self.count, dtype=bool)
+        for t in self.placed:
+            keep[t.producer] = t.end <= arena
+        return keep
+
+    def activations(self, arena: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(input DRAM bytes, output DRAM bytes, spilled) per layer with this arena."""
+        spilled = self.has_readers & ~self.on_chip(arena) & (self.sizes > 0)
+        in_dram = self.input_dram + (self.sizes * spilled) @ self.reads
+        out_dram = self.sizes * (self.outputs | spilled)
+        return in_dram, out_dram, spilled
 
 
-def _fits(hw: Hardware, resident: bool, weights: list[float], acts: list[float]) -> list[bool]:
-    sram = hw.memory.sram_bytes
-    total = sum(weights)
-    budgets = [sram - total if resident else sram - min(w, sram / 2) for w in weights]
-    return [a <= b for a, b in zip(acts, budgets)]
+def _graph_input(layer: Layer, srcs: list[int | None]) -> int:
+    """Elements (per sample) of the workload's input a layer reads."""
+    return sum(layer.in_elems // len(srcs) for p in srcs if p is None)
 
 
-def _out_to_dram(layers: tuple[Layer, ...], fused: list[bool], fits: list[bool],
-                 srcs: list[list[int | None]]) -> list[bool]:
-    """Which layers write their output to DRAM."""
-    count = len(layers)
-    out_dram = [i == count - 1 for i in range(count)]
-    for i in range(count):
-        if not fits[i] and not fused[i]:  # too big to keep its inputs: producers write them out
-            for p in srcs[i]:
-                if p is not None:
-                    out_dram[p] = True
-        consumed_fused = i + 1 < count and fused[i + 1]
-        if not fits[i] and not consumed_fused:
-            out_dram[i] = True
-    return out_dram
+def buffers(sram: float) -> np.ndarray:
+    """The tile buffers tried: 4 KiB x sqrt(2)^k up to the SRAM (the SRAM itself if smaller)."""
+    count = max(1, int(math.floor(2 * math.log2(sram / TILE_MIN_BYTES))) + 1) if sram >= TILE_MIN_BYTES else 1
+    grid = np.floor(TILE_MIN_BYTES * np.sqrt(2.0) ** np.arange(count))
+    return grid if sram >= TILE_MIN_BYTES else np.array([float(sram)])
 
 
-def _input_elems(layers: tuple[Layer, ...], i: int, fused: bool, out_dram: list[bool],
-                 srcs: list[list[int | None]]) -> int:
-    """Input elements (per sample) layer i reads from DRAM."""
-    total = 0
-    for p in srcs[i]:
-        if p is None:
-            total += layers[i].in_elems // len(srcs[i])
-        elif out_dram[p] and not (fused and p == i - 1):
-            total += layers[p].out_elems
-    return total
+def layer_dram(g: Graph, in_dram, resident, buffer):
+    """(weight DRAM, input DRAM, order code) of every layer: `tile` with resident weights at 0."""
+    weights = np.where(resident, 0.0, g.stream)
+    tiled_in = np.where(g.gathers, 0.0, in_dram)   # a look-up reads rows per token, no blocks
+    w, i, order = tile(weights, tiled_in, buffer)
+    return w, i + np.where(g.gathers, in_dram, 0.0), order
+
+
+@dataclass(frozen=True)
+class Choice:
+    dram: float
+    arena: float
+    buffer: float
+    resident: int             # how many of Graph.order are resident
+
+
+def cheapest(g: Graph, sram: float) -> Choice:
+    """The placement with the fewest DRAM bytes over every arena budget and tile buffer."""
+    best = None
+    stored = g.stored[g.order]
+    cum_stored = np.concatenate(([0.0], np.cumsum(stored)))
+    for arena in g.arenas:
+        grid = buffers(sram)
+        grid = grid[grid + arena <= sram]
+        if grid.size == 0:
+            break
+        best = _best_of(best, _cheapest_at(g, sram, arena, grid, cum_stored))
+    return best
+
+
+def _cheapest_at(g: Graph, sram: float, arena: float, grid: np.ndarray,
+                 cum_stored: np.ndarray) -> Choice:
+    """For one arena budget: each buffer's cost with the largest resident prefix that fits."""
+    in_dram, out_dram, _ = g.activations(arena)
+    w, i, _ = layer_dram(g, in_dram[None, :], False, grid[:, None])
+    streamed = w + i                                            # (buffers, layers)
+    saving = streamed - in_dram[None, :]                        # resident: input read once
+    cum_saving = np.concatenate((np.zeros((grid.size, 1)), np.cumsum(saving[:, g.order], axis=1)), axis=1)
+    fits = np.searchsorted(cum_stored, sram - arena - grid, side="right") - 1
+    totals = out_dram.sum() + streamed.sum(axis=1) - cum_saving[np.arange(grid.size), fits]
+    k = int(np.argmin(totals))
+    return Choice(float(totals[k]), float(arena), float(grid[k]), int(fits[k]))
+
+
+def _best_of(a: Choice | None, b: Choice) -> Choice:
+    return b if a is None or b.dram < a.dram else a
+
+
+def place(layers: tuple[Layer, ...], hw: Hardware, batch: int) -> Placement:
+    """Plan the SRAM for one batch and count every layer's bytes."""
+    g = Graph(layers, hw, batch)
+    choice = cheapest(g, hw.memory.sram_bytes)
+    resident = np.zeros(g.count, dtype=bool)
+    resident[g.order[:choice.resident]] = True
+    in_dram, out_dram, spilled = g.activations(choice.arena)
+    w, i, order = layer_dram(g, in_dram, resident, choice.buffer)
+    refetch = w + i - np.where(resident, 0.0, g.stream) - in_dram
+    resident_bytes = float(g.stored[resident].sum())
+    arena = lt.high_water(g.placed, choice.arena, g.count)
+    rows = []
+    for k, layer in enumerate(layers):
+        dram = float(w[k] + i[k] + out_dram[k])
+        in_use = min(choice.buffer, dram) + float(arena[k]) + resident_bytes
+        rows.append(Traffic(weight_dram=float(w[k]), in_dram=float(i[k]), out_dram=float(out_dram[k]),
+                            sram=_sram_bytes(layer, hw, batch) + dram,
+                            cold_weight_dram=float(g.stored[k]) if resident[k] else 0.0,
+                            resident=bool(resident[k]), spilled=bool(spilled[k]),
+                            order=ORDERS[int(order[k])], refetch=float(refetch[k]), sram_peak=in_use))
+    return Placement(weight_bytes=float(g.stored.sum()), resident_bytes=resident_bytes,
+                     arena_bytes=choice.arena, buffer_bytes=choice.buffer, layers=tuple(rows),
+                     names=tuple(layer.name for layer in layers))
 
 
 def _sram_bytes(layer: Layer, hw: Hardware, batch: int) -> float:
     c = hw.compute
-    gemm = layer_gemm(layer, batch, c.sparsity)
+    gemm = layer_gemm(layer, batch, storage_sparsity(c))
     vector = on_vector_unit(c, layer)
     elems = 0 if vector else operand_sram_elems(c.dataflow, c.array_rows, c.array_cols, gemm)
     if elems == 0:  # vector-unit work streams its operands once
         elems = (layer.in_elems + layer.out_elems) * batch + gemm.k * gemm.n * gemm.groups
     return elems * c.element_bytes
-
-
-def place(layers: tuple[Layer, ...], hw: Hardware, batch: int) -> Placement:
-    """Decide residency and spills, and count every layer's bytes for one batch."""
-    bpe = hw.compute.element_bytes
-    weights = [weight_bytes(layer, hw) for layer in layers]
-    acts = [(layer.in_elems + layer.out_elems) * batch * bpe for layer in layers]
-    resident = is_resident(hw, weights, acts)
-    fits = _fits(hw, resident, weights, acts)
-    fused = [hw.memory.fusion and layer.fused and i > 0 for i, layer in enumerate(layers)]
-    srcs = producers(layers)
-    out_dram = _out_to_dram(layers, fused, fits, srcs)
-    buffer = hw.memory.sram_bytes / 2
-    rows = []
-    for i, layer in enumerate(layers):
-        passes = 1 if resident else max(1, math.ceil(weights[i] / buffer))
-        in_bytes = _input_elems(layers, i, fused[i], out_dram, srcs) * batch * bpe * passes
-        out_bytes = layer.out_elems * batch * bpe if out_dram[i] else 0.0
-        w_dram = 0.0 if resident else weights[i]
-        dram = w_dram + in_bytes + out_bytes
-        rows.append(Traffic(weight_dram=w_dram, in_dram=in_bytes, out_dram=out_bytes,
-                            sram=_sram_bytes(layer, hw, batch) + dram,
-                            cold_weight_dram=weights[i] if resident else 0.0))
-    return Placement(resident=resident, weight_bytes=sum(weights), layers=tuple(rows))

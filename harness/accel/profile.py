@@ -21,9 +21,10 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 from harness.accel import energy as en
-from harness.accel.compute import core_cycles
+from harness.accel.compute import core_cycles, sparsity_note
 from harness.accel.config import Hardware
 from harness.accel.contention import Leftover
+from harness.accel.memory import Placement, Traffic
 from harness.accel.timeline import Phase, PhaseStats, phase_stats, simulate
 from harness.workloads.model import Layer
 
@@ -95,6 +96,14 @@ class LayerRow:
     bound: str
     utilization: float
     energy_j: float
+    weight_dram_bytes: float = 0.0
+    input_dram_bytes: float = 0.0
+    output_dram_bytes: float = 0.0
+    weights_resident: bool = False  # this layer's weights stay in SRAM across batches
+    output_spilled: bool = False    # its output went to DRAM for lack of SRAM (memory.py)
+    tiling: str = "untiled"         # "untiled" | "weights_outer" | "inputs_outer" (tiling.py)
+    refetch_bytes: float = 0.0      # DRAM bytes read again because of tiling
+    sram_peak_bytes: float = 0.0    # SRAM in use while it runs: arena + resident weights + buffer
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -128,7 +137,27 @@ def layer_row(hw: Hardware, layer: Layer, plan: BatchPlan, i: int, timed: Timed,
         time_s_uncontended=quiet.layers[i].mean_s, time_s_best=stats.best_s,
         time_s_worst=stats.worst_s, bound="memory" if memory_s > core_s else "compute",
         utilization=plan.macs[i] / peak if peak > 0 else 0.0,
-        energy_j=plan.layer_energy[i].total + en.static_power_w(hw) * stats.mean_s)
+        energy_j=plan.layer_energy[i].total + en.static_power_w(hw) * stats.mean_s,
+        **_memory_fields(traffic))
+
+
+def _memory_fields(t: Traffic) -> dict[str, Any]:
+    return {"weight_dram_bytes": t.weight_dram, "input_dram_bytes": t.in_dram,
+            "output_dram_bytes": t.out_dram, "weights_resident": t.resident,
+            "output_spilled": t.spilled, "tiling": t.order, "refetch_bytes": t.refetch,
+            "sram_peak_bytes": t.sram_peak}
+
+
+def memory_totals(hw: Hardware, p: Placement) -> dict[str, Any]:
+    """The SRAM plan in a profile's totals: what stays on chip, what spilled, what was tiled."""
+    return {"sram_bytes_per_engine": hw.memory.sram_bytes, "sram_peak_bytes": p.sram_peak,
+            "resident_weight_bytes": p.resident_bytes,
+            "streamed_weight_bytes": p.weight_bytes - p.resident_bytes,
+            "activation_arena_bytes": p.arena_bytes, "tile_buffer_bytes": p.buffer_bytes,
+            "spilled_layers": list(p.spilled),
+            "tiled_layers": [n for n, t in zip(p.names, p.layers) if t.order != "untiled"],
+            "refetch_bytes": sum(t.refetch for t in p.layers),
+            "sparsity_stored": sparsity_note(hw.compute)}
 
 
 def _contention(timing: Timing, lo: Leftover, timed: Timed, quiet: Timed) -> dict[str, Any]:
@@ -140,7 +169,8 @@ def _contention(timing: Timing, lo: Leftover, timed: Timed, quiet: Timed) -> dic
             "worst_start_s": t.worst_start_s}
 
 
-def totals(hw: Hardware, plan: BatchPlan, rows: list[LayerRow]) -> dict[str, Any]:
+def totals(hw: Hardware, plan: BatchPlan, rows: list[LayerRow],
+           layers: tuple[Layer, ...]) -> dict[str, Any]:
     time_s = sum(r.time_s for r in rows)
     memory_s = sum(r.time_s for r in rows if r.bound == "memory")
     parts = en.breakdown(hw, plan.warm_energy, time_s)
@@ -161,6 +191,10 @@ def totals(hw: Hardware, plan: BatchPlan, rows: list[LayerRow]) -> dict[str, Any
         "breakdown_j": parts, "tops_per_w": en.tops_per_w(sum(r.macs for r in rows), energy_j),
         "weights_resident": plan.placement.resident, "weight_bytes": plan.placement.weight_bytes,
         "cold_start_dram_bytes": plan.cold_dram_bytes - plan.warm_dram_bytes,
+        **memory_totals(hw, plan.placement),
+        "unmodeled_layers": [{"name": layer.name, "op": layer.unmodeled,
+                              "approximation": "its output elements of vector work, no MACs"}
+                             for layer in layers if layer.op == "other"],
     }
 
 
@@ -172,7 +206,7 @@ def build(hw: Hardware, workload_name: str, layers: tuple[Layer, ...], plan: Bat
     quiet = time_phases(plan.warm, quiet_lo, db, Timing("none"))
     timed = quiet if timing.mode == "none" else time_phases(plan.warm, lo, db, timing)
     rows = [layer_row(hw, layer, plan, i, timed, quiet) for i, layer in enumerate(layers)]
-    total = totals(hw, plan, rows)
+    total = totals(hw, plan, rows, layers)
     total["contention"] = _contention(timing, quiet_lo if timing.mode == "none" else lo, timed, quiet)
     return Profile(system=hw.name, workload=workload_name, batch=plan.batch, layers=tuple(rows),
                    total=total)

@@ -33,11 +33,11 @@ TOTAL_COLUMNS = {"name": "total", "op": "", "compute_time_s": "", "memory_time_s
 
 def build_profile(sut: str, workload: str, batch: int, overrides: dict | None = None,
                   start_s: float | None = None, masters: bool = True,
-                  workload_overrides: dict | None = None) -> Profile:
+                  workload_overrides: dict | None = None, allow_unmodeled: bool = False) -> Profile:
     path = catalog.resolve("systems", sut)
     hardware = load_hardware(path, catalog.label(path), overrides)
-    model = AcceleratorModel(hardware, load_workload(workload, workload_overrides or None))
-    return model.profile(batch, start_s, masters)
+    loaded = load_workload(workload, workload_overrides or None, allow_unmodeled=allow_unmodeled)
+    return AcceleratorModel(hardware, loaded).profile(batch, start_s, masters)
 
 
 def route(assignments: tuple[str, ...], sut: str) -> tuple[dict, dict]:
@@ -101,7 +101,20 @@ def render_table(profile: Profile) -> str:
     lines.append(f"{t['samples_per_s']:.1f} samples/s on {t['engines']} engine(s), "
                  f"{t['energy_per_sample_j'] * 1e3:.3f} mJ/sample, {t['tops_per_w']:.2f} TOPS/W, "
                  f"weights {'resident' if t['weights_resident'] else 'streamed'}")
+    lines.append(_sram_line(t))
+    if t["unmodeled_layers"]:
+        lines.append("not modelled (costed as vector work only): " + ", ".join(
+            f"{u['name']} ({u['op']})" for u in t["unmodeled_layers"]))
     return "\n".join(lines)
+
+
+def _sram_line(t: dict) -> str:
+    spilled, tiled = t["spilled_layers"], t["tiled_layers"]
+    return (f"SRAM peak {t['sram_peak_bytes'] / 1e6:.2f} of {t['sram_bytes_per_engine'] / 1e6:.2f} MB: "
+            f"{t['resident_weight_bytes'] / 1e6:.2f} MB of weights resident, "
+            f"{t['streamed_weight_bytes'] / 1e6:.2f} MB streamed; {len(spilled)} layer output(s) "
+            f"spilled{' (' + ', '.join(spilled[:5]) + ('...' if len(spilled) > 5 else '') + ')' if spilled else ''}, "
+            f"{len(tiled)} layer(s) tiled; weights stored {t['sparsity_stored']}")
 
 
 RENDERERS = {"table": render_table, "json": render_json, "csv": render_csv}
@@ -119,11 +132,14 @@ RENDERERS = {"table": render_table, "json": render_json, "csv": render_csv}
 @click.option("--no-masters", is_flag=True, help="Time the layers without the bus masters.")
 @click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE",
               help="Override a system key (compute.array_rows=64), a bus master (masters.camera.frame_rate_hz=60) or a workload key (workload.KEY=...).")
+@click.option("--allow-unmodeled", is_flag=True,
+              help="Profile ONNX operators bench cannot cost as vector work, listed in the totals.")
 def command(sut: str, workload: str, batch: int, fmt: str, start_s: float | None,
-            no_masters: bool, assignments: tuple[str, ...]) -> None:
+            no_masters: bool, assignments: tuple[str, ...], allow_unmodeled: bool) -> None:
     """Per-layer MACs, cycles, DRAM bytes, time, bound and energy of one batch."""
     if start_s is not None and no_masters:
         raise click.UsageError("--start-s and --no-masters exclude each other")
     system, workload_keys = route(assignments, sut)
-    profile = build_profile(sut, workload, batch, system, start_s, not no_masters, workload_keys)
+    profile = build_profile(sut, workload, batch, system, start_s, not no_masters, workload_keys,
+                            allow_unmodeled)
     click.echo(RENDERERS[fmt](profile))

@@ -44,7 +44,9 @@ def _names_a_benchmark(name: str) -> bool:
     return is_token_benchmark(name)
 
 
-def load_workload(name_or_path: str, overrides: dict[str, Any] | None = None) -> Workload:
+def load_workload(name_or_path: str, overrides: dict[str, Any] | None = None,
+                  allow_unmodeled: bool = False) -> Workload:
+    """The workload; an ONNX node bench cannot cost is an error unless `allow_unmodeled`."""
     if _names_a_benchmark(name_or_path) and not overrides:
         return BenchmarkOnly(name_or_path, name_or_path, "MLPerf benchmark identity only: no layer graph",
                              source="benchmark", fingerprint=f"benchmark:{name_or_path}")
@@ -61,6 +63,6 @@ def load_workload(name_or_path: str, overrides: dict[str, Any] | None = None) ->
         return load_csv(path, overrides)
     if suffix == ".onnx":
         from harness.workloads.onnx_import import load_onnx
-        return load_onnx(path, overrides)
+        return load_onnx(path, overrides, allow_unmodeled)
     raise config_error("--workload", "", str(name_or_path),
                        "unsupported file type; use .toml, .csv (SCALE-Sim topology) or .onnx")

@@ -55,6 +55,8 @@ Operators and their keys (defaults in parentheses; * = required):
     activation  fn*
     softmax     -
     norm        kind* ("layer" | "batch")
+    lstm        hidden*, cell ("lstm" | "gru" | "rnn"), directions (1 | 2), bias (true); input a
+                sequence [T, D], output [T, directions x hidden]
 Every operator also takes `name`, `from` and `fused` (true: its input, the previous layer's
 output, stays on chip). Loading is strict: unknown or missing keys, wrong types, bad values and
 shapes that do not fit are all reported together, each with file, key path, value and rule.

@@ -8,8 +8,13 @@ Counts are per sample (batch 1); the accelerator model scales them by batch.
 "matmul" (fully connected when `weights` > 0, activation x activation such as attention QK^T and
 AV when `weights` == 0), "embedding" (table look-up: parameters, no MACs), "pool", "eltwise"
 (residual add, activation), "softmax", "norm", "concat", "upsample" and "move" (pure data
-movement such as an imported Transpose: `vector_ops` 0), "other" (an imported op bench has no model for: `vector_ops` = its output
+movement such as an imported Transpose: `vector_ops` 0), "lstm" (LSTM/GRU/RNN: one GEMM of
+[x_t, h_t-1] with the gate weights per time step, `groups` = steps x directions, m = 1 per
+sample), "other" (an imported op bench has no model for: `vector_ops` = its output
 elements).
+
+`gathered` is set on a table look-up: the weight elements one sample actually reads (tokens x
+width per table), so streaming the table costs those rows, not the whole table.
 
 `fused` marks a layer that consumes its predecessor's output (the layer just before it in
 `Workload.layers`) straight from on-chip memory, so that intermediate never travels to DRAM.
@@ -41,6 +46,9 @@ class Layer:
     fused: bool = False     # input comes from the previous layer on chip (no DRAM round trip)
     inputs: tuple[str, ...] = ()     # producer layer names; "" = the workload input
     out_shape: tuple[int, ...] = ()  # output tensor shape per sample
+    gathered: int = 0       # weight elements one sample reads when the layer looks rows up
+                            # (embedding, Gather); 0: it reads all of its weights
+    unmodeled: str = ""     # op "other": the imported operator bench has no model for
 
     @property
     def macs(self) -> int:

@@ -10,7 +10,7 @@ are per sample; any other symbolic dimension is an error (export with static sha
   between two activations (attention), weights = 0 and the leading dims become `groups`.
 - Gather from a constant table: "embedding" (weights = the table, no MACs).
 - MaxPool / AveragePool / LpPool: vector ops = output x window; GlobalAveragePool /
-  GlobalMaxPool: = input elements.
+  GlobalMaxPool and the Reduce* / ArgMax / ArgMin reductions: = input elements.
 - Element-wise ops (Add, Mul, Relu, Clip, Sigmoid, ...): "eltwise", 1 op per output element;
   constant non-scalar operands (biases) count as weights. Softmax 3 ops per element.
 - BatchNormalization: "norm", weights = scale + bias (running statistics are not parameters),
@@ -19,8 +19,17 @@ are per sample; any other symbolic dimension is an error (export with static sha
   0 vector ops ("concat", "upsample", "move").
 - Shape-only nodes (Reshape, Flatten, Squeeze, Unsqueeze, Identity, Dropout, Cast, Shape, ...)
   and nodes computing only from constants produce no layer.
-- Any other op is kept as an "other" layer whose vector ops are its output elements, so an
-  unfamiliar model still loads; its MACs (if any) are not counted.
+- ConvTranspose: the GEMM of each input pixel with every filter tap, m = input pixels,
+  k = input channels per group, n = output channels per group x kernel taps.
+- LSTM / GRU / RNN: one GEMM per time step and direction of [x_t, h_t-1] (D + H) with the
+  gates' weights (4H, 3H, H), the weights reused across steps: groups = steps x directions;
+  vector ops 8, 6 and 1 per hidden unit and step (gate activations and the cell update).
+- Gather from a constant table reads only the looked-up rows (`Layer.gathered`).
+- QuantizeLinear / DequantizeLinear (and DynamicQuantizeLinear): element-wise on the vector
+  unit, fused into the layer they follow.
+- Any other op is an error naming the op, the node and the file; with `allow_unmodeled` it is
+  kept as an "other" layer whose vector ops are its output elements (a listed approximation:
+  the profile's `unmodeled_layers`), its MACs (if any) not counted.
 
 An element-wise, norm or softmax layer whose input is the previous layer's only consumer is
 marked `fused`.
@@ -45,7 +54,9 @@ ELTWISE = frozenset(
     "Add Sub Mul Div Pow Sqrt Reciprocal Exp Log Neg Abs Relu LeakyRelu PRelu Elu Selu Celu "
     "Clip Sigmoid HardSigmoid HardSwish Tanh Erf Gelu Softplus Softsign Mish Swish Max Min Mean "
     "Sum Where Equal Greater GreaterOrEqual Less LessOrEqual Not And Or Xor Floor Ceil Round "
-    "Sign Mod BitShift IsNaN IsInf ThresholdedRelu QuickGelu".split())
+    "Sign Mod BitShift IsNaN IsInf ThresholdedRelu QuickGelu QuantizeLinear DequantizeLinear "
+    "DynamicQuantizeLinear".split())
+RECURRENT = {"LSTM": (4, 8), "GRU": (3, 6), "RNN": (1, 1)}   # gates, vector ops per unit and step
 MOVES = {"Concat": "concat", "Resize": "upsample", "Upsample": "upsample"}
 COPIES = frozenset("Transpose Slice Split Pad Tile Expand GatherElements GatherND DepthToSpace "
                    "SpaceToDepth ReverseSequence".split())
@@ -54,17 +65,22 @@ VIEWS = frozenset("Reshape Flatten Squeeze Unsqueeze Identity Dropout Cast CastL
 NORMS = {"BatchNormalization": 1, "LayerNormalization": 4, "InstanceNormalization": 4,
          "GroupNormalization": 4}
 POOLS = frozenset("MaxPool AveragePool LpPool".split())
-GLOBAL_POOLS = frozenset("GlobalAveragePool GlobalMaxPool GlobalLpPool".split())
+GLOBAL_POOLS = frozenset("GlobalAveragePool GlobalMaxPool GlobalLpPool ReduceMean ReduceSum "
+                         "ReduceMax ReduceMin ReduceProd ReduceL1 ReduceL2 ReduceSumSquare "
+                         "ReduceLogSumExp ArgMax ArgMin".split())
 FUSABLE = frozenset(("eltwise", "norm", "softmax"))
 
 
-def load_onnx(path: Path, overrides: dict[str, Any] | None = None) -> Workload:
+def load_onnx(path: Path, overrides: dict[str, Any] | None = None,
+              allow_unmodeled: bool = False) -> Workload:
     source = catalog.label(path)
     name, benchmark, description = identity_from_overrides(source, path.stem, overrides)
     problems = Problems()
     graph = OnnxGraph(read_model(path, source), source, problems)
     raise_unique(problems)
     layers = [layer for layer in (node_layer(node, i, graph) for i, node in graph.nodes()) if layer]
+    if not allow_unmodeled:
+        refuse_unmodeled(graph, layers, problems)
     raise_unique(problems)
     if not layers:
         raise config_error(source, "", NO_VALUE, "the model has no compute nodes")
@@ -87,6 +103,16 @@ def node_layer(node, index: int, g: OnnxGraph) -> Layer | None:
     name = node.name or f"{op}_{index}"
     g.produced(node, name)
     return replace(layer, name=name, inputs=g.producers(node), out_shape=per_sample(out))
+
+
+def refuse_unmodeled(g: OnnxGraph, layers: list[Layer], problems: Problems) -> None:
+    """Every node bench cannot cost, as one problem each (op, node, file)."""
+    for layer in layers:
+        if layer.op == "other":
+            problems.add(g.source, f"node {layer.name!r}", layer.unmodeled,
+                         "operator bench cannot cost; pass --allow-unmodeled to profile it as "
+                         "its output elements of vector work (listed in the profile)")
+    raise_unique(problems)
 
 
 def _by_family(op: str):
@@ -148,7 +174,27 @@ def embedding(node, g: OnnxGraph, out: tuple[int, ...]) -> Layer:
     if not g.is_constant(node.input[0]):
         return move(node, g, out)
     return Layer(name="", op="embedding", weights=g.elems_of(node.input[:1]),
-                 in_elems=g.activation_elems(node), out_elems=math.prod(out))
+                 in_elems=g.activation_elems(node), out_elems=math.prod(out),
+                 gathered=math.prod(out))
+
+
+def conv_transpose(node, g: OnnxGraph, out: tuple[int, ...]) -> Layer:
+    x, w = g.shape(node.input[0], node), g.shape(node.input[1], node)
+    groups = g.attr(node, "group", 1)
+    channels, per_group, *kernel = w          # ONNX: [C_in, C_out / group, kH, kW]
+    return Layer(name="", op="conv", m=math.prod(x[2:]), n=per_group * math.prod(kernel),
+                 k=channels // groups, groups=groups, weights=g.elems_of(node.input[1:]),
+                 in_elems=math.prod(x), out_elems=math.prod(out))
+
+
+def recurrent(node, g: OnnxGraph, out: tuple[int, ...]) -> Layer:
+    """LSTM / GRU / RNN: X [T, B, D], W [dirs, gates*H, D], R [dirs, gates*H, H]."""
+    x, w = g.shape(node.input[0], node), g.shape(node.input[1], node)
+    gates, ops = RECURRENT[node.op_type]
+    steps, dirs, hidden = x[0], w[0], w[1] // gates
+    return Layer(name="", op="lstm", m=1, n=gates * hidden, k=x[-1] + hidden, groups=steps * dirs,
+                 weights=g.elems_of(node.input[1:4]), in_elems=math.prod(x[:1] + x[2:]),
+                 out_elems=math.prod(out), vector_ops=ops * hidden * steps * dirs)
 
 
 def vector(op: str, node, g: OnnxGraph, out: tuple[int, ...], ops: int, weights: int = 0) -> Layer:
@@ -182,11 +228,12 @@ def move(node, g, out):
 
 
 def other(node, g, out):
-    return vector("other", node, g, out, math.prod(out))
+    return replace(vector("other", node, g, out, math.prod(out)), unmodeled=node.op_type)
 
 
 BUILD = {"Conv": conv, "Gemm": gemm, "MatMul": matmul, "Gather": embedding,
-         "Softmax": softmax, "LogSoftmax": softmax}
+         "Softmax": softmax, "LogSoftmax": softmax, "ConvTranspose": conv_transpose,
+         **{op: recurrent for op in RECURRENT}}
 
 
 def mark_fused(layers: list[Layer]) -> tuple[Layer, ...]:

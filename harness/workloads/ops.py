@@ -24,6 +24,7 @@ from harness.workloads.tensors import ShapeError, Tensor, need, pair, scalesim_r
 
 ACTIVATIONS = ("relu", "relu6", "leaky", "gelu", "tanh", "sigmoid", "silu", "hardswish")
 LAYERNORM_OPS, SOFTMAX_OPS = 4, 3
+RECURRENT = {"lstm": (4, 8), "gru": (3, 6), "rnn": (1, 1)}  # gates; vector ops per unit and step
 
 
 def pair_check(v: Any) -> str | None:
@@ -79,6 +80,8 @@ SCHEMAS: dict[str, tuple[Key, ...]] = {
     "activation": (Key("fn", str, MISSING, one_of(*ACTIVATIONS)),),
     "softmax": (),
     "norm": (Key("kind", str, MISSING, one_of("layer", "batch")),),
+    "lstm": (Key("hidden", int, MISSING, DIM), Key("cell", str, "lstm", one_of(*RECURRENT)),
+             Key("directions", int, 1, within(1, 2)), Key("bias", bool, True)),
 }
 # How many tensors `from` names (None: exactly one, default the previous layer), and keys
 # other than `from` that name a tensor.
@@ -152,8 +155,9 @@ def build_embedding(name: str, p: dict, inputs: list[Tensor]) -> Built:
     x = need(inputs[0], "embedding", "tokens")
     out = Tensor("sequence", (x.shape[0], p["features"]), name)
     tables = p["tables"]
-    layer = vector_layer(name, "embedding", [x], out, len(tables) - 1,
-                         weights=sum(tables) * p["features"])
+    layer = replace(vector_layer(name, "embedding", [x], out, len(tables) - 1,
+                                 weights=sum(tables) * p["features"]),
+                    gathered=len(tables) * out.elems)   # one row per token from each table
     return Built((layer,), out)
 
 
@@ -280,8 +284,23 @@ def build_norm(name: str, p: dict, inputs: list[Tensor]) -> Built:
     return Built((vector_layer(name, "norm", [x], out, ops, weights=weights),), out)
 
 
+def build_lstm(name: str, p: dict, inputs: list[Tensor]) -> Built:
+    """A recurrent layer over a [T, D] sequence: per step and direction one GEMM of [x_t, h_t-1]
+    (D + H) with the gates' weights, the weights reused across the T steps; output [T, dirs*H]."""
+    x = need(inputs[0], p["cell"], "sequence")
+    (steps, feats), hidden, dirs = x.shape, p["hidden"], p["directions"]
+    gates, ops = RECURRENT[p["cell"]]
+    out = Tensor("sequence", (steps, dirs * hidden), name)
+    weights = dirs * gates * hidden * (feats + hidden + 2 * int(p["bias"]))
+    layer = Layer(name=name, op="lstm", m=1, n=gates * hidden, k=feats + hidden,
+                  groups=steps * dirs, weights=weights, in_elems=x.elems, out_elems=out.elems,
+                  vector_ops=ops * hidden * steps * dirs, inputs=(x.producer,), out_shape=out.shape)
+    return Built((layer,), out)
+
+
 BUILDERS: dict[str, Callable[[str, dict, list[Tensor]], Built]] = {
     "conv": build_conv, "fc": build_fc, "matmul": build_matmul, "embedding": build_embedding,
     "pool": build_pool, "add": build_add, "concat": build_concat, "upsample": build_upsample,
     "activation": build_activation, "softmax": build_softmax, "norm": build_norm,
+    "lstm": build_lstm,
 }
