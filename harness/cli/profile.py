@@ -86,6 +86,13 @@ def _contention_line(c: dict) -> str:
             f"(start {c['worst_start_s'] * 1e3:.3f} ms)")
 
 
+def _residency(total: dict) -> str:
+    resident, streamed = total.get("resident_weight_bytes"), total.get("streamed_weight_bytes")
+    if resident is None or streamed is None:
+        return "resident" if total["weights_resident"] else "streamed"
+    return "resident" if not streamed else ("partly resident" if resident else "streamed")
+
+
 def render_table(profile: Profile) -> str:
     head = (f"{'layer':28s} {'op':8s} {'MMACs':>10s} {'cycles':>11s} {'DRAM kB':>11s} "
             f"{'time us':>11s} {'quiet us':>11s} {'bound':8s} {'util%':>6s} {'energy uJ':>11s}")
@@ -100,7 +107,7 @@ def render_table(profile: Profile) -> str:
     lines.append(_contention_line(c) + ("" if c["mode"] == "none" else "; 'quiet': without them"))
     lines.append(f"{t['samples_per_s']:.1f} samples/s on {t['engines']} engine(s), "
                  f"{t['energy_per_sample_j'] * 1e3:.3f} mJ/sample, {t['tops_per_w']:.2f} TOPS/W, "
-                 f"weights {'resident' if t['weights_resident'] else 'streamed'}")
+                 f"weights {_residency(t)}")
     lines.append(_sram_line(t))
     if t["unmodeled_layers"]:
         lines.append("not modelled (costed as vector work only): " + ", ".join(
