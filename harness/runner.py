@@ -37,6 +37,7 @@ class RunRequest:
     min_queries: int | None = None
     seed: int | None = None             # None: the seeds of the files (MLPerf's official ones)
     sets: tuple[str, ...] = ()          # raw --set KEY=VALUE strings
+    allow_unmodeled: bool = False       # cost ONNX operators bench does not know as vector work
 
 
 @dataclass(frozen=True)
@@ -188,7 +189,7 @@ def prepare(request: RunRequest) -> Prepared:
     test_sets, system_sets, workload_sets = route_sets(request.sets, request.sut)
     test_sets = settings_mod.validate_flat(test_sets, "--set")
     system = load_system(request.sut, system_sets)
-    workload = load_workload(request.workload, workload_sets)
+    workload = load_workload(request.workload, workload_sets, allow_unmodeled=request.allow_unmodeled)
     requested, source, scenario_fp = load_scenario(scenario, workload.benchmark)
     requested.update(system.settings_for(scenario, (workload.benchmark, workload.name)))
     requested.update(_flag_settings(scenario, request))

@@ -223,3 +223,17 @@ def test_an_operator_bench_cannot_cost_is_refused_naming_it(tmp_path):
     assert "m.onnx" in str(err.value) and "--allow-unmodeled" in str(err.value)
     relu, other = load_workload(path, allow_unmodeled=True).layers
     assert (other.op, other.unmodeled, other.vector_ops) == ("other", "Hardmax", 10)
+
+
+def test_bench_run_takes_allow_unmodeled_too(tmp_path, capsys):
+    from test_realtime import main_code
+    nodes = [helper.make_node("Relu", ["x"], ["r"], name="relu"),
+             helper.make_node("Hardmax", ["r"], ["h"], name="mystery")]
+    path = save(tmp_path, nodes, [helper.make_tensor_value_info("x", FLOAT, [1, 10])],
+                [helper.make_tensor_value_info("h", FLOAT, None)])
+    argv = ["run", "--scenario", "offline", "--sut", "npu_v1", "--workload", str(path), "--duration", "0.1",
+            "--no-report"]
+    assert main_code(argv + ["--out", str(tmp_path / "refused")]) == 2
+    assert "Hardmax" in capsys.readouterr().err and not (tmp_path / "refused").exists()
+    assert main_code(argv + ["--out", str(tmp_path / "ran"), "--allow-unmodeled"]) == 0
+    assert (tmp_path / "ran" / "result.json").is_file()

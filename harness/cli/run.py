@@ -148,11 +148,15 @@ def _write(out: Path, run: RunOutput, report: bool) -> NotWritten | None:
 @click.option("--out", type=click.Path(path_type=Path), help="Output directory (default under reports/).")
 @click.option("--no-report", is_flag=True, help="Do not write report.html.")
 @click.option("--force", is_flag=True, help="Replace a result already in --out (atomically).")
+@click.option("--allow-unmodeled", is_flag=True,
+              help="Run an ONNX workload whose operators bench cannot cost, as vector work "
+                   "(listed in the profile's unmodeled_layers).")
 @formats.option()
 def command(scenario, sut, workload, target_qps, duration, min_queries, seed, sets, find_peak,
-            out, no_report, force, fmt) -> None:
+            out, no_report, force, allow_unmodeled, fmt) -> None:
     """Run a scenario against a system under test and write a judged result."""
-    request = RunRequest(scenario, sut, workload, target_qps, duration, min_queries, seed, tuple(sets))
+    request = RunRequest(scenario, sut, workload, target_qps, duration, min_queries, seed, tuple(sets),
+                         allow_unmodeled)
     prepared = prepare(request)
     if find_peak and prepared.scenario not in SERVER_SCENARIOS:
         raise click.UsageError("--find-peak applies to the server and interactive scenarios only")
