@@ -16,6 +16,10 @@ and no command reads a hidden directory as a result. Ctrl-C while a finished run
 waits for the write: the measurement is kept. Names from files (a system's or a workload's)
 become path components only through `safe_name`.
 
+The run's files are the measurement: records, result.json, the chart series and the MLPerf logs.
+report.html is drawn afterwards from those files (`harness.report.report_beside`, the code of
+`bench report`), and written atomically on its own.
+
 `--out .` (the current folder, empty) is filled in place instead — renaming onto it would
 leave the shell in a deleted folder: the files are moved in one by one, result.json last, so
 no reader takes it for a result before it is whole. A file that cannot be written (a full disk,
@@ -33,7 +37,6 @@ import re
 import secrets
 import shutil
 import signal
-import sys
 import tempfile
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -120,7 +123,7 @@ class NotWritten(BenchError):
         super().__init__(f"{path}: the measurement is kept, but not written: {'; '.join(missing)}")
 
 
-def write_run(path: Path, result: dict, records: Records, report: bool = True) -> Path:
+def write_run(path: Path, result: dict, records: Records) -> Path:
     """Write the run into `path` in one atomic step (see the module docstring); NotWritten,
     once the directory is in place, names the files that could not be written and why."""
     path = target(path)
@@ -129,7 +132,7 @@ def write_run(path: Path, result: dict, records: Records, report: bool = True) -
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-{os.getpid()}-", dir=path.parent))
     try:
         with deferred_interrupt():
-            missing = _fill(tmp, result, records, report)
+            missing = _fill(tmp, result, records)
             _place(tmp, path)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -152,7 +155,7 @@ def _writers(result: dict, records: Records) -> list[tuple[str, Callable[[Path],
     return files
 
 
-def _fill(tmp: Path, result: dict, records: Records, report: bool) -> list[str]:
+def _fill(tmp: Path, result: dict, records: Records) -> list[str]:
     """Every file of the run into `tmp`; one that fails is left out, never the others."""
     missing = []
     for name, write in _writers(result, records):
@@ -161,8 +164,6 @@ def _fill(tmp: Path, result: dict, records: Records, report: bool) -> list[str]:
         except Exception as exc:  # noqa: BLE001 - the measurement is kept; the caller says what is missing
             (tmp / name).unlink(missing_ok=True)
             missing.append(f"{name} ({type(exc).__name__}: {exc})")
-    if report and not missing:
-        _write_report(tmp)
     return missing
 
 
@@ -208,21 +209,6 @@ def deferred_interrupt():
 def _main_thread() -> bool:
     import threading
     return threading.current_thread() is threading.main_thread()
-
-
-def _write_report(run_dir: Path) -> None:
-    """report.html beside the result. A report that fails to render must not cost the
-    measurement: the run is kept, the failure said on stderr, `bench report DIR` retries."""
-    try:
-        from harness.report import write_run_report
-    except ImportError:
-        return
-    try:
-        write_run_report(run_dir, run_dir / "report.html")
-    except Exception as exc:  # noqa: BLE001 - reported, and the result is still written
-        (run_dir / "report.html").unlink(missing_ok=True)
-        print(f"bench: warning: report.html not written ({type(exc).__name__}: {exc}); "
-              "the result is complete - retry with `bench report`", file=sys.stderr)
 
 
 def _place(tmp: Path, path: Path) -> None:

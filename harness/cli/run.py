@@ -127,9 +127,12 @@ def _measure(prepared, find_peak: bool) -> RunOutput:
 def _write(out: Path, run: RunOutput, report: bool) -> NotWritten | None:
     """Write the run; what could not be written (said after the figures), if anything."""
     try:
-        write_run(out, run.result, run.records, report=report)
+        write_run(out, run.result, run.records)
     except NotWritten as exc:
         return exc
+    if report:   # measure, then render: the page is drawn from the files just written
+        from harness.report import report_beside
+        report_beside(out)
     return None
 
 

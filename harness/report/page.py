@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Sequence
 
@@ -152,6 +153,17 @@ def write_report(run_dirs: Sequence[Path], out_file: Path) -> Path:
     runs = [load_run(Path(d), i if indexed else None) for i, d in enumerate(run_dirs)]
     write_file(Path(out_file), render_runs(runs))
     return Path(out_file)
+
+
+def report_beside(run_dir: Path) -> None:
+    """report.html in a run directory already written (the step after the measurement, the same
+    code as `bench report DIR`). A page that fails to render never costs the result: the
+    failure is said on stderr and `bench report DIR` retries."""
+    try:
+        write_report([Path(run_dir)], Path(run_dir) / "report.html")
+    except Exception as exc:  # noqa: BLE001 - reported; the result is complete
+        print(f"bench: warning: report.html not written ({type(exc).__name__}: {exc}); "
+              "the result is complete - retry with `bench report`", file=sys.stderr)
 
 
 def write_run_report(run_dir: Path, out_file: Path) -> None:

@@ -22,6 +22,7 @@ from typing import Any
 import pandas as pd
 
 from harness.output import NotWritten, write_file, write_run
+from harness.report import report_beside
 from harness.sweep.execute import Outcome
 from harness.sweep.figures import FIGURES
 from harness.sweep.spec import Sweep
@@ -55,7 +56,9 @@ def write_point(out: Path, outcome: Outcome, params: dict[str, Any], inputs: str
     missing = ""
     if outcome.result is not None:
         try:
-            write_run(path, outcome.result, outcome.records, report=report)
+            write_run(path, outcome.result, outcome.records)
+            if report:
+                report_beside(path)
         except NotWritten as exc:   # the measurement is there; point.json says what is not
             missing = str(exc)
     else:

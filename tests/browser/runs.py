@@ -35,7 +35,7 @@ def make_run(out: Path, sut: Path, scenario: str = "server", *, qps: float | Non
     """Run the synthetic SUT in virtual time and write the run directory (without a report)."""
     request = RunRequest(scenario, str(sut), "tiny", qps, duration_s, None, 0, sets)
     run = execute(prepare(request))
-    return write_run(out, run.result, run.records, report=False)
+    return write_run(out, run.result, run.records)
 
 
 def accelerator_run(source: Path, out: Path, name: str = "npu_fixture") -> Path:
