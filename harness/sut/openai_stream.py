@@ -105,9 +105,11 @@ class Tally:
         usage = chunk.get("usage")
         if isinstance(usage, dict) and "completion_tokens" in usage:
             self.usage = usage["completion_tokens"]
-        content = any(_content(c, self.chat) for c in chunk.get("choices") or ())
-        self.tokens += content
-        return content
+        for choice in chunk.get("choices") or ():
+            if _content(choice, self.chat):
+                self.tokens += 1
+                return True
+        return False
 
     def result(self) -> tuple[int, str]:
         """(output tokens, "usage" | "counted") of a finished stream, or SUTError saying why not."""
