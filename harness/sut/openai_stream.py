@@ -2,7 +2,8 @@
 
 Each sample is one request, `stream: true`, to `/v1/completions` or `/v1/chat/completions`
 (keys: harness.sut.openai_config). The answer is read as server-sent events on an asyncio loop
-in one background thread, so one process holds thousands of streams at once:
+in one background thread, so one process holds a thousand streams and more at once
+(tests/benchmarks/test_bench_openai.py):
 
 - the first token is the first event carrying content (a completion's `text`, a chat delta's
   `content` or `reasoning_content`), timestamped when its bytes arrive;
