@@ -17,7 +17,7 @@ Latency counts from each query's scheduled time (the load generator's job): requ
 the loop issues them, open-loop. A sample fails with its reason — and the run goes on — on a
 refused connection, an HTTP error, an error event, a malformed event, a stream that breaks or
 ends without `[DONE]`, no content token, a usage count that is not a whole number >= 1, silence
-longer than `read_timeout_s`, or no complete answer within `timeout_s` of being sent.
+longer than `read_timeout_s`, or no complete answer within `deadline_s` of being sent.
 """
 
 from __future__ import annotations
@@ -192,7 +192,7 @@ class Client:
                 stats.open -= 1
 
     async def _deadline(self, query: int, sample: int, tally: Tally) -> None:
-        deadline = asyncio.timeout(self.config.timeout_s)
+        deadline = asyncio.timeout(self.config.deadline_s)
         try:
             async with deadline:
                 end = await self.stream(query, sample, tally)
@@ -227,7 +227,7 @@ class Client:
     def _reason(self, exc: Exception, tally: Tally, expired: bool) -> str:
         c, where = self.config, f"after {tally.tokens} tokens"
         if expired:
-            return f"no complete answer within timeout_s = {c.timeout_s:g} s ({tally.tokens} tokens so far)"
+            return f"no complete answer within deadline_s = {c.deadline_s:g} s ({tally.tokens} tokens so far)"
         if isinstance(exc, SUTError):
             return str(exc)
         if isinstance(exc, aiohttp.ConnectionTimeoutError):
@@ -297,6 +297,9 @@ class OpenAIAdapter:
 
     def load(self, r: Reader, path: Path | None) -> OpenAIConfig:
         return load_config(r.table("openai", required=True), path)
+
+    def model_of(self, config: OpenAIConfig) -> str:
+        return f"{config.model} at {config.endpoint}"
 
     def describe(self, config: OpenAIConfig) -> dict[str, Any]:
         return describe_config(config)

@@ -43,7 +43,7 @@ def fast_server():
 def system(write, url: str, tokens: int):
     return write(f"fast{tokens}.toml", f'name = "fast"\nadapter = "openai"\n[openai]\nurl = "{url}"\n'
                               f'model = "tiny-lm"\nmax_tokens = {tokens}\nconcurrency = {STREAMS}\n'
-                              f"timeout_s = 120.0\nextra_body = {{ token_interval_s = {INTERVAL_S} }}\n")
+                              f"deadline_s = 120.0\nextra_body = {{ token_interval_s = {INTERVAL_S} }}\n")
 
 
 def run_bench(path, tokens: int) -> dict:
