@@ -116,7 +116,7 @@ def _read_prompts_file(table: Reader, name: str, base: Path | None) -> tuple[str
 
 def _prompts(table: Reader, base: Path | None) -> dict[str, Any]:
     """At most one of `prompts` and `prompts_file`; neither: generated prompts."""
-    listed = table.get("prompts", list, default=[], check=_prompt_list) if table.has("prompts") else []
+    listed = table.get("prompts", list, default=[], check=_prompt_list)
     name = table.get("prompts_file", str, default="")
     words = table.get("prompt_words", int, default=32, check=within(1, 100_000))
     if listed and name:

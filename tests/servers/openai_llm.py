@@ -28,6 +28,7 @@ import asyncio
 import json
 import os
 import re
+import select
 import socket
 import subprocess
 import sys
@@ -39,6 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from servers.tiny_lm import TinyLM  # noqa: E402
 
 MODEL_NAME = "tiny-lm"
+START_S = 60.0   # how long a test waits for the server to listen
 FAULTS = ("break", "no_done", "hang", "negative_usage", "zero_usage", "trickle", "error",
           "error_event", "no_content", "malformed")
 
@@ -204,10 +206,11 @@ class LLMServer:
         env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
         args = [sys.executable, __file__, "--port", "0"] + (["--fast"] if self.fast else [])
         self.process = subprocess.Popen(args, stdout=subprocess.PIPE, text=True, env=env)
-        line = self.process.stdout.readline()   # blocks until it listens or dies
+        ready, _, _ = select.select([self.process.stdout], [], [], START_S)
+        line = self.process.stdout.readline() if ready else ""   # it listens, or it died
         if not line.startswith("listening "):
             self.stop()
-            raise RuntimeError(f"the test LLM server did not start: {line!r}")
+            raise RuntimeError(f"the test LLM server did not start within {START_S:g} s: {line!r}")
         self.url = line.split()[1]
         return self
 
