@@ -60,7 +60,7 @@ BAD = {
     "deadline": ("deadline_s = inf", "openai.deadline_s = inf: must be a number from"),
     "key_in_file": ('api_key_env = "sk-live-123"', "openai.api_key_env = 'sk-live-123': must be the name"),
     "both_prompts": ('prompts = ["a"]\nprompts_file = "p.txt"', "openai.prompts_file = 'p.txt': give prompts"),
-    "empty_prompt": ('prompts = [""]', "openai.prompts = ['']: must be a list of 1"),
+    "empty_prompt": ('prompts = [""]', "openai.prompts = ['']: must be a list of at most"),
     "missing_file": ('prompts_file = "none.txt"', "openai.prompts_file = 'none.txt': cannot be read"),
     "extra_body": ("extra_body = { stream = false }", "may not set stream"),
     "headers": ("headers = { X-N = 3 }", "openai.headers = {'X-N': 3}: must be a table of strings"),

@@ -15,7 +15,7 @@
     api_key_env = "OPENAI_API_KEY"    # optional: the environment variable holding the bearer key
     headers = { "X-Team" = "perf" }   # optional extra headers (no secrets: result.json shows them)
     extra_body = { temperature = 0.0, ignore_eos = true }  # optional fields merged into each body
-    prompts = ["Tell me a story.", "..."]  # optional: sample i is prompts[i % len(prompts)]
+    prompts = ["Tell me a story.", "..."]  # optional: sample i is prompts[i % len(prompts)]; [] = none
     prompts_file = "prompts.txt"      # optional instead: one prompt per line, beside the system file
     prompt_words = 32                 # without either: sample i's prompt is 32 seeded words
 
@@ -75,7 +75,8 @@ def _url(v: str) -> str | None:
 
 
 def _env_name(v: str) -> str | None:
-    ok = v and (v[0].isalpha() or v[0] == "_") and all(c.isalnum() or c == "_" for c in v)
+    """A variable's name, or "" for none."""
+    ok = not v or ((v[0].isalpha() or v[0] == "_") and all(c.isalnum() or c == "_" for c in v))
     return None if ok else "must be the name of an environment variable (letters, digits, _), not the key"
 
 
@@ -97,8 +98,9 @@ def _extra_body(table: Reader) -> str:
 
 
 def _prompt_list(v: list) -> str | None:
-    ok = 0 < len(v) <= MAX_PROMPTS and all(isinstance(p, str) and p for p in v)
-    return None if ok else f"must be a list of 1 to {MAX_PROMPTS} non-empty strings"
+    """At most MAX_PROMPTS non-empty strings; an empty list is no list (generated prompts)."""
+    ok = len(v) <= MAX_PROMPTS and all(isinstance(p, str) and p for p in v)
+    return None if ok else f"must be a list of at most {MAX_PROMPTS} non-empty strings"
 
 
 def _read_prompts_file(table: Reader, name: str, base: Path | None) -> tuple[str, ...]:
@@ -108,7 +110,7 @@ def _read_prompts_file(table: Reader, name: str, base: Path | None) -> tuple[str
     except (OSError, UnicodeDecodeError) as exc:
         table.problem("prompts_file", name, f"cannot be read: {type(exc).__name__}: {exc}")
         return ()
-    if _prompt_list(lines):
+    if not lines or _prompt_list(lines):
         table.problem("prompts_file", name, f"must hold 1 to {MAX_PROMPTS} non-empty lines")
         return ()
     return tuple(lines)
@@ -149,8 +151,8 @@ def describe_config(c: OpenAIConfig) -> dict[str, Any]:
             "read_timeout_s", "deadline_s", "request_usage", "api_key_env", "prompts_file",
             "prompt_words")
     table = {key: getattr(c, key) for key in keys}
-    table.update(endpoint=c.endpoint, headers=dict(c.headers), extra_body=json.loads(c.extra_body),
-                 prompts=len(c.prompts) or None)
+    table.update(headers=dict(c.headers), extra_body=json.loads(c.extra_body),
+                 prompts=len(c.prompts) or None)   # how many; the list itself may be long
     return {"openai": table}
 
 
