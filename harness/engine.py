@@ -35,7 +35,7 @@ class Environment:
         self._seq = itertools.count()
         self.stopped = False
         self.outstanding: Callable[[], int] = lambda: 0  # queries the load generator awaits
-        self.finished: Callable[[], int] = lambda: 0     # queries completed or failed so far
+        self.finished: Callable[[], int] = lambda: 0     # SUT reports so far (progress)
 
     def at(self, time: float, callback: Callable[..., Any], *args: Any) -> None:
         """Call `callback(*args)` at `time` (never earlier than now)."""

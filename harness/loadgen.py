@@ -78,6 +78,7 @@ class LoadGen:
         self.sample_completions: list[tuple[float, int]] = []
         self.issued_count = 0
         self.finished_count = 0          # queries completed or failed
+        self.reports = 0                 # SUT reports of known queries: first tokens, samples done, failures
         self.issuing = True
         self.closed_loop = settings.scenario in ("single-stream", "multi-stream")
         self.offline = settings.scenario == "offline"
@@ -92,7 +93,7 @@ class LoadGen:
         first = self._issue_closed if self.closed_loop else self._issue_open
         self.env.at(0.0, first, *(() if self.closed_loop else (0,)))
         self.env.outstanding = self.outstanding
-        self.env.finished = lambda: self.finished_count
+        self.env.finished = lambda: self.reports   # progress: a stuck SUT reports nothing
         grace = self.settings.grace_s
         self.env.set_deadline(self.max_time + grace, grace)
         try:
@@ -217,6 +218,7 @@ class LoadGen:
         if not 0 <= query < self.issued_count:
             self.runtime_errors.append(f"SUT reported a first token of unknown query id {query}.")
             return
+        self.reports += 1
         if self.tokens is not None:   # else not a token run (use_token_latencies off)
             self.tokens.first(query, time)
 
@@ -228,6 +230,7 @@ class LoadGen:
         if not 0 <= query < self.issued_count:
             self.runtime_errors.append(f"SUT completed unknown query id {query}.")
             return
+        self.reports += 1
         if self.tokens is not None and self._bad_tokens(query, tokens, time, at):
             return
         left = self.remaining[query] - samples
@@ -260,6 +263,7 @@ class LoadGen:
         if not 0 <= query < self.issued_count:
             self.runtime_errors.append(f"SUT failed unknown query id {query}: {reason}")
             return
+        self.reports += 1
         if query in self.errors or not math.isnan(self.completed[query]):
             return
         self.errors[query] = reason

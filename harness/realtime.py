@@ -10,7 +10,8 @@ at their scheduled offsets, late ones at once, and latency counts from the sched
 
 A real-time run has a deadline (`Deadline`): it ends at `max_duration_ms + run_grace_ms` when
 max_duration_ms is set, and in any case once queries have been outstanding for `run_grace_ms`
-with none answered (the SUT is stuck). The loop checks it while it waits; a SUT call made on
+with no report from the SUT — no sample done or failed, no first token — (the SUT is stuck; an
+offline query answered sample by sample, or long token streams, are progress). The loop checks it while it waits; a SUT call made on
 the loop thread (`workers = 0`) is interrupted by a timer signal at the deadline, or when it
 outlives its own `timeout_s` (then only its batch fails). What is still outstanding at the
 deadline fails with the reason, and the result is written as usual.
@@ -49,7 +50,8 @@ _perf_counter = _time.perf_counter
 
 class Deadline:
     """When a real-time run must end: at `end_s` (inf without max_duration), or `grace_s` after
-    the last answer while queries are outstanding (the SUT is stuck)."""
+    the SUT's last report (`finished`: a count that grows with every first token, sample done
+    or failure) while queries are outstanding (the SUT is stuck)."""
 
     def __init__(self, end_s: float, grace_s: float):
         self.end_s, self.grace_s = end_s, grace_s

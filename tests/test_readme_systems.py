@@ -12,7 +12,8 @@ from harness.sut.base import find_adapter
 from test_adapter_onnxruntime import mlp
 
 README = Path(__file__).resolve().parents[1] / "README.md"
-REQUIRED = {"python": {"callable"}, "onnxruntime": {"model"}, "http": {"url", "model"}}
+REQUIRED = {"python": {"callable"}, "onnxruntime": {"model"}, "http": {"url", "model"},
+            "openai": {"url", "model"}}
 
 
 def blocks() -> dict[str, str]:

@@ -201,6 +201,27 @@ def test_a_sut_too_slow_to_finish_ends_at_max_duration_plus_grace(write, tmp_pat
     assert any("max_duration_ms + run_grace_ms = 0.5 s" in e for e in result["runtime_errors"])
 
 
+@pytest.mark.realtime
+def test_an_offline_query_answered_sample_by_sample_is_progress(write, tmp_path):
+    """One offline query outlives run_grace_ms, but its samples finish steadily: no stall."""
+    sut = "import time\ndef infer(samples):\n    time.sleep(0.002)\n"
+    code, took, result = hung_run(write, tmp_path, 1, "offline", sut=sut,
+                                  sets=("run_grace_ms=100", "offline_expected_qps=300"))
+    assert code == 0 and result["failed_queries"] == 0 and result["sample_count"] >= 66
+    assert result["duration_s"] > 0.13 and not result["runtime_errors"]
+
+
+@pytest.mark.realtime
+def test_first_tokens_of_long_streams_are_progress(write, tmp_path):
+    """Each stream outlives run_grace_ms, but first tokens keep arriving: no stall."""
+    sut = "import time\ndef infer(samples):\n    yield 1\n    time.sleep(0.25)\n    yield 2\n"
+    code, took, result = hung_run(write, tmp_path, 8, "server", sut=sut,
+                                  sets=("run_grace_ms=150", "server_target_qps=40",
+                                        "workload.benchmark=llama2-70b"))
+    assert code == 0 and result["failed_queries"] == 0 and not result["runtime_errors"]
+    assert result["tokens"]["output_tokens"] == 2 * result["query_count"]
+
+
 # ---------------------------------------------------------------- what a Python SUT returns
 
 
