@@ -26,3 +26,13 @@ def synthetic(write):
             lines += ["[batching]"] + [f"{k} = {v!r}" for k, v in batching.items()]
         return write(f"{name}.toml", "\n".join(lines) + "\n")
     return _make
+
+
+@pytest.fixture(scope="session")
+def llm_server():
+    """The OpenAI-compatible test server (tests/servers/openai_llm.py: a tiny numpy transformer
+    generating on the CPU) on 127.0.0.1, started once for the session."""
+    from servers.openai_llm import LLMServer
+    srv = LLMServer().start()
+    yield srv
+    srv.stop()

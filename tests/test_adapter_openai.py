@@ -15,15 +15,12 @@ from harness.sut.openai_config import Bodies, request_headers
 from harness.sut.openai_stream import EventStream, Tally
 from harness.systems import load_system
 from harness.tokens import tpot_s
-from servers.openai_llm import LLMServer
 from test_realtime import main_code
 
 
-@pytest.fixture(scope="module")
-def server():
-    srv = LLMServer().start()
-    yield srv
-    srv.stop()
+@pytest.fixture
+def server(llm_server):
+    return llm_server
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from harness.systems import load_system
-from servers.openai_llm import LLMServer
 from test_realtime import main_code
 
 README = Path(__file__).resolve().parents[1] / "README.md"
@@ -32,11 +31,9 @@ def systems() -> dict[str, str]:
     return {re.search(r'^name = "([^"]+)"', b, re.M).group(1): b for b in blocks}
 
 
-@pytest.fixture(scope="module")
-def server():
-    srv = LLMServer().start()
-    yield srv
-    srv.stop()
+@pytest.fixture
+def server(llm_server):
+    return llm_server
 
 
 @pytest.fixture
