@@ -234,3 +234,42 @@ def step(eng, clock, t, e_begin, plan, e_end, band, phases, rec):
     when = clock.copy()
     ended = run(trial, when, INF, True, band, phases, rec)
     return ended, when[0]
+
+
+GROW = -3  # advance: the bins end before the next step; grow them and call again
+
+
+@njit(cache=True)
+def advance(eng, clock, limit, band, phases, rec):
+    """Step the state forward, recording, while the next step ends at or before `limit`:
+    the steps `run` takes between two of the pool's instants, whatever those turn out to be.
+    Returns the first engine whose batch ends (the state left at that instant, as `step`
+    leaves it for the end), -1 when the next step ends after `limit` or nothing is busy (the
+    caller commits with `run` when a batch starts there), or GROW."""
+    edges, cum, rate, per, period = band
+    bins, gcum, grate, gper, zoom_t, zoom_n, meta, zoom_w = rec
+    double_buffering = meta[DOUBLE_BUFFERING] > 0
+    t = clock[0]
+    while True:
+        ended = _transitions(eng, t, phases, double_buffering)
+        if ended >= 0:
+            clock[0] = t
+            return ended
+        n, rmin, tph, w = _scan(eng, phases[3])
+        y0, ttr = 0.0, INF
+        if n > 0:
+            y0 = _cum(edges, cum, rate, per, n, period, t)
+            ttr = max(_inv(edges, cum, rate, per, n, period, y0 + rmin), t)
+        t_next = min(ttr, tph)
+        if t_next > limit or t_next == INF:
+            clock[0] = t
+            return -1
+        if t_next >= (bins.shape[0] - 2) * meta[BIN_S]:
+            clock[0] = t
+            return GROW
+        dy = rmin if t_next == ttr else (
+            _cum(edges, cum, rate, per, n, period, t_next) - y0 if n > 0 else 0.0)
+        _move(eng, dy, t_next, phases)
+        _record(t, t_next, n, w, y0, dy, edges, cum, rate, per, period, bins, gcum, grate,
+                gper, zoom_t, zoom_n, zoom_w, meta)
+        t = t_next

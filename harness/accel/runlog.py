@@ -15,7 +15,8 @@ COLUMNS = ("engine", "start_s", "end_s", "samples", "mac_j", "sram_j", "dram_j",
 
 @dataclass
 class BatchLog:
-    """Columns of per-batch rows (plain lists while the run appends, arrays on request)."""
+    """Columns of per-batch rows (plain lists while the run appends, arrays on request; a
+    compiled run's log holds arrays and takes no more rows)."""
 
     columns: dict[str, list] = field(default_factory=lambda: {c: [] for c in COLUMNS})
 
@@ -27,6 +28,11 @@ class BatchLog:
 
     def __len__(self) -> int:
         return len(self.columns["engine"])
+
+    @classmethod
+    def from_arrays(cls, columns: dict[str, np.ndarray]) -> "BatchLog":
+        """A finished log (the compiled run's), its columns already arrays."""
+        return cls({name: columns[name] for name in COLUMNS})
 
     def arrays(self) -> dict[str, np.ndarray]:
         return {name: np.asarray(values) for name, values in self.columns.items()}

@@ -74,6 +74,32 @@ class AcceleratorSUT(PooledSUT):
         self.end(engine, end_s)
         return end_s - start_s
 
+    # ------------------------------------------------------------ compiled (harness.sut.fast)
+
+    def compiled_service(self, loadgen):
+        from harness.sut.fast import Service
+        kind = "alone" if self.pool.shared is None else "shared"
+        return Service(kind, dram=self.dram, absorb=self._absorb)
+
+    def _absorb(self, out: dict) -> None:
+        """The compiled run's DRAM state and batch log (rows: engine, start, end, samples,
+        plan), as the event loop leaves them."""
+        eng, clock, _, _, rec, _, warm = out["dram"]
+        self.dram.eng[:], self.dram.clock[:], self.dram.rec = eng, clock, list(rec)
+        self.dram.warm = set(np.nonzero(warm)[0].tolist())
+        rows = out["log"]
+        costs = np.array([self._cost(plan) for plan in range(2 * len(self.dram.plans))])
+        plans = rows[:, 4].astype(np.int64)
+        columns = {"engine": rows[:, 0].astype(np.int64), "start_s": rows[:, 1],
+                   "end_s": rows[:, 2], "samples": rows[:, 3].astype(np.int64)}
+        for i, name in enumerate(("mac_j", "sram_j", "dram_j", "dram_bytes")):
+            columns[name] = costs[plans, i] if len(rows) else np.zeros(0)
+        self.log = BatchLog.from_arrays(columns)
+
+    def _cost(self, plan: int) -> tuple[float, float, float, float]:
+        dyn, dram_bytes = self.dram.cost(plan)
+        return dyn.mac, dyn.sram, dyn.dram, dram_bytes
+
     # ------------------------------------------------------------ after the run
 
     def finish(self, duration_s: float) -> dict[str, Any]:

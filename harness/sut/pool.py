@@ -212,3 +212,18 @@ class PooledSUT:
 
     def flush(self) -> None:
         self.pool.flush()
+
+    def simulate(self, loadgen) -> bool:
+        """Run `loadgen`'s whole schedule in one compiled call (harness.sut.fast), with the
+        records the event loop would make; False (nothing done) where it does not apply."""
+        service = self.compiled_service(loadgen)
+        if service is None:
+            return False
+        from harness.sut import fast  # numba: imported by runs that use it
+        fast.run(loadgen, self.pool, service)
+        return True
+
+    def compiled_service(self, loadgen):
+        """How the compiled run learns a batch's time (harness.sut.fast.Service); None: the
+        event loop only."""
+        return None

@@ -27,6 +27,7 @@ stream, in blocks, so a run is reproducible and fast.
 
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -120,16 +121,28 @@ class ServiceSampler:
         self.rng = np.random.default_rng(seed)
         self.block: list[float] = []
 
-    def _refill(self) -> None:
-        c, rng = self.config, self.rng
+    def _draw(self, rng: np.random.Generator) -> np.ndarray:
+        """One block of base times, in the order they are used."""
+        c = self.config
         if c.distribution == "exponential":
-            block = rng.exponential(c.mean_s, _BLOCK)
-        elif c.distribution == "lognormal":
+            return rng.exponential(c.mean_s, _BLOCK)
+        if c.distribution == "lognormal":
             sigma2 = math.log1p(c.cv * c.cv)
-            block = rng.lognormal(math.log(c.mean_s) - sigma2 / 2, math.sqrt(sigma2), _BLOCK)
-        else:
-            block = rng.choice(np.asarray(c.samples), _BLOCK)
-        self.block = block[::-1].tolist()
+            return rng.lognormal(math.log(c.mean_s) - sigma2 / 2, math.sqrt(sigma2), _BLOCK)
+        return rng.choice(np.asarray(c.samples), _BLOCK)
+
+    def _refill(self) -> None:
+        self.block = self._draw(self.rng)[::-1].tolist()
+
+    def draws(self, calls: int) -> np.ndarray:
+        """The base times of the next `calls` calls (at least), as calls would draw them, from
+        a copy of the generator (empty when deterministic: every base is mean_s)."""
+        if self.config.distribution == "deterministic":
+            return np.empty(0)
+        if self.block:  # a run starts with a fresh sampler; keep the arithmetic simple
+            raise RuntimeError("draws() of a sampler already in use")
+        rng = copy.deepcopy(self.rng)
+        return np.concatenate([self._draw(rng) for _ in range(-(-max(calls, 1) // _BLOCK))])
 
     def __call__(self, batch: int, start_s: float, engine: int) -> float:
         c = self.config
@@ -148,6 +161,12 @@ class SyntheticSUT(PooledSUT):
         self.config = config
         self.pool = ServicePool(config.servers, config.max_batch, config.timeout_s,
                                 ServiceSampler(config, seed))
+
+    def compiled_service(self, loadgen):
+        from harness.sut.fast import Service, most_batches
+        c = self.config
+        return Service("draws", self.pool.service.draws(most_batches(loadgen)), c.mean_s,
+                       c.per_sample_s)
 
     def finish(self, duration_s: float) -> dict[str, Any]:
         busy = self.pool.busy_s / (duration_s * self.config.servers) if duration_s > 0 else 0.0
