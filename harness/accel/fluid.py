@@ -245,7 +245,8 @@ def advance(eng, clock, limit, band, phases, rec):
     the steps `run` takes between two of the pool's instants, whatever those turn out to be.
     Returns the first engine whose batch ends (the state left at that instant, as `step`
     leaves it for the end), -1 when the next step ends after `limit` or nothing is busy (the
-    caller commits with `run` when a batch starts there), or GROW."""
+    caller commits with `run` when a batch starts there; a clock of two elements then holds
+    that step's end in clock[1], inf when nothing is busy), or GROW."""
     edges, cum, rate, per, period = band
     bins, gcum, grate, gper, zoom_t, zoom_n, meta, zoom_w = rec
     double_buffering = meta[DOUBLE_BUFFERING] > 0
@@ -263,6 +264,8 @@ def advance(eng, clock, limit, band, phases, rec):
         t_next = min(ttr, tph)
         if t_next > limit or t_next == INF:
             clock[0] = t
+            if clock.shape[0] > 1:  # the caller may keep when this state's next step ends
+                clock[1] = t_next
             return -1
         if t_next >= (bins.shape[0] - 2) * meta[BIN_S]:
             clock[0] = t

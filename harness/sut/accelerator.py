@@ -84,9 +84,10 @@ class AcceleratorSUT(PooledSUT):
     def _absorb(self, out: dict) -> None:
         """The compiled run's DRAM state and batch log (rows: engine, start, end, samples,
         plan), as the event loop leaves them."""
-        eng, clock, _, _, rec, _, warm = out["dram"]
-        self.dram.eng[:], self.dram.clock[:], self.dram.rec = eng, clock, list(rec)
-        self.dram.warm = set(np.nonzero(warm)[0].tolist())
+        state, dram = out["dram"], self.dram
+        dram.eng[:], dram.clock[:], dram.warm = state["eng"], state["clock"], state["warm"]
+        for i, name in ((0, "bins"), (4, "zoom_t"), (5, "zoom_n"), (6, "meta"), (7, "zoom_w")):
+            dram.rec[i] = state[name]
         rows = out["log"]
         costs = np.array([self._cost(plan) for plan in range(2 * len(self.dram.plans))])
         plans = rows[:, 4].astype(np.int64)

@@ -33,16 +33,22 @@ from harness.accel import fluid
 
 ISSUE_OPEN, ISSUE_CLOSED, FINISH, FLUSH, TIMER = 0, 1, 2, 3, 4   # event kinds
 DRAWS, ALONE, SHARED = 0, 1, 2                                  # how a batch's time is known
-# integer configuration
+# I (int64): the configuration, then the state
 SERVERS, MAX_BATCH, SPQ, COUNT, LAST, MIN_QUERIES, MAX_COUNT, CLOSED, OFFLINE, EAGER, \
-    SERVICE, WHOLE_SCHEDULE = range(12)
-# float configuration
-TIMEOUT, MAX_TIME, TARGET_S, MEAN_S, PER_SAMPLE_S = range(5)
-# integer state
-HEAD, TAIL, IDLE, ISSUED, ISSUING, FLUSHED, BATCHES, SEQ, END_SEQ, HEAP, LOG, SC, RAN_OUT, \
-    DRAW, REPORTS, TIMER_SEQ, ABORTED = range(17)
-# float state
-NOW, TIMER_AT, BUSY, BUSY_ACC = range(4)
+    SERVICE, WHOLE_SCHEDULE, HEAD, TAIL, IDLE, ISSUED, ISSUING, FLUSHED, BATCHES, SEQ, END_SEQ, \
+    HEAP, LOG, SC, RAN_OUT, DRAW, REPORTS, TIMER_SEQ, ABORTED = range(29)
+# R (float64): the configuration, then the state
+TIMEOUT, MAX_TIME, TARGET_S, MEAN_S, PER_SAMPLE_S, NOW, TIMER_AT, BUSY, BUSY_ACC = range(9)
+# Q (float64, a row per query): LoadGen's arrays; P (float64, a row per engine): the pool's
+SCHED, ISSUE, DONE, LEFT, LATEST = range(5)
+IDLE_E, RUN_S0, RUN_S1, RUN_START, RUN_PLAN, FREE_T, FREE_E = range(7)
+# the shared DRAM: (eng with a sixth column WARM, clock [t, end of the pending step or NaN],
+# fl: every float array of JointDram's band, phases and records end to end, di: where each
+# starts (PIECES), then the dimensions (DIMS), the phases' first indices and `resident`)
+WARM = 5
+PIECES = ("edges", "cum", "rate", "per", "period", "c", "d", "a", "bins", "gcum", "grate",
+          "gper", "zoom_t", "zoom_n", "meta", "zoom_w")
+E_, N1_, ROWS_, COLS_, G_, FIRST_AT, RESIDENT_AT = range(16, 23)
 INF = np.inf
 
 
@@ -55,12 +61,12 @@ def _before(t1, s1, t2, s2):
 
 
 @njit(cache=True)
-def _push(heap, S, F, time, kind, arg):
+def _push(heap, I, R, time, kind, arg):
     """Environment.at: never earlier than now; numbered in push order."""
-    i = S[HEAP]
-    S[HEAP] += 1
-    heap[i, 0], heap[i, 1], heap[i, 2], heap[i, 3] = max(time, F[NOW]), S[SEQ], kind, arg
-    S[SEQ] += 1
+    i = I[HEAP]
+    I[HEAP] += 1
+    heap[i, 0], heap[i, 1], heap[i, 2], heap[i, 3] = max(time, R[NOW]), I[SEQ], kind, arg
+    I[SEQ] += 1
     while i > 0:
         parent = (i - 1) >> 1
         if not _before(heap[i, 0], heap[i, 1], heap[parent, 0], heap[parent, 1]):
@@ -71,369 +77,369 @@ def _push(heap, S, F, time, kind, arg):
 
 
 @njit(cache=True)
-def _pop(heap, S):
-    S[HEAP] -= 1
-    last = S[HEAP]
-    for c in range(4):
-        heap[0, c] = heap[last, c]
+def _sift_down(a, n, c0, width):
+    """Restore a min-heap of (a[i, c0], a[i, c0 + 1]) rows 0..n-1 whose top grew."""
     i = 0
     while True:
         small, left = i, 2 * i + 1
         for child in (left, left + 1):
-            if child < last and _before(heap[child, 0], heap[child, 1], heap[small, 0], heap[small, 1]):
+            if child < n and _before(a[child, c0], a[child, c0 + 1], a[small, c0], a[small, c0 + 1]):
                 small = child
         if small == i:
             return
-        for c in range(4):
-            heap[i, c], heap[small, c] = heap[small, c], heap[i, c]
+        for c in range(c0, c0 + width):
+            a[i, c], a[small, c] = a[small, c], a[i, c]
         i = small
+
+
+@njit(cache=True)
+def _pop(heap, I):
+    I[HEAP] -= 1
+    last = I[HEAP]
+    for c in range(4):
+        heap[0, c] = heap[last, c]
+    _sift_down(heap, last, 0, 4)
 
 
 # ---------------------------------------------------------------- the shared DRAM
 
 
 @njit(cache=True)
-def _fluid_until(limit, S, dram):
+def _views(dram):
+    """JointDram's (band, phases, rec) tuples as views of the packed arrays."""
+    fl, di = dram[2], dram[3]
+    e, n1, rows, cols, g = di[E_], di[N1_], di[ROWS_], di[COLS_], di[G_]
+    o = di[:16]
+    band = (fl[o[0]:o[1]], fl[o[1]:o[2]].reshape((n1, e)), fl[o[2]:o[3]].reshape((n1, e - 1)),
+            fl[o[3]:o[4]], fl[o[4]])
+    first = di[di[FIRST_AT]:di[RESIDENT_AT]]
+    phases = (fl[o[5]:o[6]], fl[o[6]:o[7]], first, fl[o[7]:o[8]])
+    rec = (fl[o[8]:o[9]].reshape((rows, cols)), fl[o[9]:o[10]].reshape((g, e)),
+           fl[o[10]:o[11]].reshape((g, e - 1)), fl[o[11]:o[12]], fl[o[12]:o[13]],
+           fl[o[13]:o[14]], fl[o[14]:o[15]], fl[o[15]:])
+    return band, phases, rec
+
+
+@njit(cache=True)
+def _fluid_until(limit, I, dram):
     """The engine whose batch ends first at or before `limit` (the state left there), else
-    -1; ABORTED when the bins run out."""
-    eng, clock, band, phases, rec = dram[0], dram[1], dram[2], dram[3], dram[4]
-    ended = fluid.advance(eng, clock, limit, band, phases, rec)
+    -1; ABORTED when the bins run out. The end of a pending step already known to lie after
+    `limit` saves the call."""
+    clock = dram[1]
+    if clock[1] > limit:  # NaN (unknown) compares False
+        return -1
+    band, phases, rec = _views(dram)
+    ended = fluid.advance(dram[0], clock, limit, band, phases, rec)
+    if ended >= 0:
+        clock[1] = np.nan
     if ended == fluid.GROW:
-        S[ABORTED] = 1
+        I[ABORTED] = 1
         return -1
     return ended
 
 
 @njit(cache=True)
-def _commit(now, S, dram):
-    """JointDram._step's commit of the state to `now` (a batch starts or ends there)."""
-    eng, clock, band, phases, rec = dram[0], dram[1], dram[2], dram[3], dram[4]
+def _begin(e, size, now, I, dram):
+    """AcceleratorSUT.begin: the plan (the first batch on an engine loads its resident
+    weights: cold), JointDram's commit of the state to `now`, the batch's start."""
+    eng, clock, di = dram[0], dram[1], dram[3]
+    cold = di[di[RESIDENT_AT] + size - 1] > 0 and eng[e, WARM] == 0
+    eng[e, WARM] = 1.0
+    plan = 2 * (size - 1) + int(cold)
+    band, phases, rec = _views(dram)
     if now >= (rec[0].shape[0] - 2) * rec[6][fluid.BIN_S]:
-        S[ABORTED] = 1
-        return
+        I[ABORTED] = 1
+        return plan
     fluid.run(eng, clock, now, False, band, phases, rec)
-
-
-@njit(cache=True)
-def _plan_id(e, size, dram):
-    """JointDram.plan_id: the first batch on an engine loads its resident weights (cold)."""
-    resident, warm = dram[5], dram[6]
-    cold = resident[size - 1] and not warm[e]
-    warm[e] = True
-    return 2 * (size - 1) + int(cold)
-
-
-@njit(cache=True)
-def _begin(e, size, now, S, dram):
-    plan = _plan_id(e, size, dram)
-    _commit(now, S, dram)
-    fluid.start(dram[0], e, plan, now, dram[3], dram[4][6][fluid.DOUBLE_BUFFERING] > 0)
+    fluid.start(eng, e, plan, now, phases, rec[6][fluid.DOUBLE_BUFFERING] > 0)
+    clock[1] = np.nan
     return plan
 
 
 @njit(cache=True)
-def _log(e, start, end, size, plan, S, log):
-    i = S[LOG]
-    if i >= log.shape[0]:
-        S[ABORTED] = 1
-        return
-    log[i, 0], log[i, 1], log[i, 2], log[i, 3], log[i, 4] = e, start, end, size, plan
-    S[LOG] += 1
+def _end(e, dram):
+    """JointDram.end, the state already stepped to the end: the engine is idle."""
+    dram[0][e, fluid.PLAN] = -1.0
+    dram[1][1] = np.nan
 
 
 @njit(cache=True)
-def _alone(e, size, start, S, dram, log):
+def _log(e, start, end, size, plan, I, log):
+    i = I[LOG]
+    if i >= log.shape[0]:
+        I[ABORTED] = 1
+        return
+    log[i, 0], log[i, 1], log[i, 2], log[i, 3], log[i, 4] = e, start, end, size, plan
+    I[LOG] += 1
+
+
+@njit(cache=True)
+def _alone(e, size, start, I, dram, log):
     """AcceleratorSUT._alone: one engine, so the batch's end is known at its start."""
-    plan = _begin(e, size, start, S, dram)
-    if S[ABORTED]:
+    plan = _begin(e, size, start, I, dram)
+    if I[ABORTED]:
         return 0.0
-    _fluid_until(INF, S, dram)
+    _fluid_until(INF, I, dram)
     end = dram[1][0]
-    dram[0][e, fluid.PLAN] = -1.0
-    _log(e, start, end, size, plan, S, log)
+    _end(e, dram)
+    _log(e, start, end, size, plan, I, log)
     return end - start
 
 
 @njit(cache=True)
-def _service(e, size, start, C, Fc, S, draws, dram, log):
+def _service(e, size, start, I, R, draws, dram, log):
     """A batch's duration where it is known at its start (ServiceSampler, or one engine)."""
-    if C[SERVICE] == ALONE:
-        return _alone(e, size, start, S, dram, log)
-    base = Fc[MEAN_S]
+    if I[SERVICE] == ALONE:
+        return _alone(e, size, start, I, dram, log)
+    base = R[MEAN_S]
     if draws.shape[0] > 0:
-        if S[DRAW] >= draws.shape[0]:
-            S[ABORTED] = 1
+        if I[DRAW] >= draws.shape[0]:
+            I[ABORTED] = 1
             return 0.0
-        base = draws[S[DRAW]]
-        S[DRAW] += 1
-    return base + Fc[PER_SAMPLE_S] * (size - 1)
+        base = draws[I[DRAW]]
+        I[DRAW] += 1
+    return base + R[PER_SAMPLE_S] * (size - 1)
 
 
 # ---------------------------------------------------------------- the load generator
 
 
 @njit(cache=True)
-def _complete(q, n, time, C, S, F, lg, heap):
+def _complete(q, n, time, I, R, Q, sc, heap):
     """LoadGen.complete: n samples of query q done at `time`."""
-    scheduled, issued, completed, remaining, latest, sc = lg
-    S[REPORTS] += 1
+    I[REPORTS] += 1
     at = time
-    left = remaining[q] - n
-    remaining[q] = left
-    if C[SPQ] > 1:
-        if time < latest[q]:
-            time = latest[q]
-        latest[q] = time
-        if C[OFFLINE]:
-            sc[S[SC], 0], sc[S[SC], 1] = at, n
-            S[SC] += 1
+    left = Q[q, LEFT] - n
+    Q[q, LEFT] = left
+    if I[SPQ] > 1:
+        if time < Q[q, LATEST]:
+            time = Q[q, LATEST]
+        Q[q, LATEST] = time
+        if I[OFFLINE]:
+            sc[I[SC], 0], sc[I[SC], 1] = at, n
+            I[SC] += 1
     if left == 0:
-        completed[q] = time
-        if C[CLOSED] and S[ISSUING]:
-            _push(heap, S, F, time, ISSUE_CLOSED, 0)
+        Q[q, DONE] = time
+        if I[CLOSED] and I[ISSUING]:
+            _push(heap, I, R, time, ISSUE_CLOSED, 0)
 
 
 @njit(cache=True)
-def _complete_range(s0, s1, time, C, S, F, lg, heap):
-    spq = C[SPQ]
+def _complete_range(s0, s1, time, I, R, Q, sc, heap):
+    spq = I[SPQ]
     for q in range(s0 // spq, (s1 - 1) // spq + 1):
         n = min(s1, (q + 1) * spq) - max(s0, q * spq)
-        _complete(q, n, time, C, S, F, lg, heap)
+        _complete(q, n, time, I, R, Q, sc, heap)
 
 
 @njit(cache=True)
-def _stop_issuing(S, F, heap):
-    if S[ISSUING]:
-        S[ISSUING] = 0
-        _push(heap, S, F, F[NOW], FLUSH, 0)
+def _stop_issuing(I, R, heap):
+    if I[ISSUING]:
+        I[ISSUING] = 0
+        _push(heap, I, R, R[NOW], FLUSH, 0)
 
 
 @njit(cache=True)
-def _issue_closed(C, Fc, S, F, lg, heap, pool, draws, dram, log):
+def _issue_closed(I, R, Q, sc, heap, P, draws, dram, log):
     """LoadGen._issue_closed."""
-    if not S[ISSUING]:
+    if not I[ISSUING]:
         return
-    q = S[ISSUED]
-    if q >= C[COUNT]:
-        S[RAN_OUT] = 1
-        _stop_issuing(S, F, heap)
+    q = I[ISSUED]
+    if q >= I[COUNT]:
+        I[RAN_OUT] = 1
+        _stop_issuing(I, R, heap)
         return
-    lg[0][q], lg[1][q] = F[NOW], F[NOW]
-    S[ISSUED] = q + 1
-    _issue(q, C, Fc, S, F, lg, heap, pool, draws, dram, log)
-    met = S[ISSUED] >= C[MIN_QUERIES] and F[NOW] >= Fc[TARGET_S]
-    if met or S[ISSUED] >= C[MAX_COUNT] or F[NOW] >= Fc[MAX_TIME]:
-        _stop_issuing(S, F, heap)
+    Q[q, SCHED], Q[q, ISSUE] = R[NOW], R[NOW]
+    I[ISSUED] = q + 1
+    _issue(q, I, R, Q, sc, heap, P, draws, dram, log)
+    met = I[ISSUED] >= I[MIN_QUERIES] and R[NOW] >= R[TARGET_S]
+    if met or I[ISSUED] >= I[MAX_COUNT] or R[NOW] >= R[MAX_TIME]:
+        _stop_issuing(I, R, heap)
 
 
 @njit(cache=True)
-def _due(t, S, F, heap, dram):
+def _due(t, I, R, heap, dram):
     """Environment.advance's refusal: an event at or before t (a batch end among them)."""
-    if S[HEAP] > 0 and heap[0, 0] <= t:
+    if I[HEAP] > 0 and heap[0, 0] <= t:
         return True
-    if F[TIMER_AT] <= t:  # NaN (no timer) compares False
+    if R[TIMER_AT] <= t:  # NaN (no timer) compares False
         return True
-    return S[END_SEQ] >= 0 and _fluid_until(t, S, dram) >= 0
+    return I[END_SEQ] >= 0 and _fluid_until(t, I, dram) >= 0
 
 
 @njit(cache=True)
-def _issue_open(q, offsets, C, Fc, S, F, lg, heap, pool, draws, dram, log):
+def _issue_open(q, offsets, I, R, Q, sc, heap, P, draws, dram, log):
     """LoadGen._issue_open: runs of queries without the heap."""
     while True:
-        lg[0][q], lg[1][q] = offsets[q], F[NOW]
-        S[ISSUED] = q + 1
-        _issue(q, C, Fc, S, F, lg, heap, pool, draws, dram, log)
-        if q >= C[LAST] or F[NOW] >= Fc[MAX_TIME]:
-            if C[WHOLE_SCHEDULE]:  # ServicePool.issue_schedule adds its busy time once
-                F[BUSY] += F[BUSY_ACC]
-            _stop_issuing(S, F, heap)
+        Q[q, SCHED], Q[q, ISSUE] = offsets[q], R[NOW]
+        I[ISSUED] = q + 1
+        _issue(q, I, R, Q, sc, heap, P, draws, dram, log)
+        if q >= I[LAST] or R[NOW] >= R[MAX_TIME]:
+            if I[WHOLE_SCHEDULE]:  # ServicePool.issue_schedule adds its busy time once
+                R[BUSY] += R[BUSY_ACC]
+            _stop_issuing(I, R, heap)
             return
         q += 1
-        if _due(offsets[q], S, F, heap, dram):
-            _push(heap, S, F, offsets[q], ISSUE_OPEN, q)
+        if _due(offsets[q], I, R, heap, dram):
+            _push(heap, I, R, offsets[q], ISSUE_OPEN, q)
             return
-        if S[ABORTED]:
+        if I[ABORTED]:
             return
-        if offsets[q] > F[NOW]:
-            F[NOW] = offsets[q]
+        if offsets[q] > R[NOW]:
+            R[NOW] = offsets[q]
 
 
 # ---------------------------------------------------------------- the serving pool
 
 
 @njit(cache=True)
-def _issue(q, C, Fc, S, F, lg, heap, pool, draws, dram, log):
+def _issue(q, I, R, Q, sc, heap, P, draws, dram, log):
     """ServicePool.issue."""
-    if C[EAGER]:
-        _issue_eager(q, C, Fc, S, F, lg, heap, pool, draws, dram, log)
+    if I[EAGER]:
+        _issue_eager(q, I, R, Q, sc, heap, P, draws, dram, log)
         return
-    S[TAIL] += C[SPQ]
-    if S[IDLE] > 0:
-        _dispatch(C, Fc, S, F, lg, heap, pool, draws, dram, log)
+    I[TAIL] += I[SPQ]
+    if I[IDLE] > 0:
+        _dispatch(I, R, Q, sc, heap, P, draws, dram, log)
 
 
 @njit(cache=True)
-def _issue_eager(q, C, Fc, S, F, lg, heap, pool, draws, dram, log):
-    """ServicePool._issue_eager: each sample on the earliest free engine (a heap of
-    (ready, engine))."""
-    free = pool[2]
+def _issue_eager(q, I, R, Q, sc, heap, P, draws, dram, log):
+    """ServicePool._issue_eager: each sample on the earliest free engine (P's FREE columns:
+    a heap of (ready, engine))."""
     busy = 0.0
-    for _ in range(C[SPQ]):
-        ready, e = free[0, 0], int(free[0, 1])
-        start = ready if ready > F[NOW] else F[NOW]
-        duration = _service(e, 1, start, C, Fc, S, draws, dram, log)
-        free[0, 0] = start + duration
-        _sift_free(free)
+    for _ in range(I[SPQ]):
+        ready, e = P[0, FREE_T], int(P[0, FREE_E])
+        start = ready if ready > R[NOW] else R[NOW]
+        duration = _service(e, 1, start, I, R, draws, dram, log)
+        P[0, FREE_T] = start + duration
+        _sift_down(P, I[SERVERS], FREE_T, 2)
         busy += duration
-        _complete(q, 1, start + duration, C, S, F, lg, heap)
-    if C[WHOLE_SCHEDULE]:
-        F[BUSY_ACC] += busy
+        _complete(q, 1, start + duration, I, R, Q, sc, heap)
+    if I[WHOLE_SCHEDULE]:
+        R[BUSY_ACC] += busy
     else:
-        F[BUSY] += busy
-    S[BATCHES] += C[SPQ]
+        R[BUSY] += busy
+    I[BATCHES] += I[SPQ]
 
 
 @njit(cache=True)
-def _sift_free(free):
-    """Restore the (ready, engine) min-heap after its top grew (heapq.heapreplace)."""
-    i, n = 0, free.shape[0]
-    while True:
-        small, left = i, 2 * i + 1
-        for child in (left, left + 1):
-            if child < n and _before(free[child, 0], free[child, 1], free[small, 0], free[small, 1]):
-                small = child
-        if small == i:
+def _dispatch(I, R, Q, sc, heap, P, draws, dram, log):
+    """ServicePool._dispatch (P's IDLE_E column: the idle engines' stack)."""
+    while I[IDLE] > 0 and I[TAIL] > I[HEAD] and not I[ABORTED]:
+        waiting = I[TAIL] - I[HEAD]
+        final = I[FLUSHED] or I[CLOSED] or not I[ISSUING]
+        deadline = Q[I[HEAD] // I[SPQ], ISSUE] + R[TIMEOUT]
+        if not (waiting >= I[MAX_BATCH] or final or R[NOW] >= deadline):
+            if R[TIMER_AT] != deadline:  # _arm_timer (NaN: none armed)
+                R[TIMER_AT] = deadline
+                I[TIMER_SEQ] = I[SEQ]
+                I[SEQ] += 1
             return
-        for c in range(2):
-            free[i, c], free[small, c] = free[small, c], free[i, c]
-        i = small
-
-
-@njit(cache=True)
-def _final(C, S):
-    return S[FLUSHED] or C[CLOSED] or not S[ISSUING]
-
-
-@njit(cache=True)
-def _dispatch(C, Fc, S, F, lg, heap, pool, draws, dram, log):
-    """ServicePool._dispatch."""
-    idle = pool[0]
-    while S[IDLE] > 0 and S[TAIL] > S[HEAD] and not S[ABORTED]:
-        waiting = S[TAIL] - S[HEAD]
-        final = _final(C, S)
-        deadline = lg[1][S[HEAD] // C[SPQ]] + Fc[TIMEOUT]
-        if not (waiting >= C[MAX_BATCH] or final or F[NOW] >= deadline):
-            if F[TIMER_AT] != deadline:  # _arm_timer (NaN: none armed)
-                F[TIMER_AT] = deadline
-                S[TIMER_SEQ] = S[SEQ]
-                S[SEQ] += 1
-            return
-        size = C[MAX_BATCH]
-        if not (waiting >= C[MAX_BATCH] * S[IDLE] or not final):
-            size = -(-waiting // S[IDLE])
-        S[IDLE] -= 1
-        e = idle[S[IDLE]]
-        s0 = S[HEAD]
+        size = I[MAX_BATCH]
+        if not (waiting >= I[MAX_BATCH] * I[IDLE] or not final):
+            size = -(-waiting // I[IDLE])
+        I[IDLE] -= 1
+        e = int(P[I[IDLE], IDLE_E])
+        s0 = I[HEAD]
         s1 = s0 + min(size, waiting)
-        S[HEAD] = s1
-        _start_batch(e, s0, s1, C, Fc, S, F, heap, pool, draws, dram, log)
+        I[HEAD] = s1
+        _start_batch(e, s0, s1, I, R, heap, P, draws, dram, log)
 
 
 @njit(cache=True)
-def _start_batch(e, s0, s1, C, Fc, S, F, heap, pool, draws, dram, log):
+def _start_batch(e, s0, s1, I, R, heap, P, draws, dram, log):
     """ServicePool._start_batch: shared engines learn their end later (END_SEQ); the others
     at once (a FINISH event)."""
-    runs = pool[1]
-    runs[e, 0], runs[e, 1], runs[e, 2] = s0, s1, F[NOW]
-    S[BATCHES] += 1
-    if C[SERVICE] == SHARED:
-        runs[e, 3] = _begin(e, s1 - s0, F[NOW], S, dram)
-        S[END_SEQ] = S[SEQ]  # _expect: a batch is running, so an end is predicted
-        S[SEQ] += 1
+    P[e, RUN_S0], P[e, RUN_S1], P[e, RUN_START] = s0, s1, R[NOW]
+    I[BATCHES] += 1
+    if I[SERVICE] == SHARED:
+        P[e, RUN_PLAN] = _begin(e, s1 - s0, R[NOW], I, dram)
+        I[END_SEQ] = I[SEQ]  # _expect: a batch is running, so an end is predicted
+        I[SEQ] += 1
         return
-    duration = _service(e, s1 - s0, F[NOW], C, Fc, S, draws, dram, log)
-    F[BUSY] += duration
-    _push(heap, S, F, F[NOW] + duration, FINISH, e)
+    duration = _service(e, s1 - s0, R[NOW], I, R, draws, dram, log)
+    R[BUSY] += duration
+    _push(heap, I, R, R[NOW] + duration, FINISH, e)
 
 
 @njit(cache=True)
-def _finish(e, C, Fc, S, F, lg, heap, pool, draws, dram, log):
+def _finish(e, I, R, Q, sc, heap, P, draws, dram, log):
     """ServicePool._finish."""
-    runs, idle = pool[1], pool[0]
-    _complete_range(int(runs[e, 0]), int(runs[e, 1]), F[NOW], C, S, F, lg, heap)
-    idle[S[IDLE]] = e
-    S[IDLE] += 1
-    _dispatch(C, Fc, S, F, lg, heap, pool, draws, dram, log)
+    _complete_range(int(P[e, RUN_S0]), int(P[e, RUN_S1]), R[NOW], I, R, Q, sc, heap)
+    P[I[IDLE], IDLE_E] = e
+    I[IDLE] += 1
+    _dispatch(I, R, Q, sc, heap, P, draws, dram, log)
 
 
 @njit(cache=True)
-def _on_end(e, C, Fc, S, F, lg, heap, pool, draws, dram, log):
+def _on_end(e, I, R, Q, sc, heap, P, draws, dram, log):
     """ServicePool._on_end with AcceleratorSUT.end: the fluid state is already at the end."""
-    runs, eng = pool[1], dram[0]
-    F[BUSY] += F[NOW] - runs[e, 2]
-    eng[e, fluid.PLAN] = -1.0
+    eng = dram[0]
+    R[BUSY] += R[NOW] - P[e, RUN_START]
+    _end(e, dram)
     busy = False
     for k in range(eng.shape[0]):
         busy = busy or eng[k, fluid.PLAN] >= 0
-    S[END_SEQ] = S[SEQ] if busy else -1
-    S[SEQ] += int(busy)
-    _log(e, runs[e, 2], F[NOW], int(runs[e, 1] - runs[e, 0]), int(runs[e, 3]), S, log)
-    _finish(e, C, Fc, S, F, lg, heap, pool, draws, dram, log)
+    I[END_SEQ] = I[SEQ] if busy else -1
+    I[SEQ] += int(busy)
+    _log(e, P[e, RUN_START], R[NOW], int(P[e, RUN_S1] - P[e, RUN_S0]), int(P[e, RUN_PLAN]), I, log)
+    _finish(e, I, R, Q, sc, heap, P, draws, dram, log)
 
 
 # ---------------------------------------------------------------- the run
 
 
 @njit(cache=True)
-def _next(S, F, heap):
+def _next(I, R, heap):
     """The next heap entry or the timer, whichever Environment would pop first:
     (exists, time, sequence, is_timer)."""
     t, seq, timer = INF, -1, False
-    if S[HEAP] > 0:
+    if I[HEAP] > 0:
         t, seq = heap[0, 0], int(heap[0, 1])
-    if F[TIMER_AT] == F[TIMER_AT] and (seq < 0 or _before(F[TIMER_AT], S[TIMER_SEQ], t, seq)):
-        t, seq, timer = F[TIMER_AT], S[TIMER_SEQ], True
+    if R[TIMER_AT] == R[TIMER_AT] and (seq < 0 or _before(R[TIMER_AT], I[TIMER_SEQ], t, seq)):
+        t, seq, timer = R[TIMER_AT], I[TIMER_SEQ], True
     return seq >= 0, t, seq, timer
 
 
 @njit(cache=True)
-def _event(kind, arg, offsets, C, Fc, S, F, lg, heap, pool, draws, dram, log):
+def _event(kind, arg, offsets, I, R, Q, sc, heap, P, draws, dram, log):
     if kind == ISSUE_OPEN:
-        _issue_open(arg, offsets, C, Fc, S, F, lg, heap, pool, draws, dram, log)
+        _issue_open(arg, offsets, I, R, Q, sc, heap, P, draws, dram, log)
     elif kind == ISSUE_CLOSED:
-        _issue_closed(C, Fc, S, F, lg, heap, pool, draws, dram, log)
+        _issue_closed(I, R, Q, sc, heap, P, draws, dram, log)
     elif kind == FINISH:
-        _finish(arg, C, Fc, S, F, lg, heap, pool, draws, dram, log)
+        _finish(arg, I, R, Q, sc, heap, P, draws, dram, log)
     elif kind == FLUSH:
-        S[FLUSHED] = 1
-        if not C[EAGER]:
-            _dispatch(C, Fc, S, F, lg, heap, pool, draws, dram, log)
+        I[FLUSHED] = 1
+        if not I[EAGER]:
+            _dispatch(I, R, Q, sc, heap, P, draws, dram, log)
     else:  # TIMER
-        F[TIMER_AT] = np.nan
-        _dispatch(C, Fc, S, F, lg, heap, pool, draws, dram, log)
+        R[TIMER_AT] = np.nan
+        _dispatch(I, R, Q, sc, heap, P, draws, dram, log)
 
 
 @njit(cache=True)
-def run(offsets, C, Fc, S, F, lg, heap, pool, draws, dram, log):
-    """Environment.run over LoadGen.run's events; S[ABORTED] = 1 when a buffer ran out."""
-    _push(heap, S, F, 0.0, ISSUE_CLOSED if C[CLOSED] else ISSUE_OPEN, 0)
-    while not S[ABORTED]:
-        exists, t, seq, timer = _next(S, F, heap)
-        if S[END_SEQ] >= 0:
-            e = _fluid_until(t, S, dram)
-            if S[ABORTED]:
+def run(offsets, I, R, Q, sc, heap, P, draws, dram, log):
+    """Environment.run over LoadGen.run's events; I[ABORTED] = 1 when a buffer ran out."""
+    _push(heap, I, R, 0.0, ISSUE_CLOSED if I[CLOSED] else ISSUE_OPEN, 0)
+    while not I[ABORTED]:
+        exists, t, seq, timer = _next(I, R, heap)
+        if I[END_SEQ] >= 0:
+            e = _fluid_until(t, I, dram)
+            if I[ABORTED]:
                 return
             end_t = dram[1][0]
-            if e >= 0 and (not exists or _before(end_t, S[END_SEQ], t, seq)):
-                F[NOW] = max(F[NOW], end_t)
-                _on_end(e, C, Fc, S, F, lg, heap, pool, draws, dram, log)
+            if e >= 0 and (not exists or _before(end_t, I[END_SEQ], t, seq)):
+                R[NOW] = max(R[NOW], end_t)
+                _on_end(e, I, R, Q, sc, heap, P, draws, dram, log)
                 continue
         if not exists:
             return
         kind, arg = TIMER, 0
         if not timer:
             kind, arg = int(heap[0, 2]), int(heap[0, 3])
-            _pop(heap, S)
-        if t > F[NOW]:
-            F[NOW] = t
-        _event(kind, arg, offsets, C, Fc, S, F, lg, heap, pool, draws, dram, log)
+            _pop(heap, I)
+        if t > R[NOW]:
+            R[NOW] = t
+        _event(kind, arg, offsets, I, R, Q, sc, heap, P, draws, dram, log)

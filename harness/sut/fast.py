@@ -62,70 +62,89 @@ def _horizon_rows(loadgen) -> int:
 
 
 def _config(loadgen, pool, service: Service) -> tuple[np.ndarray, np.ndarray]:
+    """The kernel's I and R arrays: configuration, then zeroed state."""
     s = loadgen.schedule
     max_count = int(loadgen.max_count) if math.isfinite(loadgen.max_count) else NO_LIMIT
     whole = pool.eager and not loadgen.closed_loop and s.samples_per_query == 1
-    C = np.array([pool.servers, pool.max_batch, s.samples_per_query, s.count,
+    I = np.zeros(k.ABORTED + 1, dtype=np.int64)
+    I[:k.HEAD] = [pool.servers, pool.max_batch, s.samples_per_query, s.count,
                   min(s.count, max_count) - 1, loadgen.settings.min_query_count, max_count,
-                  loadgen.closed_loop, loadgen.offline, pool.eager, KINDS[service.kind], whole],
-                 dtype=np.int64)
-    Fc = np.array([pool.timeout_s, loadgen.max_time, loadgen.settings.target_duration_s,
-                   service.mean_s, service.per_sample_s])
-    return C, Fc
+                  loadgen.closed_loop, loadgen.offline, pool.eager, KINDS[service.kind], whole]
+    I[k.IDLE], I[k.ISSUING], I[k.END_SEQ] = pool.servers, 1, -1
+    R = np.array([pool.timeout_s, loadgen.max_time, loadgen.settings.target_duration_s,
+                  service.mean_s, service.per_sample_s, 0.0, np.nan, 0.0, 0.0])
+    return I, R
 
 
 def _attempt(loadgen, pool, service: Service, rows: int) -> dict | None:
-    C, Fc = _config(loadgen, pool, service)
-    n, spq, servers = loadgen.schedule.count, C[k.SPQ], pool.servers
+    I, R = _config(loadgen, pool, service)
+    n, spq, servers = loadgen.schedule.count, int(I[k.SPQ]), pool.servers
     samples = most_batches(loadgen)
-    lg = (np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan), np.full(n, spq, dtype=np.int64),
-          np.full(n if spq > 1 else 0, np.nan), np.zeros((samples if loadgen.offline else 0, 2)))
-    S = np.zeros(k.ABORTED + 1, dtype=np.int64)
-    S[k.IDLE], S[k.ISSUING], S[k.END_SEQ] = servers, 1, -1
-    F = np.array([0.0, np.nan, 0.0, 0.0])
-    pool_arrays = (np.arange(servers - 1, -1, -1, dtype=np.int64), np.zeros((servers, 4)),
-                   np.column_stack([np.zeros(servers), np.arange(servers, dtype=np.float64)]))
-    dram = _dram_arrays(service.dram, rows)
+    Q = np.full((n, 5), np.nan)
+    Q[:, k.LEFT] = spq
+    sc = np.zeros((samples if loadgen.offline else 0, 2))
+    P = np.zeros((servers, 7))
+    P[:, k.IDLE_E] = np.arange(servers - 1, -1, -1)
+    P[:, k.FREE_E] = np.arange(servers)
+    dram = _pack(service.dram, rows)
     log = np.zeros((samples if service.kind != "draws" else 0, 5))
     heap = np.zeros((servers + 16, 4))
     offsets = np.frombuffer(loadgen.offsets_s, dtype=np.float64)
-    k.run(offsets, C, Fc, S, F, lg, heap, pool_arrays, service.draws, dram, log)
-    if S[k.ABORTED]:
+    k.run(offsets, I, R, Q, sc, heap, P, service.draws, dram, log)
+    if I[k.ABORTED]:
         return None
-    return {"S": S, "F": F, "lg": lg, "dram": dram, "log": log[:S[k.LOG]]}
+    return {"I": I, "R": R, "Q": Q, "sc": sc[:I[k.SC]],
+            "dram": _unpack(dram) if service.dram is not None else None, "log": log[:I[k.LOG]]}
 
 
-def _dram_arrays(dram, rows: int) -> tuple:
-    """Copies of a JointDram's state (bins at least `rows` long); placeholders without one."""
+def _pack(dram, rows: int) -> tuple:
+    """A JointDram's state as the kernel's (eng, clock, fl, di) (compiled.py says how), bins at
+    least `rows` long; placeholders without one."""
     if dram is None:
-        z1, z2 = np.zeros(1), np.zeros((1, 1))
-        return (np.zeros((1, 5)), np.zeros(1), (z1, z2, z2, z1, 1.0),
-                (z1, z1, np.zeros(1, dtype=np.int64), z1), (z2, z2, z2, z1, z1, z1, z1, z1),
-                np.zeros(1, dtype=np.bool_), np.zeros(1, dtype=np.bool_))
-    rec = [a.copy() for a in dram.rec]
-    bins = np.zeros((max(rows, rec[0].shape[0]), rec[0].shape[1]))
-    bins[:rec[0].shape[0]] = rec[0]
-    rec[0] = bins
-    resident = np.array([p.placement.resident for p in dram.plans], dtype=np.bool_)
-    warm = np.array([e in dram.warm for e in range(dram.eng.shape[0])], dtype=np.bool_)
-    return (dram.eng.copy(), dram.clock.copy(), dram.band, dram.phases, tuple(rec), resident, warm)
+        return np.zeros((1, 6)), np.zeros(2), np.zeros(1), np.zeros(k.RESIDENT_AT + 1, dtype=np.int64)
+    bins = np.zeros((max(rows, dram.rec[0].shape[0]), dram.rec[0].shape[1]))
+    bins[:dram.rec[0].shape[0]] = dram.rec[0]
+    c, d, first, a = dram.phases
+    pieces = [*dram.band[:4], np.array([dram.band[4]]), c, d, a, bins, *dram.rec[1:]]
+    sizes = [p.size for p in pieces]
+    fl = np.concatenate([p.ravel() for p in pieces])
+    resident = [int(p.placement.resident) for p in dram.plans]
+    head = [*np.cumsum([0] + sizes[:-1]), len(dram.band[0]), dram.band[1].shape[0], *bins.shape,
+            dram.rec[1].shape[0]]
+    di = np.array(head + [len(head) + 2, len(head) + 2 + len(first)] + list(first) + resident,
+                  dtype=np.int64)
+    eng = np.zeros((dram.eng.shape[0], 6))
+    eng[:, :5] = dram.eng
+    eng[:, k.WARM] = [e in dram.warm for e in range(dram.eng.shape[0])]
+    return eng, np.array([dram.clock[0], np.nan]), fl, di
+
+
+def _unpack(packed: tuple) -> dict:
+    """The DRAM state a compiled run leaves: eng, clock, the records, the warm engines."""
+    eng, clock, fl, di = packed
+    o, (rows, cols) = di[:len(k.PIECES)], di[k.ROWS_:k.COLS_ + 1]
+    piece = dict(zip(k.PIECES, np.split(fl, o[1:])))
+    bins = piece["bins"].reshape(rows, cols)
+    return {"eng": eng[:, :5], "clock": clock[:1], "bins": bins, "zoom_t": piece["zoom_t"],
+            "zoom_n": piece["zoom_n"], "meta": piece["meta"], "zoom_w": piece["zoom_w"],
+            "warm": set(np.nonzero(eng[:, k.WARM])[0].tolist())}
 
 
 def _write_back(loadgen, pool, out: dict) -> None:
     """What LoadGen and ServicePool hold after the event loop's run."""
-    S, F, lg = out["S"], out["F"], out["lg"]
-    for name, values in zip(("scheduled", "issued", "completed"), lg[:3]):
-        np.frombuffer(getattr(loadgen, name), dtype=np.float64)[:] = values
-    np.frombuffer(loadgen.remaining, dtype=np.int64)[:] = lg[3]
+    I, R, Q = out["I"], out["R"], out["Q"]
+    for name, column in (("scheduled", k.SCHED), ("issued", k.ISSUE), ("completed", k.DONE)):
+        np.frombuffer(getattr(loadgen, name), dtype=np.float64)[:] = Q[:, column]
+    np.frombuffer(loadgen.remaining, dtype=np.int64)[:] = Q[:, k.LEFT]
     if loadgen.latest is not None:
-        np.frombuffer(loadgen.latest, dtype=np.float64)[:] = lg[4]
-    loadgen.issued_count = int(S[k.ISSUED])
-    loadgen.finished_count = int(np.count_nonzero(~np.isnan(lg[2])))
-    loadgen.reports = int(S[k.REPORTS])
+        np.frombuffer(loadgen.latest, dtype=np.float64)[:] = Q[:, k.LATEST]
+    loadgen.issued_count = int(I[k.ISSUED])
+    loadgen.finished_count = int(np.count_nonzero(~np.isnan(Q[:, k.DONE])))
+    loadgen.reports = int(I[k.REPORTS])
     loadgen.issuing = False
-    sc = lg[5][:S[k.SC]]
+    sc = out["sc"]
     loadgen.sample_completions = list(zip(sc[:, 0].tolist(), sc[:, 1].astype(np.int64).tolist()))
-    if S[k.RAN_OUT]:
+    if I[k.RAN_OUT]:
         loadgen.runtime_errors.append("Ending early: Ran out of generated queries to issue "
                                       f"after {loadgen.schedule.count} queries.")
-    pool.busy_s, pool.batches = float(F[k.BUSY]), int(S[k.BATCHES])
+    pool.busy_s, pool.batches = float(R[k.BUSY]), int(I[k.BATCHES])
