@@ -208,15 +208,18 @@ def prepare(request: RunRequest) -> Prepared:
 
 
 def execute(prepared: Prepared, settings: Settings | None = None,
-            watch: Callable[[LoadGen], AbstractContextManager] | None = None) -> RunOutput:
+            watch: Callable[[LoadGen], AbstractContextManager] | None = None,
+            compiled: bool = True) -> RunOutput:
     """Run once (at `settings`, default the prepared ones) and judge the records. `watch`, if
     given, is entered around the run with the load generator (e.g. a progress display that
-    reads its counters from another thread); it cannot change what is measured."""
+    reads its counters from another thread); it cannot change what is measured. A simulated
+    SUT runs compiled where it can (harness.sut.fast); `compiled=False` keeps the event loop,
+    the reference, with the same records."""
     settings = settings or prepared.settings
     sut = prepared.adapter.build(prepared.system.config, prepared.workload,
                                  settings_mod.derive_seed(prepared.seed, "sut"))
     env = make_environment(prepared.adapter.time_mode)
-    loadgen = LoadGen(env, sut, settings, generate(settings))
+    loadgen = LoadGen(env, sut, settings, generate(settings), compiled=compiled)
     with watch(loadgen) if watch else nullcontext():
         records = loadgen.run()
     outcome = judge(records, settings)
