@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import ast
 import importlib
+import importlib.util
+import inspect
 import sys
+from pathlib import Path
 
 import click
 
@@ -28,6 +32,15 @@ class LazyGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMANDS)
 
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """`bench --help` lists the commands from their docstrings, read without importing
+        them (a command's imports - numpy, numba, the report - cost seconds)."""
+        rows = [(name, _summary(COMMANDS[name])) for name in self.list_commands(ctx)]
+        limit = formatter.width - 6 - max(len(name) for name, _ in rows)
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, click.Command(name, help=text).get_short_help_str(limit))
+                                for name, text in rows])
+
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         module = COMMANDS.get(name)
         if module is None:
@@ -38,6 +51,18 @@ class LazyGroup(click.Group):
             if exc.name == f"harness.cli.{module}":
                 return None  # a command not built yet
             raise
+
+
+def _summary(module: str) -> str:
+    """The docstring of harness.cli.<module>'s `command`, as click would show it."""
+    spec = importlib.util.find_spec(f"harness.cli.{module}")
+    if spec is None or spec.origin is None:
+        return ""
+    tree = ast.parse(Path(spec.origin).read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and node.name == "command":
+            return inspect.cleandoc(ast.get_docstring(node) or "")
+    return ""
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
