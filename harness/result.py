@@ -92,7 +92,8 @@ def queries_table(records: Records) -> pa.Table:
         "issued_s": pa.array(records.issued_s),
         "completed_s": pa.array(completed, mask=np.isnan(completed)),
         "samples": pa.array(records.samples),
-        "error": pa.array(errors if errors is not None else [None] * records.count, type=pa.string()),
+        "error": pa.array(errors, type=pa.string()) if errors is not None
+        else pa.nulls(records.count, pa.string()),   # no Python object per row
     }
     if records.tokens is not None:   # a token run: first-token time (null: none) and count
         first = records.first_token_s
