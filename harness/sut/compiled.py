@@ -420,8 +420,35 @@ def _event(kind, arg, offsets, I, R, Q, sc, heap, P, draws, dram, log):
 
 
 @njit(cache=True)
+def _whole_schedule(offsets, I, R, Q, P, draws, dram, log):
+    """LoadGen._issue_schedule into ServicePool.issue_schedule: one sample per query, each on
+    the earliest free engine (the FIFO recursion), no event in between; then the flush."""
+    busy, q = 0.0, 0
+    while True:
+        now = offsets[q]
+        Q[q, SCHED], Q[q, ISSUE] = now, now
+        ready, e = P[0, FREE_T], int(P[0, FREE_E])
+        start = ready if ready > now else now
+        duration = _service(e, 1, start, I, R, draws, dram, log)
+        P[0, FREE_T] = start + duration
+        if I[SERVERS] > 1:
+            _sift_down(P, I[SERVERS], FREE_T, 2)
+        busy += duration
+        Q[q, LEFT], Q[q, DONE] = 0.0, start + duration
+        if q >= I[LAST] or now >= R[MAX_TIME] or I[ABORTED]:
+            break
+        q += 1
+    I[ISSUED], I[REPORTS], I[BATCHES] = q + 1, q + 1, q + 1
+    I[ISSUING], I[FLUSHED] = 0, 1
+    R[BUSY], R[NOW] = busy, offsets[q]
+
+
+@njit(cache=True)
 def run(offsets, I, R, Q, sc, heap, P, draws, dram, log):
     """Environment.run over LoadGen.run's events; I[ABORTED] = 1 when a buffer ran out."""
+    if I[WHOLE_SCHEDULE]:
+        _whole_schedule(offsets, I, R, Q, P, draws, dram, log)
+        return
     _push(heap, I, R, 0.0, ISSUE_CLOSED if I[CLOSED] else ISSUE_OPEN, 0)
     while not I[ABORTED]:
         exists, t, seq, timer = _next(I, R, heap)
