@@ -22,6 +22,11 @@ The pieces of the port, with what they keep from the Python code:
 
 A kernel that would record DRAM bins past its buffer stops (ABORTED) and is run again from the
 start with a larger one; nothing is approximated.
+
+State lives in a few packed arrays (I, R, Q, P, the DRAM's four) because a call between compiled
+functions costs in proportion to the arrays it passes. numba caches this file's machine code
+keyed by this file only: after editing harness/accel/fluid.py, delete
+harness/sut/__pycache__/compiled.* (tests/test_compiled.py fails until then).
 """
 
 from __future__ import annotations

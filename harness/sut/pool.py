@@ -21,6 +21,10 @@ Engines that share a resource (the accelerator's DRAM) do not know a batch's dur
 starts: another engine's start or end changes it. Such a SUT passes `shared` (`Shared`): the
 pool tells it every start and end and schedules the one next end it predicts, dropping that
 prediction (a version counter) when a later start or end changes it.
+
+In virtual time a `PooledSUT` runs the whole schedule compiled instead (`simulate`,
+harness.sut.fast and harness.sut.compiled: this pool and the load generator ported to numba,
+bit-identical records); this event-driven pool is the reference.
 """
 
 from __future__ import annotations
