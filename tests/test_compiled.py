@@ -75,8 +75,11 @@ def test_synthetic_systems_are_identical(synthetic, write, service, scenario):
 
 
 def test_a_run_longer_than_its_dram_bins_starts_again_and_stays_identical(monkeypatch):
-    monkeypatch.setattr(fast, "_horizon_rows", lambda loadgen: 4)
+    monkeypatch.setattr(fast, "_horizon_s", lambda loadgen: 0.0)  # bins for 0.03 s first
+    attempts, attempt = [], fast._attempt
+    monkeypatch.setattr(fast, "_attempt", lambda *a: attempts.append(a) or attempt(*a))
     assert_identical(*both(RunRequest("server", "npu_v2", duration_s=0.2, min_queries=20)))
+    assert len(attempts) == 2  # bins for 0.03 s, then for 1 s: enough for the 0.2 s run
 
 
 def test_the_run_is_compiled():

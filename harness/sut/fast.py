@@ -15,10 +15,11 @@ from typing import Any, Callable
 
 import numpy as np
 
+from harness.accel import fluid
 from harness.sut import compiled as k
 
 NO_LIMIT = 2**62
-ATTEMPTS = 8   # each with 4x the DRAM bins of the last
+ATTEMPTS = 8   # each with DRAM bins for 4x the span of the last
 KINDS = {"draws": k.DRAWS, "alone": k.ALONE, "shared": k.SHARED}
 
 
@@ -36,14 +37,14 @@ class Service:
 
 def run(loadgen, pool, service: Service) -> None:
     """Run the whole schedule compiled; the records are in `loadgen` afterwards."""
-    rows = _horizon_rows(loadgen)
+    span_s = _horizon_s(loadgen)
     for _ in range(ATTEMPTS):
-        out = _attempt(loadgen, pool, service, rows)
+        out = _attempt(loadgen, pool, service, span_s)
         if out is not None:
             break
-        rows *= 4
+        span_s = 4 * span_s + 1.0
     else:
-        raise RuntimeError(f"the compiled run still ran out of DRAM bins at {rows} rows")
+        raise RuntimeError(f"the compiled run still ran out of DRAM bins after {span_s} s")
     _write_back(loadgen, pool, out)
     service.absorb(out)
 
@@ -51,14 +52,13 @@ def run(loadgen, pool, service: Service) -> None:
 def most_batches(loadgen) -> int:
     """No run serves more batches than the samples it can issue."""
     s = loadgen.schedule
-    return min(s.count, int(min(loadgen.max_count, s.count))) * s.samples_per_query
+    return int(min(loadgen.max_count, s.count)) * s.samples_per_query
 
 
-def _horizon_rows(loadgen) -> int:
-    """DRAM bins enough for twice the schedule's span (a longer run starts again)."""
+def _horizon_s(loadgen) -> float:
+    """DRAM bins for twice the schedule's span at first (a longer run starts again)."""
     offsets = np.frombuffer(loadgen.offsets_s, dtype=np.float64)
-    span = max(float(offsets[-1]), loadgen.settings.target_duration_s)
-    return int(2 * span / 0.01) + 1024
+    return 2 * max(float(offsets[-1]), loadgen.settings.target_duration_s)
 
 
 def _config(loadgen, pool, service: Service) -> tuple[np.ndarray, np.ndarray]:
@@ -76,7 +76,7 @@ def _config(loadgen, pool, service: Service) -> tuple[np.ndarray, np.ndarray]:
     return I, R
 
 
-def _attempt(loadgen, pool, service: Service, rows: int) -> dict | None:
+def _attempt(loadgen, pool, service: Service, span_s: float) -> dict | None:
     I, R = _config(loadgen, pool, service)
     n, spq, servers = loadgen.schedule.count, int(I[k.SPQ]), pool.servers
     samples = most_batches(loadgen)
@@ -86,7 +86,7 @@ def _attempt(loadgen, pool, service: Service, rows: int) -> dict | None:
     P = np.zeros((servers, 7))
     P[:, k.IDLE_E] = np.arange(servers - 1, -1, -1)
     P[:, k.FREE_E] = np.arange(servers)
-    dram = _pack(service.dram, rows)
+    dram = _pack(service.dram, span_s)
     log = np.zeros((samples if service.kind != "draws" else 0, 5))
     heap = np.zeros((servers + 16, 4))
     offsets = np.frombuffer(loadgen.offsets_s, dtype=np.float64)
@@ -97,13 +97,17 @@ def _attempt(loadgen, pool, service: Service, rows: int) -> dict | None:
             "dram": _unpack(dram) if service.dram is not None else None, "log": log[:I[k.LOG]]}
 
 
-def _pack(dram, rows: int) -> tuple:
-    """A JointDram's state as the kernel's (eng, clock, fl, di) (compiled.py says how), bins at
-    least `rows` long; placeholders without one."""
+def _pack(dram, span_s: float) -> tuple:
+    """A JointDram's state as the kernel's (eng, clock, fl, di) (compiled.py says how), its bins
+    covering at least `span_s`; placeholders without one."""
     if dram is None:
         return np.zeros((1, 6)), np.zeros(2), np.zeros(1), np.zeros(k.RESIDENT_AT + 1, dtype=np.int64)
-    bins = np.zeros((max(rows, dram.rec[0].shape[0]), dram.rec[0].shape[1]))
-    bins[:dram.rec[0].shape[0]] = dram.rec[0]
+    rows = int(span_s / dram.rec[6][fluid.BIN_S]) + 3
+    if dram.rec[0][rows:].any():
+        raise RuntimeError("a compiled run starts from a DRAM with records past its span")
+    bins = np.zeros((rows, dram.rec[0].shape[1]))
+    kept = min(rows, dram.rec[0].shape[0])
+    bins[:kept] = dram.rec[0][:kept]
     c, d, first, a = dram.phases
     pieces = [*dram.band[:4], np.array([dram.band[4]]), c, d, a, bins, *dram.rec[1:]]
     sizes = [p.size for p in pieces]
