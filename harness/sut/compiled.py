@@ -47,7 +47,8 @@ TIMEOUT, MAX_TIME, TARGET_S, MEAN_S, PER_SAMPLE_S, NOW, TIMER_AT, BUSY, BUSY_ACC
 # Q (float64, a row per query): LoadGen's arrays; P (float64, a row per engine): the pool's
 SCHED, ISSUE, DONE, LEFT, LATEST = range(5)
 IDLE_E, RUN_S0, RUN_S1, RUN_START, RUN_PLAN, FREE_T, FREE_E = range(7)
-# the shared DRAM: (eng with a sixth column WARM, clock [t, end of the pending step or NaN],
+# the shared DRAM: (eng with a sixth column WARM, clock [t, the next end or the end of the
+# pending step or NaN, the engine ending then or -1] (_fluid_until),
 # fl: every float array of JointDram's band, phases and records end to end, di: where each
 # starts (PIECES), then the dimensions (DIMS), the phases' first indices and `resident`)
 WARM = 5
@@ -128,19 +129,27 @@ def _views(dram):
 @njit(cache=True)
 def _fluid_until(limit, I, dram):
     """The engine whose batch ends first at or before `limit` (the state left there), else
-    -1; ABORTED when the bins run out. The end of a pending step already known to lie after
-    `limit` saves the call."""
+    -1; ABORTED when the bins run out. What the last call learnt saves the next: the next end
+    (clock[1], engine clock[2]) or the end of the pending step (clock[2] = -1), until a batch
+    starts or ends. With no engine idle no batch can start before the next end, so nothing
+    cuts the steps up to it: they are taken at once."""
     clock = dram[1]
-    if clock[1] > limit:  # NaN (unknown) compares False
-        return -1
+    if clock[1] == clock[1]:  # known (NaN: not)
+        if clock[2] >= 0:
+            return int(clock[2]) if clock[1] <= limit else -1
+        if clock[1] > limit:
+            return -1
     band, phases, rec = _views(dram)
-    ended = fluid.advance(dram[0], clock, limit, band, phases, rec)
-    if ended >= 0:
-        clock[1] = np.nan
+    reach = INF if I[IDLE] == 0 else limit
+    ended = fluid.advance(dram[0], clock, reach, band, phases, rec)
     if ended == fluid.GROW:
         I[ABORTED] = 1
         return -1
-    return ended
+    if ended < 0:
+        clock[2] = -1.0
+        return -1
+    clock[1], clock[2] = clock[0], ended
+    return ended if clock[0] <= limit else -1
 
 
 @njit(cache=True)
@@ -157,7 +166,7 @@ def _begin(e, size, now, I, dram):
         return plan
     fluid.run(eng, clock, now, False, band, phases, rec)
     fluid.start(eng, e, plan, now, phases, rec[6][fluid.DOUBLE_BUFFERING] > 0)
-    clock[1] = np.nan
+    clock[1], clock[2] = np.nan, -1.0
     return plan
 
 
@@ -165,7 +174,7 @@ def _begin(e, size, now, I, dram):
 def _end(e, dram):
     """JointDram.end, the state already stepped to the end: the engine is idle."""
     dram[0][e, fluid.PLAN] = -1.0
-    dram[1][1] = np.nan
+    dram[1][1], dram[1][2] = np.nan, -1.0
 
 
 @njit(cache=True)

@@ -101,7 +101,7 @@ def _pack(dram, span_s: float) -> tuple:
     """A JointDram's state as the kernel's (eng, clock, fl, di) (compiled.py says how), its bins
     covering at least `span_s`; placeholders without one."""
     if dram is None:
-        return np.zeros((1, 6)), np.zeros(2), np.zeros(1), np.zeros(k.RESIDENT_AT + 1, dtype=np.int64)
+        return np.zeros((1, 6)), np.zeros(3), np.zeros(1), np.zeros(k.RESIDENT_AT + 1, dtype=np.int64)
     rows = int(span_s / dram.rec[6][fluid.BIN_S]) + 3
     if dram.rec[0][rows:].any():
         raise RuntimeError("a compiled run starts from a DRAM with records past its span")
@@ -120,7 +120,7 @@ def _pack(dram, span_s: float) -> tuple:
     eng = np.zeros((dram.eng.shape[0], 6))
     eng[:, :5] = dram.eng
     eng[:, k.WARM] = [e in dram.warm for e in range(dram.eng.shape[0])]
-    return eng, np.array([dram.clock[0], np.nan]), fl, di
+    return eng, np.array([dram.clock[0], np.nan, -1.0]), fl, di
 
 
 def _unpack(packed: tuple) -> dict:
