@@ -32,7 +32,9 @@ harness/sut/__pycache__/compiled.* (tests/test_compiled.py fails until then).
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 from harness.accel import fluid
 
@@ -457,8 +459,34 @@ def _whole_schedule(offsets, I, R, Q, P, draws, dram, log):
     R[BUSY], R[NOW] = busy, offsets[q]
 
 
+@intrinsic
+def _unowned(typingctx, arr):
+    """A view of `arr` that holds no reference (no meminfo): passing it costs no atomic
+    reference counting, which otherwise dominates the calls. Only for arrays the caller keeps
+    alive (the Python caller of `run` holds every one)."""
+    if not isinstance(arr, types.Array):
+        return None
+
+    def codegen(context, builder, signature, args):
+        source = context.make_array(arr)(context, builder, args[0])
+        view = context.make_array(arr)(context, builder)
+        cgutils.copy_struct(view, source)
+        view.meminfo = cgutils.get_null_value(view.meminfo.type)
+        view.parent = cgutils.get_null_value(view.parent.type)
+        return view._getvalue()
+    return arr(arr), codegen
+
+
 @njit(cache=True)
 def run(offsets, I, R, Q, sc, heap, P, draws, dram, log):
+    """The run (`_run`) on views that hold no references."""
+    d = (_unowned(dram[0]), _unowned(dram[1]), _unowned(dram[2]), _unowned(dram[3]))
+    _run(_unowned(offsets), _unowned(I), _unowned(R), _unowned(Q), _unowned(sc), _unowned(heap),
+         _unowned(P), _unowned(draws), d, _unowned(log))
+
+
+@njit(cache=True)
+def _run(offsets, I, R, Q, sc, heap, P, draws, dram, log):
     """Environment.run over LoadGen.run's events; I[ABORTED] = 1 when a buffer ran out."""
     if I[WHOLE_SCHEDULE]:
         _whole_schedule(offsets, I, R, Q, P, draws, dram, log)
