@@ -23,7 +23,7 @@ The pieces of the port, with what they keep from the Python code:
 A kernel that would record DRAM bins past its buffer stops (ABORTED) and is run again from the
 start with a larger one; nothing is approximated.
 
-State lives in a few packed arrays (I, R, Q, P, the DRAM's four) because a call between compiled
+State lives in a few packed arrays (I, R, lg, P, the DRAM's four) because a call between compiled
 functions costs in proportion to the arrays it passes. numba caches this file's machine code
 keyed by this file only: after editing harness/accel/fluid.py, delete
 harness/sut/__pycache__/compiled.* (tests/test_compiled.py fails until then).
@@ -46,8 +46,8 @@ SERVERS, MAX_BATCH, SPQ, COUNT, LAST, MIN_QUERIES, MAX_COUNT, CLOSED, OFFLINE, E
     HEAP, LOG, SC, RAN_OUT, DRAW, REPORTS, TIMER_SEQ, ABORTED = range(29)
 # R (float64): the configuration, then the state
 TIMEOUT, MAX_TIME, TARGET_S, MEAN_S, PER_SAMPLE_S, NOW, TIMER_AT, BUSY, BUSY_ACC = range(9)
-# Q (float64, a row per query): LoadGen's arrays; P (float64, a row per engine): the pool's
-SCHED, ISSUE, DONE, LEFT, LATEST = range(5)
+# lg: LoadGen's own arrays (scheduled, issued, completed, remaining, latest: empty when a query
+# has one sample); P (float64, a row per engine): the pool's
 IDLE_E, RUN_S0, RUN_S1, RUN_START, RUN_PLAN, FREE_T, FREE_E = range(7)
 # the shared DRAM: (eng with a sixth column WARM, clock [t, the next end or the end of the
 # pending step or NaN, the engine ending then or -1] (_fluid_until),
@@ -221,31 +221,31 @@ def _service(e, size, start, I, R, draws, dram, log):
 
 
 @njit(cache=True)
-def _complete(q, n, time, I, R, Q, sc, heap):
+def _complete(q, n, time, I, R, lg, sc, heap):
     """LoadGen.complete: n samples of query q done at `time`."""
     I[REPORTS] += 1
     at = time
-    left = Q[q, LEFT] - n
-    Q[q, LEFT] = left
+    left = lg[3][q] - n
+    lg[3][q] = left
     if I[SPQ] > 1:
-        if time < Q[q, LATEST]:
-            time = Q[q, LATEST]
-        Q[q, LATEST] = time
+        if time < lg[4][q]:
+            time = lg[4][q]
+        lg[4][q] = time
         if I[OFFLINE]:
             sc[I[SC], 0], sc[I[SC], 1] = at, n
             I[SC] += 1
     if left == 0:
-        Q[q, DONE] = time
+        lg[2][q] = time
         if I[CLOSED] and I[ISSUING]:
             _push(heap, I, R, time, ISSUE_CLOSED, 0)
 
 
 @njit(cache=True)
-def _complete_range(s0, s1, time, I, R, Q, sc, heap):
+def _complete_range(s0, s1, time, I, R, lg, sc, heap):
     spq = I[SPQ]
     for q in range(s0 // spq, (s1 - 1) // spq + 1):
         n = min(s1, (q + 1) * spq) - max(s0, q * spq)
-        _complete(q, n, time, I, R, Q, sc, heap)
+        _complete(q, n, time, I, R, lg, sc, heap)
 
 
 @njit(cache=True)
@@ -256,7 +256,7 @@ def _stop_issuing(I, R, heap):
 
 
 @njit(cache=True)
-def _issue_closed(I, R, Q, sc, heap, P, draws, dram, log):
+def _issue_closed(I, R, lg, sc, heap, P, draws, dram, log):
     """LoadGen._issue_closed."""
     if not I[ISSUING]:
         return
@@ -265,9 +265,9 @@ def _issue_closed(I, R, Q, sc, heap, P, draws, dram, log):
         I[RAN_OUT] = 1
         _stop_issuing(I, R, heap)
         return
-    Q[q, SCHED], Q[q, ISSUE] = R[NOW], R[NOW]
+    lg[0][q], lg[1][q] = R[NOW], R[NOW]
     I[ISSUED] = q + 1
-    _issue(q, I, R, Q, sc, heap, P, draws, dram, log)
+    _issue(q, I, R, lg, sc, heap, P, draws, dram, log)
     met = I[ISSUED] >= I[MIN_QUERIES] and R[NOW] >= R[TARGET_S]
     if met or I[ISSUED] >= I[MAX_COUNT] or R[NOW] >= R[MAX_TIME]:
         _stop_issuing(I, R, heap)
@@ -284,12 +284,12 @@ def _due(t, I, R, heap, dram):
 
 
 @njit(cache=True)
-def _issue_open(q, offsets, I, R, Q, sc, heap, P, draws, dram, log):
+def _issue_open(q, offsets, I, R, lg, sc, heap, P, draws, dram, log):
     """LoadGen._issue_open: runs of queries without the heap."""
     while True:
-        Q[q, SCHED], Q[q, ISSUE] = offsets[q], R[NOW]
+        lg[0][q], lg[1][q] = offsets[q], R[NOW]
         I[ISSUED] = q + 1
-        _issue(q, I, R, Q, sc, heap, P, draws, dram, log)
+        _issue(q, I, R, lg, sc, heap, P, draws, dram, log)
         if q >= I[LAST] or R[NOW] >= R[MAX_TIME]:
             if I[WHOLE_SCHEDULE]:  # ServicePool.issue_schedule adds its busy time once
                 R[BUSY] += R[BUSY_ACC]
@@ -309,18 +309,18 @@ def _issue_open(q, offsets, I, R, Q, sc, heap, P, draws, dram, log):
 
 
 @njit(cache=True)
-def _issue(q, I, R, Q, sc, heap, P, draws, dram, log):
+def _issue(q, I, R, lg, sc, heap, P, draws, dram, log):
     """ServicePool.issue."""
     if I[EAGER]:
-        _issue_eager(q, I, R, Q, sc, heap, P, draws, dram, log)
+        _issue_eager(q, I, R, lg, sc, heap, P, draws, dram, log)
         return
     I[TAIL] += I[SPQ]
     if I[IDLE] > 0:
-        _dispatch(I, R, Q, sc, heap, P, draws, dram, log)
+        _dispatch(I, R, lg, sc, heap, P, draws, dram, log)
 
 
 @njit(cache=True)
-def _issue_eager(q, I, R, Q, sc, heap, P, draws, dram, log):
+def _issue_eager(q, I, R, lg, sc, heap, P, draws, dram, log):
     """ServicePool._issue_eager: each sample on the earliest free engine (P's FREE columns:
     a heap of (ready, engine))."""
     busy = 0.0
@@ -331,7 +331,7 @@ def _issue_eager(q, I, R, Q, sc, heap, P, draws, dram, log):
         P[0, FREE_T] = start + duration
         _sift_down(P, I[SERVERS], FREE_T, 2)
         busy += duration
-        _complete(q, 1, start + duration, I, R, Q, sc, heap)
+        _complete(q, 1, start + duration, I, R, lg, sc, heap)
     if I[WHOLE_SCHEDULE]:
         R[BUSY_ACC] += busy
     else:
@@ -340,12 +340,12 @@ def _issue_eager(q, I, R, Q, sc, heap, P, draws, dram, log):
 
 
 @njit(cache=True)
-def _dispatch(I, R, Q, sc, heap, P, draws, dram, log):
+def _dispatch(I, R, lg, sc, heap, P, draws, dram, log):
     """ServicePool._dispatch (P's IDLE_E column: the idle engines' stack)."""
     while I[IDLE] > 0 and I[TAIL] > I[HEAD] and not I[ABORTED]:
         waiting = I[TAIL] - I[HEAD]
         final = I[FLUSHED] or I[CLOSED] or not I[ISSUING]
-        deadline = Q[I[HEAD] // I[SPQ], ISSUE] + R[TIMEOUT]
+        deadline = lg[1][I[HEAD] // I[SPQ]] + R[TIMEOUT]
         if not (waiting >= I[MAX_BATCH] or final or R[NOW] >= deadline):
             if R[TIMER_AT] != deadline:  # _arm_timer (NaN: none armed)
                 R[TIMER_AT] = deadline
@@ -380,16 +380,16 @@ def _start_batch(e, s0, s1, I, R, heap, P, draws, dram, log):
 
 
 @njit(cache=True)
-def _finish(e, I, R, Q, sc, heap, P, draws, dram, log):
+def _finish(e, I, R, lg, sc, heap, P, draws, dram, log):
     """ServicePool._finish."""
-    _complete_range(int(P[e, RUN_S0]), int(P[e, RUN_S1]), R[NOW], I, R, Q, sc, heap)
+    _complete_range(int(P[e, RUN_S0]), int(P[e, RUN_S1]), R[NOW], I, R, lg, sc, heap)
     P[I[IDLE], IDLE_E] = e
     I[IDLE] += 1
-    _dispatch(I, R, Q, sc, heap, P, draws, dram, log)
+    _dispatch(I, R, lg, sc, heap, P, draws, dram, log)
 
 
 @njit(cache=True)
-def _on_end(e, I, R, Q, sc, heap, P, draws, dram, log):
+def _on_end(e, I, R, lg, sc, heap, P, draws, dram, log):
     """ServicePool._on_end with AcceleratorSUT.end: the fluid state is already at the end."""
     eng = dram[0]
     R[BUSY] += R[NOW] - P[e, RUN_START]
@@ -400,7 +400,7 @@ def _on_end(e, I, R, Q, sc, heap, P, draws, dram, log):
     I[END_SEQ] = I[SEQ] if busy else -1
     I[SEQ] += int(busy)
     _log(e, P[e, RUN_START], R[NOW], int(P[e, RUN_S1] - P[e, RUN_S0]), int(P[e, RUN_PLAN]), I, log)
-    _finish(e, I, R, Q, sc, heap, P, draws, dram, log)
+    _finish(e, I, R, lg, sc, heap, P, draws, dram, log)
 
 
 # ---------------------------------------------------------------- the run
@@ -419,30 +419,30 @@ def _next(I, R, heap):
 
 
 @njit(cache=True)
-def _event(kind, arg, offsets, I, R, Q, sc, heap, P, draws, dram, log):
+def _event(kind, arg, offsets, I, R, lg, sc, heap, P, draws, dram, log):
     if kind == ISSUE_OPEN:
-        _issue_open(arg, offsets, I, R, Q, sc, heap, P, draws, dram, log)
+        _issue_open(arg, offsets, I, R, lg, sc, heap, P, draws, dram, log)
     elif kind == ISSUE_CLOSED:
-        _issue_closed(I, R, Q, sc, heap, P, draws, dram, log)
+        _issue_closed(I, R, lg, sc, heap, P, draws, dram, log)
     elif kind == FINISH:
-        _finish(arg, I, R, Q, sc, heap, P, draws, dram, log)
+        _finish(arg, I, R, lg, sc, heap, P, draws, dram, log)
     elif kind == FLUSH:
         I[FLUSHED] = 1
         if not I[EAGER]:
-            _dispatch(I, R, Q, sc, heap, P, draws, dram, log)
+            _dispatch(I, R, lg, sc, heap, P, draws, dram, log)
     else:  # TIMER
         R[TIMER_AT] = np.nan
-        _dispatch(I, R, Q, sc, heap, P, draws, dram, log)
+        _dispatch(I, R, lg, sc, heap, P, draws, dram, log)
 
 
 @njit(cache=True)
-def _whole_schedule(offsets, I, R, Q, P, draws, dram, log):
+def _whole_schedule(offsets, I, R, lg, P, draws, dram, log):
     """LoadGen._issue_schedule into ServicePool.issue_schedule: one sample per query, each on
     the earliest free engine (the FIFO recursion), no event in between; then the flush."""
     busy, q = 0.0, 0
     while True:
         now = offsets[q]
-        Q[q, SCHED], Q[q, ISSUE] = now, now
+        lg[0][q], lg[1][q] = now, now
         ready, e = P[0, FREE_T], int(P[0, FREE_E])
         start = ready if ready > now else now
         duration = _service(e, 1, start, I, R, draws, dram, log)
@@ -450,7 +450,7 @@ def _whole_schedule(offsets, I, R, Q, P, draws, dram, log):
         if I[SERVERS] > 1:
             _sift_down(P, I[SERVERS], FREE_T, 2)
         busy += duration
-        Q[q, LEFT], Q[q, DONE] = 0.0, start + duration
+        lg[3][q], lg[2][q] = 0, start + duration
         if q >= I[LAST] or now >= R[MAX_TIME] or I[ABORTED]:
             break
         q += 1
@@ -478,18 +478,19 @@ def _unowned(typingctx, arr):
 
 
 @njit(cache=True)
-def run(offsets, I, R, Q, sc, heap, P, draws, dram, log):
+def run(offsets, I, R, lg, sc, heap, P, draws, dram, log):
     """The run (`_run`) on views that hold no references."""
     d = (_unowned(dram[0]), _unowned(dram[1]), _unowned(dram[2]), _unowned(dram[3]))
-    _run(_unowned(offsets), _unowned(I), _unowned(R), _unowned(Q), _unowned(sc), _unowned(heap),
+    queries = (_unowned(lg[0]), _unowned(lg[1]), _unowned(lg[2]), _unowned(lg[3]), _unowned(lg[4]))
+    _run(_unowned(offsets), _unowned(I), _unowned(R), queries, _unowned(sc), _unowned(heap),
          _unowned(P), _unowned(draws), d, _unowned(log))
 
 
 @njit(cache=True)
-def _run(offsets, I, R, Q, sc, heap, P, draws, dram, log):
+def _run(offsets, I, R, lg, sc, heap, P, draws, dram, log):
     """Environment.run over LoadGen.run's events; I[ABORTED] = 1 when a buffer ran out."""
     if I[WHOLE_SCHEDULE]:
-        _whole_schedule(offsets, I, R, Q, P, draws, dram, log)
+        _whole_schedule(offsets, I, R, lg, P, draws, dram, log)
         return
     _push(heap, I, R, 0.0, ISSUE_CLOSED if I[CLOSED] else ISSUE_OPEN, 0)
     while not I[ABORTED]:
@@ -501,7 +502,7 @@ def _run(offsets, I, R, Q, sc, heap, P, draws, dram, log):
             end_t = dram[1][0]
             if e >= 0 and (not exists or _before(end_t, I[END_SEQ], t, seq)):
                 R[NOW] = max(R[NOW], end_t)
-                _on_end(e, I, R, Q, sc, heap, P, draws, dram, log)
+                _on_end(e, I, R, lg, sc, heap, P, draws, dram, log)
                 continue
         if not exists:
             return
@@ -511,4 +512,4 @@ def _run(offsets, I, R, Q, sc, heap, P, draws, dram, log):
             _pop(heap, I)
         if t > R[NOW]:
             R[NOW] = t
-        _event(kind, arg, offsets, I, R, Q, sc, heap, P, draws, dram, log)
+        _event(kind, arg, offsets, I, R, lg, sc, heap, P, draws, dram, log)

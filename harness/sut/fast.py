@@ -1,8 +1,8 @@
 """A simulated run in one compiled call (harness.sut.compiled), with the event engine's records.
 
 `run(loadgen, pool, service)` sets up the kernel's arrays from a started LoadGen and
-ServicePool, runs it on copies and, when it finishes, writes what the event loop would have
-left behind into both (the records, the pool's counters); `service` says how a batch's time is
+ServicePool, runs it (on LoadGen's own record arrays, on copies of the rest) and, when it
+finishes, writes what the event loop would have left behind into both (the counters); `service` says how a batch's time is
 known and takes its own results back (`absorb`). A kernel whose DRAM bin buffer ran out is run
 again from the start with a larger one.
 """
@@ -78,10 +78,9 @@ def _config(loadgen, pool, service: Service) -> tuple[np.ndarray, np.ndarray]:
 
 def _attempt(loadgen, pool, service: Service, span_s: float) -> dict | None:
     I, R = _config(loadgen, pool, service)
-    n, spq, servers = loadgen.schedule.count, int(I[k.SPQ]), pool.servers
+    servers = pool.servers
     samples = most_batches(loadgen)
-    Q = np.full((n, 5), np.nan)
-    Q[:, k.LEFT] = spq
+    lg = _loadgen_arrays(loadgen)
     sc = np.zeros((samples if loadgen.offline else 0, 2))
     P = np.zeros((servers, 7))
     P[:, k.IDLE_E] = np.arange(servers - 1, -1, -1)
@@ -90,11 +89,24 @@ def _attempt(loadgen, pool, service: Service, span_s: float) -> dict | None:
     log = np.zeros((samples if service.kind != "draws" else 0, 5))
     heap = np.zeros((servers + 16, 4))
     offsets = np.frombuffer(loadgen.offsets_s, dtype=np.float64)
-    k.run(offsets, I, R, Q, sc, heap, P, service.draws, dram, log)
+    k.run(offsets, I, R, lg, sc, heap, P, service.draws, dram, log)
     if I[k.ABORTED]:
         return None
-    return {"I": I, "R": R, "Q": Q, "sc": sc[:I[k.SC]],
+    return {"I": I, "R": R, "completed": lg[2], "sc": sc[:I[k.SC]],
             "dram": _unpack(dram) if service.dram is not None else None, "log": log[:I[k.LOG]]}
+
+
+def _loadgen_arrays(loadgen) -> tuple:
+    """LoadGen's record arrays as the kernel writes them, as LoadGen starts them."""
+    spq = loadgen.schedule.samples_per_query
+    lg = tuple(np.frombuffer(getattr(loadgen, name), dtype=np.float64)
+               for name in ("scheduled", "issued", "completed"))
+    remaining = np.frombuffer(loadgen.remaining, dtype=np.int64)
+    latest = np.frombuffer(loadgen.latest, dtype=np.float64) if spq > 1 else np.empty(0)
+    for column in (*lg, latest):
+        column.fill(np.nan)
+    remaining.fill(spq)
+    return (*lg, remaining, latest)
 
 
 def _pack(dram, span_s: float) -> tuple:
@@ -136,14 +148,9 @@ def _unpack(packed: tuple) -> dict:
 
 def _write_back(loadgen, pool, out: dict) -> None:
     """What LoadGen and ServicePool hold after the event loop's run."""
-    I, R, Q = out["I"], out["R"], out["Q"]
-    for name, column in (("scheduled", k.SCHED), ("issued", k.ISSUE), ("completed", k.DONE)):
-        np.frombuffer(getattr(loadgen, name), dtype=np.float64)[:] = Q[:, column]
-    np.frombuffer(loadgen.remaining, dtype=np.int64)[:] = Q[:, k.LEFT]
-    if loadgen.latest is not None:
-        np.frombuffer(loadgen.latest, dtype=np.float64)[:] = Q[:, k.LATEST]
+    I, R = out["I"], out["R"]   # the records are in LoadGen's arrays already
     loadgen.issued_count = int(I[k.ISSUED])
-    loadgen.finished_count = int(np.count_nonzero(~np.isnan(Q[:, k.DONE])))
+    loadgen.finished_count = int(np.count_nonzero(~np.isnan(out["completed"])))
     loadgen.reports = int(I[k.REPORTS])
     loadgen.issuing = False
     sc = out["sc"]
