@@ -93,3 +93,20 @@ def test_the_run_is_compiled():
     finally:
         fast.run = original
     assert len(calls) == 1
+
+
+def test_a_kernel_cached_before_fluid_changed_is_dropped(tmp_path, monkeypatch):
+    """numba checks only compiled.py's stamp; the kernel also holds fluid.py's code."""
+    import os
+    from harness.sut import compiled
+    old, new = tmp_path / "compiled.run-1.py311.nbi", tmp_path / "compiled.run-1.py311.1.nbc"
+    for path, at in ((old, 1000), (new, 3000)):
+        path.write_bytes(b"")
+        os.utime(path, (at, at))
+    source = tmp_path / "fluid.py"
+    source.write_text("")
+    os.utime(source, (2000, 2000))
+    monkeypatch.setattr(compiled.run._cache, "_cache_path", str(tmp_path))
+    monkeypatch.setattr(compiled.fluid, "__file__", str(source))
+    compiled.drop_stale_cache()
+    assert not old.exists() and new.exists()

@@ -23,13 +23,18 @@ The pieces of the port, with what they keep from the Python code:
 A kernel that would record DRAM bins past its buffer stops (ABORTED) and is run again from the
 start with a larger one; nothing is approximated.
 
-State lives in a few packed arrays (I, R, lg, P, the DRAM's four) because a call between compiled
-functions costs in proportion to the arrays it passes. numba caches this file's machine code
-keyed by this file only: after editing harness/accel/fluid.py, delete
-harness/sut/__pycache__/compiled.* (tests/test_compiled.py fails until then).
+State lives in a few packed arrays (I, R, P, the DRAM's four, LoadGen's own) because a call
+between compiled functions costs in proportion to the arrays it passes, and `run` works on views
+that hold no reference (`_unowned`): numba's atomic reference counting of every array at every
+call otherwise took over half the time. numba keys this file's cached machine code on this file
+alone, though the kernel compiles harness/accel/fluid.py's functions into it: `drop_stale_cache`
+removes it when fluid.py is newer.
 """
 
 from __future__ import annotations
+
+import os
+from pathlib import Path
 
 import numpy as np
 from numba import njit, types
@@ -513,3 +518,13 @@ def _run(offsets, I, R, lg, sc, heap, P, draws, dram, log):
         if t > R[NOW]:
             R[NOW] = t
         _event(kind, arg, offsets, I, R, lg, sc, heap, P, draws, dram, log)
+
+
+def drop_stale_cache() -> None:
+    """Remove this file's cached kernel when harness/accel/fluid.py changed after it was cached
+    (numba checks only this file's stamp)."""
+    folder = Path(run._cache._cache_path)
+    changed = os.stat(fluid.__file__).st_mtime
+    for path in folder.glob(f"{Path(__file__).stem}.*.nb[ic]"):
+        if path.stat().st_mtime < changed:
+            path.unlink(missing_ok=True)
