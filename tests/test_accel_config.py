@@ -57,7 +57,7 @@ def test_every_problem_is_reported_with_file_key_value_and_rule():
     del data["memory"]["sram_bytes"]
     found = problems(data)
     assert "sys.toml: compute.array_rows = 0: must be a number from 1 to 65536" in found
-    assert "sys.toml: compute.dataflow = 'rs': must be one of ws, os, is" in found
+    assert "sys.toml: compute.dataflow = 'rs': must be one of ws, os, is, auto" in found
     assert "sys.toml: compute.clock_hz = 'fast': must be a number" in found
     assert any(p.startswith("sys.toml: compute.colour = 'red': unknown key") for p in found)
     assert "sys.toml: memory.dram_efficiency = 1.5: must be in (0, 1]" in found

@@ -107,9 +107,21 @@ def layer_gemm(layer: Layer, batch: int, sparsity: tuple[int, int] = (1, 1)) -> 
     return Gemm(layer.m, layer.n, k, layer.groups * batch)
 
 
+FIXED_DATAFLOWS = ("ws", "os", "is")
+
+
+def dataflow_for(compute: Compute, gemm: Gemm) -> str:
+    """The configured dataflow; with "auto", the fastest of ws, os and is for this GEMM (a
+    compiler's kernel selection; ties keep that order)."""
+    if compute.dataflow != "auto":
+        return compute.dataflow
+    return min(FIXED_DATAFLOWS,
+               key=lambda d: gemm_cycles(d, compute.array_rows, compute.array_cols, gemm))
+
+
 def array_cycles(compute: Compute, gemm: Gemm) -> int:
-    """Cycles on the array at the configured precision."""
-    base = gemm_cycles(compute.dataflow, compute.array_rows, compute.array_cols, gemm)
+    """Cycles on the array at the configured precision, in the layer's dataflow."""
+    base = gemm_cycles(dataflow_for(compute, gemm), compute.array_rows, compute.array_cols, gemm)
     return math.ceil(base / compute.rate)
 
 

@@ -8,7 +8,7 @@ other key has the default shown here (all units are in the key names)::
     [compute]
     array_rows = 32                # PE rows of one engine's systolic array
     array_cols = 32                # PE columns
-    dataflow = "ws"                # "ws" | "os" | "is" (weight/output/input stationary)
+    dataflow = "ws"                # "ws" | "os" | "is" (weight/output/input stationary) | "auto" (fastest per layer)
     clock_hz = 1.0e9
     engines = 1                    # independent engines (own array + SRAM), one batch each
     precision = "int8"             # "int4" | "int8" | "bf16" | "fp16" | "fp32"
@@ -277,7 +277,7 @@ def _read_compute(r: Reader) -> Compute | None:
     cols = c.get("array_cols", int, check=within(1, 65536))
     values = dict(
         array_rows=rows, array_cols=cols,
-        dataflow=c.get("dataflow", str, check=one_of(*DATAFLOWS)),
+        dataflow=c.get("dataflow", str, check=one_of(*DATAFLOWS, "auto")),
         clock_hz=c.get("clock_hz", float, check=within(1e3, 1e11, " Hz")),
         engines=c.get("engines", int, check=within(1, 1024)),
         precision=c.get("precision", str, check=one_of(*PRECISIONS)),

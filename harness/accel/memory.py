@@ -36,7 +36,7 @@ from functools import cached_property
 import numpy as np
 
 from harness.accel import lifetimes as lt
-from harness.accel.compute import layer_gemm, on_vector_unit, operand_sram_elems, storage_sparsity
+from harness.accel.compute import dataflow_for, layer_gemm, on_vector_unit, operand_sram_elems, storage_sparsity
 from harness.accel.config import Hardware
 from harness.accel.tiling import ORDERS, tile
 from harness.workloads.model import Layer
@@ -245,7 +245,7 @@ def _sram_bytes(layer: Layer, hw: Hardware, batch: int) -> float:
     c = hw.compute
     gemm = layer_gemm(layer, batch, storage_sparsity(c))
     vector = on_vector_unit(c, layer)
-    elems = 0 if vector else operand_sram_elems(c.dataflow, c.array_rows, c.array_cols, gemm)
+    elems = 0 if vector else operand_sram_elems(dataflow_for(c, gemm), c.array_rows, c.array_cols, gemm)
     if elems == 0:  # vector-unit work streams its operands once
         elems = (layer.in_elems + layer.out_elems) * batch + gemm.k * gemm.n * gemm.groups
     return elems * c.element_bytes

@@ -27,8 +27,8 @@ from harness.workloads import load_workload
 
 COLUMNS = ("name", "op", "macs", "compute_cycles", "vector_cycles", "dram_bytes", "sram_bytes",
            "compute_time_s", "memory_time_s", "time_s", "time_s_uncontended", "time_s_best",
-           "time_s_worst", "bound", "utilization", "energy_j")
-TOTAL_COLUMNS = {"name": "total", "op": "", "compute_time_s": "", "memory_time_s": ""}
+           "time_s_worst", "bound", "utilization", "energy_j", "dataflow")
+TOTAL_COLUMNS = {"name": "total", "op": "", "compute_time_s": "", "memory_time_s": "", "dataflow": ""}
 
 
 def build_profile(sut: str, workload: str, batch: int, overrides: dict | None = None,
