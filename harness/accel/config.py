@@ -11,7 +11,7 @@ other key has the default shown here (all units are in the key names)::
     dataflow = "ws"                # "ws" | "os" | "is" (weight/output/input stationary) | "auto" (fastest per layer)
     clock_hz = 1.0e9
     engines = 1                    # independent engines (own array + SRAM), one batch each
-    precision = "int8"             # "int4" | "int8" | "bf16" | "fp16" | "fp32"
+    precision = "int8"             # int4 | int8 | int16 | fp8_e4m3 | fp8_e5m2 | bf16 | fp16 | tf32 | fp32
     sparsity = "1:1"               # N:M structured weight sparsity ("2:4": 2 of every 4 kept)
     vector_lanes = array_cols      # element ops per cycle of the vector unit (pool, add, norm)
     depthwise = "array"            # "array": one GEMM per channel, as SCALE-Sim | "vector": on
@@ -79,14 +79,19 @@ from harness.spec import (MISSING, batching, NO_VALUE, Problems, Reader, apply_o
                           one_of, positive, read_toml)
 
 DATAFLOWS = ("ws", "os", "is")
-PRECISIONS = ("int4", "int8", "bf16", "fp16", "fp32")
+PRECISIONS = ("int4", "int8", "int16", "fp8_e4m3", "fp8_e5m2", "bf16", "fp16", "tf32", "fp32")
 PRIORITIES = ("realtime", "best_effort")
 DIRECTIONS = ("read", "write")
 WAKEUP_S = 20e-6  # default wake-up cost of a gated engine: 20 us of its static power
 MIXED_EFFICIENCY = 0.92  # 50/50 over all-read efficiency: 0.869 / 0.946 on LPDDR4 (dram-contention.md)
 DEPTHWISE = ("array", "vector")
-MACS_PER_PE_CYCLE = {"int4": 2.0, "int8": 1.0, "bf16": 0.5, "fp16": 0.5, "fp32": 0.25}
-BYTES_PER_ELEMENT = {"int4": 0.5, "int8": 1.0, "bf16": 2.0, "fp16": 2.0, "fp32": 4.0}
+# A PE does one 8-bit MAC a cycle; narrower operands pack, wider ones take longer (fp8 runs at
+# the int8 rate and tf32 at half the fp16 rate, as on NVIDIA Hopper's tensor cores). tf32 is
+# stored in 32-bit words. Energy per MAC has no default: the system file names its precision's.
+MACS_PER_PE_CYCLE = {"int4": 2.0, "int8": 1.0, "int16": 0.5, "fp8_e4m3": 1.0, "fp8_e5m2": 1.0,
+                     "bf16": 0.5, "fp16": 0.5, "tf32": 0.25, "fp32": 0.25}
+BYTES_PER_ELEMENT = {"int4": 0.5, "int8": 1.0, "int16": 2.0, "fp8_e4m3": 1.0, "fp8_e5m2": 1.0,
+                     "bf16": 2.0, "fp16": 2.0, "tf32": 4.0, "fp32": 4.0}
 TABLES = ("compute", "memory", "energy", "batching", "llm")
 
 

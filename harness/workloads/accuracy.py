@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from harness.accel.config import PRECISIONS
 from harness.spec import Reader, one_of, within
 
-PRECISIONS = ("int4", "int8", "bf16", "fp16", "fp32")
 
 
 @dataclass(frozen=True)
