@@ -125,6 +125,13 @@ class Compute:
     bytes_per_element: Mapping[str, float]
     voltage_v: float = math.nan          # operating voltage (nan: not stated, no scaling)
     vf_table: tuple[tuple[float, float], ...] = ()  # (clock_hz, volts) points, interpolated
+    weight_density: float = 1.0          # unstructured sparsity: the fraction of weights kept
+    sparse_index_bits: float = math.nan  # ... each kept weight's index (stated when density < 1)
+    sparse_skip_efficiency: float = math.nan  # ... share of the zero MACs the array skips
+
+    @property
+    def unstructured(self) -> bool:
+        return self.weight_density < 1.0
 
     @property
     def volts(self) -> float:
@@ -293,9 +300,25 @@ def _read_compute(r: Reader) -> Compute | None:
         bytes_per_element=_precision_table(c, "bytes_per_element", BYTES_PER_ELEMENT),
         voltage_v=c.get("voltage_v", float, default=math.nan, check=positive),
         vf_table=_vf_table(c),
+        **_unstructured(c),
     )
     c.done()
     return None if any(v is None for v in values.values()) else Compute(**values)
+
+
+def _unstructured(c: Reader) -> dict[str, Any]:
+    """Unstructured weight sparsity: the kept fraction, and - required with it, no defaults -
+    the index bits per kept weight and the share of zero MACs the array skips."""
+    density = c.get("weight_density", float, default=1.0, check=within(1e-3, 1.0))
+    needed = density is not None and density < 1.0
+    bits = c.get("sparse_index_bits", float, default=math.nan, check=within(0, 64, " bits"))
+    skip = c.get("sparse_skip_efficiency", float, default=math.nan, check=within(0, 1))
+    for key, value in (("sparse_index_bits", bits), ("sparse_skip_efficiency", skip)):
+        if needed and value is not None and math.isnan(value):
+            c.problem(key, NO_VALUE, "required with compute.weight_density < 1 (no default: state your format's)")
+    if needed and c.has("sparsity") and c.data.get("sparsity") not in ("1:1",):
+        c.problem("weight_density", density, "set either N:M sparsity or weight_density, not both")
+    return {"weight_density": density, "sparse_index_bits": bits, "sparse_skip_efficiency": skip}
 
 
 def _read_master(m: Reader) -> Master | None:

@@ -21,7 +21,8 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 from harness.accel import energy as en
-from harness.accel.compute import core_cycles, dataflow_for, layer_gemm, sparsity_note, storage_sparsity
+from harness.accel.compute import (core_cycles, dataflow_for, layer_gemm, skipped_share, sparsity_note,
+                                   storage_sparsity)
 from harness.accel.config import Hardware
 from harness.accel.contention import Leftover
 from harness.accel.memory import Placement, Traffic
@@ -145,7 +146,8 @@ def layer_row(hw: Hardware, layer: Layer, plan: BatchPlan, i: int, timed: Timed,
 def _dataflow(hw: Hardware, layer: Layer, batch: int, array_cycles: int) -> str:
     if not array_cycles:
         return ""
-    return dataflow_for(hw.compute, layer_gemm(layer, batch, storage_sparsity(hw.compute)))
+    c = hw.compute
+    return dataflow_for(c, layer_gemm(layer, batch, storage_sparsity(c), skipped_share(c)))
 
 
 def _memory_fields(t: Traffic) -> dict[str, Any]:

@@ -90,7 +90,9 @@ def _residency(total: dict) -> str:
     resident, streamed = total.get("resident_weight_bytes"), total.get("streamed_weight_bytes")
     if resident is None or streamed is None:
         return "resident" if total["weights_resident"] else "streamed"
-    return "resident" if not streamed else ("partly resident" if resident else "streamed")
+    if streamed < 1.0:   # bytes (float sums of stored weight bytes)
+        return "resident"
+    return "partly resident" if resident >= 1.0 else "streamed"
 
 
 def render_table(profile: Profile) -> str:
