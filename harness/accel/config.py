@@ -313,8 +313,8 @@ def _unstructured(c: Reader) -> dict[str, Any]:
     needed = density is not None and density < 1.0
     bits = c.get("sparse_index_bits", float, default=math.nan, check=within(0, 64, " bits"))
     skip = c.get("sparse_skip_efficiency", float, default=math.nan, check=within(0, 1))
-    for key, value in (("sparse_index_bits", bits), ("sparse_skip_efficiency", skip)):
-        if needed and value is not None and math.isnan(value):
+    for key in ("sparse_index_bits", "sparse_skip_efficiency"):
+        if needed and not c.has(key):
             c.problem(key, NO_VALUE, "required with compute.weight_density < 1 (no default: state your format's)")
     if needed and c.has("sparsity") and c.data.get("sparsity") not in ("1:1",):
         c.problem("weight_density", density, "set either N:M sparsity or weight_density, not both")
