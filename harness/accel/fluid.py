@@ -16,6 +16,11 @@ Arrays (all float64; built and documented by joint.JointDram):
               (column 0 the NPU, 1 + j best-effort master j, whose grant while n engines request
               is row n * masters + j of gcum/grate/gper); instants where n or w (the requesters'
               sum of a) changes before meta[ZOOM_END]
+    seg       the last speculation's steps, so that a commit replays them instead of stepping
+              again: row 0 the clock and state it started from, row 1 + i its step i
+              (T0, T1, N, W, Y0, DY as `_record` takes them, then the state after the step,
+              engine by engine); meta[SEG_COUNT] steps are kept (at most seg.shape[0] - 1; a
+              commit past them steps on from the last one)
 
 Between two events the number n of requesting engines is constant, so every requester moves
 the same bytes, the exact integral of its bandwidth (`_cum`); the smallest remaining transfer
@@ -28,7 +33,8 @@ import numpy as np
 from numba import njit
 
 PLAN, K, R, CEND, START = 0, 1, 2, 3, 4
-BIN_S, ZOOM_END, ZOOM_COUNT, LAST_N, DOUBLE_BUFFERING, LAST_W = 0, 1, 2, 3, 4, 5
+BIN_S, ZOOM_END, ZOOM_COUNT, LAST_N, DOUBLE_BUFFERING, LAST_W, SEG_COUNT = 0, 1, 2, 3, 4, 5, 6
+T0, T1, N, W, Y0, DY, STATE = 0, 1, 2, 3, 4, 5, 6
 INF = np.inf
 
 
@@ -180,10 +186,11 @@ def _record_masters(a, b, n, edges, gcum, grate, gper, period, bins, row):
 
 
 @njit(cache=True)
-def run(eng, clock, t_target, speculate, band, phases, rec):
+def run(eng, clock, t_target, speculate, band, phases, rec, seg):
     """Step the state to t_target (events at exactly t_target are left pending), or, when
-    speculating, until the first batch ends (returned; -1 if none is busy). Records only when
-    not speculating. -2: a batch ended before t_target (the caller missed an end)."""
+    speculating, until the first batch ends (returned; -1 if none is busy). Records when
+    not speculating; when speculating, keeps each step in seg instead. -2: a batch ended
+    before t_target (the caller missed an end)."""
     edges, cum, rate, per, period = band
     bins, gcum, grate, gper, zoom_t, zoom_n, meta, zoom_w = rec
     double_buffering = meta[DOUBLE_BUFFERING] > 0
@@ -210,18 +217,80 @@ def run(eng, clock, t_target, speculate, band, phases, rec):
         dy = rmin if t_next == ttr else (
             _cum(edges, cum, rate, per, n, period, t_next) - y0 if n > 0 else 0.0)
         _move(eng, dy, t_next, phases)
-        if not speculate:
+        if speculate:
+            _keep(seg, meta, t, t_next, n, w, y0, dy, eng)
+        else:
             _record(t, t_next, n, w, y0, dy, edges, cum, rate, per, period, bins, gcum, grate,
                     gper, zoom_t, zoom_n, zoom_w, meta)
         t = t_next
 
 
+@njit(cache=True, inline="always")
+def _keep(seg, meta, t0, t1, n, w, y0, dy, eng):
+    """A speculated step and the state after it, into seg (while there is room)."""
+    i = int(meta[SEG_COUNT]) + 1
+    if i < seg.shape[0]:
+        row = seg[i]
+        row[T0], row[T1], row[N], row[W], row[Y0], row[DY] = t0, t1, n, w, y0, dy
+        _save(row, eng)
+        meta[SEG_COUNT] = i
+
+
+@njit(cache=True, inline="always")
+def _save(row, eng):
+    columns = eng.shape[1]
+    for e in range(eng.shape[0]):
+        for j in range(columns):
+            row[STATE + e * columns + j] = eng[e, j]
+
+
+@njit(cache=True, inline="always")
+def _same(row, eng):
+    columns = eng.shape[1]
+    for e in range(eng.shape[0]):
+        for j in range(columns):
+            if row[STATE + e * columns + j] != eng[e, j]:
+                return False
+    return True
+
+
 @njit(cache=True)
-def step(eng, clock, t, e_begin, plan, e_end, band, phases, rec):
+def _replay(eng, clock, t, band, rec, seg):
+    """Commit towards t the speculated steps that end by t, as `run` would step them: record
+    them and take the state after the last. Only when the speculation started from the
+    present state; the speculation is spent either way."""
+    edges, cum, rate, per, period = band
+    bins, gcum, grate, gper, zoom_t, zoom_n, meta, zoom_w = rec
+    count = int(meta[SEG_COUNT])
+    meta[SEG_COUNT] = 0
+    if count == 0 or seg[0, T0] != clock[0] or not _same(seg[0], eng):
+        return
+    k = 0
+    while k < count and seg[k + 1, T0] < t and seg[k + 1, T1] <= t:
+        r = seg[k + 1]
+        _record(r[T0], r[T1], int(r[N]), r[W], r[Y0], r[DY], edges, cum, rate, per, period,
+                bins, gcum, grate, gper, zoom_t, zoom_n, zoom_w, meta)
+        k += 1
+    if k > 0:
+        _load(eng, seg[k])
+        clock[0] = seg[k, T1]
+
+
+@njit(cache=True, inline="always")
+def _load(eng, row):
+    columns = eng.shape[1]
+    for e in range(eng.shape[0]):
+        for j in range(columns):
+            eng[e, j] = row[STATE + e * columns + j]
+
+
+@njit(cache=True)
+def step(eng, clock, t, e_begin, plan, e_end, band, phases, rec, seg):
     """One pool event at t: commit the state to t, start `plan` on e_begin and/or end e_end's
     batch (-1: none), then speculate. Returns (engine, instant) of the next batch end, engine
     -1 when none is busy; -2 when the caller's end does not match the simulation."""
-    if run(eng, clock, t, False, band, phases, rec) == -2:
+    _replay(eng, clock, t, band, rec, seg)
+    if run(eng, clock, t, False, band, phases, rec, seg) == -2:
         return -2, t
     double_buffering = rec[6][DOUBLE_BUFFERING] > 0
     if e_end >= 0:
@@ -230,7 +299,9 @@ def step(eng, clock, t, e_begin, plan, e_end, band, phases, rec):
         eng[e_end, PLAN] = -1.0
     if e_begin >= 0:
         start(eng, e_begin, plan, t, phases, double_buffering)
+    seg[0, T0] = clock[0]
+    _save(seg[0], eng)
     trial = eng.copy()
     when = clock.copy()
-    ended = run(trial, when, INF, True, band, phases, rec)
+    ended = run(trial, when, INF, True, band, phases, rec, seg)
     return ended, when[0]

@@ -19,7 +19,9 @@ cases). The stepping is compiled (harness.accel.fluid, numba): one call per batc
 
 The serving pool drives it (harness.sut.pool, `shared`): `begin` and `end` commit the state to
 the pool's instant, then speculate - step a copy until the first batch ends - and return that
-end, which the pool schedules and drops when a later start changes the rates.
+end, which the pool schedules and drops when a later start changes the rates. The speculation
+keeps its steps, and the next commit replays those that end by its instant instead of stepping
+them again (the same arithmetic, so the same records and state, bit for bit).
 
 Records: the NPU's and each best-effort master's bytes in BIN_S bins over the whole run, and
 every instant at which the number of requesting engines changes, up to the end of the zoom
@@ -41,6 +43,7 @@ BIN_S = 0.01            # whole-run bins: bytes per 10 ms, regrouped for result.
 ZOOM_AFTER_S = 1.0      # the zoom window starts at the first hyperperiod boundary after this
 ZOOM_PERIODS = 3        # ... and spans this many periods of the slowest master
 ZOOM_RECORDS = 400_000  # at most this many changes of n are kept
+SPECULATED_STEPS = 4096  # a speculation keeps this many steps for the commit to replay
 
 
 def _cumulative(period: float, edges: np.ndarray, rates: np.ndarray) -> tuple[np.ndarray, float]:
@@ -69,6 +72,7 @@ class JointDram:
         self.eng = np.zeros((engines, 5))
         self.eng[:, fluid.PLAN] = -1.0
         self.clock = np.zeros(1)
+        self.seg = np.zeros((SPECULATED_STEPS + 1, fluid.STATE + self.eng.size))
         self.warm: set[int] = set()
 
     def _band(self, rate: np.ndarray) -> tuple:
@@ -104,7 +108,7 @@ class JointDram:
         gcum, g, gper = gcum.reshape(rows, width), g.reshape(rows, width - 1), gper.reshape(rows)
         bins = np.zeros((1024, 1 + self.grants.shape[1]))
         meta = np.array([BIN_S, self.zoom_start + self.span, 0.0, -1.0, float(double_buffering),
-                         -1.0])
+                         -1.0, 0.0])
         return [bins, gcum, g, gper, np.zeros(ZOOM_RECORDS), np.zeros(ZOOM_RECORDS), meta,
                 np.zeros(ZOOM_RECORDS)]
 
@@ -130,7 +134,7 @@ class JointDram:
         if now >= (bins.shape[0] - 2) * BIN_S:
             self.rec[0] = np.concatenate([bins, np.zeros((bins.shape[0] + int(now / BIN_S), bins.shape[1]))])
         engine, when = fluid.step(self.eng, self.clock, now, begin, plan, end, self.band,
-                                  self.phases, tuple(self.rec))
+                                  self.phases, tuple(self.rec), self.seg)
         if engine == -2:
             raise RuntimeError(f"DRAM simulation out of step with the pool at t = {now!r} s")
         return None if engine < 0 else (engine, when)
