@@ -6,7 +6,7 @@ Arrays (all float64; built and documented by joint.JointDram):
               index into the flat phase arrays), bytes its phase still has to move, the instant
               its compute is done (inf until its transfer is done without double buffering),
               the batch's start
-    clock     [T]: the instant the state describes
+    clock     [T]: the instant the state describes (a view of meta[CLOCK])
     band      (edges, cum, rate, per, period): one engine's bandwidth while n engines request,
               row n of cum/rate/per (row 0 unused); periodic in `period`
     phases    (c, d, first, a): compute seconds and DRAM bytes (in bytes of DRAM time, see
@@ -22,6 +22,16 @@ Arrays (all float64; built and documented by joint.JointDram):
               engine by engine); meta[SEG_COUNT] steps are kept (at most seg.shape[0] - 1; a
               commit past them steps on from the last one)
 
+The pool's entry point, `step`, takes these packed into few arrays (a call then unboxes 7
+arrays, not 17 inside tuples): meta, zoom (rows zoom_t, zoom_n, zoom_w), bins and seg as they
+are; band, phases and the best-effort grants flat in `const`, with `layout` giving each one's
+(offset, rows, columns), then `first`. joint.JointDram packs them.
+
+Every function here is compiled without numba's reference counting (`_nrt=False`): none
+allocates, and the arrays they slice outlive the call, so the atomic increments and decrements
+numba would emit around each array handed to an inlined helper (most of the time per step,
+measured with perf) are pure overhead.
+
 Between two events the number n of requesting engines is constant, so every requester moves
 the same bytes, the exact integral of its bandwidth (`_cum`); the smallest remaining transfer
 ends first (`_inv`). Nothing is discretised in time.
@@ -34,11 +44,14 @@ from numba import njit
 
 PLAN, K, R, CEND, START = 0, 1, 2, 3, 4
 BIN_S, ZOOM_END, ZOOM_COUNT, LAST_N, DOUBLE_BUFFERING, LAST_W, SEG_COUNT = 0, 1, 2, 3, 4, 5, 6
+CLOCK, SPEC_CLOCK, META_SIZE = 7, 8, 9
+# the parts of `const`, in layout order
+EDGES, CUM, RATE, PER, PERIOD, C, D, A, GCUM, GRATE, GPER, PARTS = range(12)
 T0, T1, N, W, Y0, DY, STATE = 0, 1, 2, 3, 4, 5, 6
 INF = np.inf
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", _nrt=False)
 def _find(values, x, last):
     """The largest i <= last with values[i] <= x (0 if none): bisect_right - 1, clipped."""
     lo, hi = 0, values.shape[0]
@@ -51,7 +64,7 @@ def _find(values, x, last):
     return min(max(lo - 1, 0), last)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", _nrt=False)
 def _cum(edges, cum, rate, per, n, period, t):
     """Integral over [0, t] of the periodic piecewise-constant rate of row n (as
     contention.Leftover.cumulative, operation for operation)."""
@@ -61,7 +74,7 @@ def _cum(edges, cum, rate, per, n, period, t):
     return q * per[n] + cum[n, i] + rate[n, i] * (u - edges[i])
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", _nrt=False)
 def _inv(edges, cum, rate, per, n, period, y):
     """The first instant t with _cum(t) = y (as contention.Leftover.inverse)."""
     q = np.floor(y / per[n])
@@ -77,14 +90,14 @@ def _inv(edges, cum, rate, per, n, period, y):
     return q * period + edges[i] + (v - cum[n, i]) / rate[n, i]
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", _nrt=False)
 def _begin_phase(eng, e, k, t, c, d, double_buffering):
     eng[e, K] = k
     eng[e, R] = d[k]
     eng[e, CEND] = t + c[k] if (double_buffering or d[k] <= 0) else INF
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def start(eng, e, plan, t, phases, double_buffering):
     c, d, first, _ = phases
     eng[e, PLAN] = plan
@@ -92,7 +105,7 @@ def start(eng, e, plan, t, phases, double_buffering):
     _begin_phase(eng, e, first[plan], t, c, d, double_buffering)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", _nrt=False)
 def _transitions(eng, t, phases, double_buffering):
     """Engines whose phase is over at t enter their next one; the first whose batch ends is
     returned (it is left at its last phase), else -1."""
@@ -106,7 +119,7 @@ def _transitions(eng, t, phases, double_buffering):
     return -1
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", _nrt=False)
 def _scan(eng, a):
     """(requesting engines, smallest remaining transfer, earliest compute end of the others,
     bytes the requesters really move per byte of DRAM time each moves)."""
@@ -123,7 +136,7 @@ def _scan(eng, a):
     return n, rmin, tph, w
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", _nrt=False)
 def _move(eng, dy, t, phases):
     """Every requester has moved dy more bytes by t; a transfer that is done starts its
     compute (without double buffering)."""
@@ -139,7 +152,7 @@ def _move(eng, dy, t, phases):
                 eng[e, R] = left
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", _nrt=False)
 def _record(t0, t1, n, w, y0, dy, edges, cum, rate, per, period, bins, gcum, grate, gper,
             zoom_t, zoom_n, zoom_w, meta):
     """Bytes moved in [t0, t1], where n engines each moved dy of DRAM time from their
@@ -158,7 +171,7 @@ def _record(t0, t1, n, w, y0, dy, edges, cum, rate, per, period, bins, gcum, gra
                       gper, meta[BIN_S])
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _record_split(t0, t1, n, w, y0, dy, edges, cum, rate, per, period, bins, gcum, grate, gper,
                   width):
     """_record's bytes, bin by bin, each best-effort master's too."""
@@ -176,7 +189,7 @@ def _record_split(t0, t1, n, w, y0, dy, edges, cum, rate, per, period, bins, gcu
         a, ya, b = e2, y2, b + 1
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _record_masters(a, b, n, edges, gcum, grate, gper, period, bins, row):
     masters = bins.shape[1] - 1
     for j in range(masters):
@@ -185,7 +198,7 @@ def _record_masters(a, b, n, edges, gcum, grate, gper, period, bins, row):
                              - _cum(edges, gcum, grate, gper, k, period, a))
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def run(eng, clock, t_target, speculate, band, phases, rec, seg):
     """Step the state to t_target (events at exactly t_target are left pending), or, when
     speculating, until the first batch ends (returned; -1 if none is busy). Records when
@@ -225,7 +238,7 @@ def run(eng, clock, t_target, speculate, band, phases, rec, seg):
         t = t_next
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", _nrt=False)
 def _keep(seg, meta, t0, t1, n, w, y0, dy, eng):
     """A speculated step and the state after it, into seg (while there is room)."""
     i = int(meta[SEG_COUNT]) + 1
@@ -236,7 +249,7 @@ def _keep(seg, meta, t0, t1, n, w, y0, dy, eng):
         meta[SEG_COUNT] = i
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", _nrt=False)
 def _save(row, eng):
     columns = eng.shape[1]
     for e in range(eng.shape[0]):
@@ -244,7 +257,7 @@ def _save(row, eng):
             row[STATE + e * columns + j] = eng[e, j]
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", _nrt=False)
 def _same(row, eng):
     columns = eng.shape[1]
     for e in range(eng.shape[0]):
@@ -254,7 +267,7 @@ def _same(row, eng):
     return True
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _replay(eng, clock, t, band, rec, seg):
     """Commit towards t the speculated steps that end by t, as `run` would step them: record
     them and take the state after the last. Only when the speculation started from the
@@ -276,7 +289,7 @@ def _replay(eng, clock, t, band, rec, seg):
         clock[0] = seg[k, T1]
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", _nrt=False)
 def _load(eng, row):
     columns = eng.shape[1]
     for e in range(eng.shape[0]):
@@ -284,15 +297,16 @@ def _load(eng, row):
             eng[e, j] = row[STATE + e * columns + j]
 
 
-@njit(cache=True)
-def step(eng, clock, t, e_begin, plan, e_end, band, phases, rec, seg):
+@njit(cache=True, _nrt=False)
+def _event(eng, clock, t, e_begin, plan, e_end, band, phases, rec, seg):
     """One pool event at t: commit the state to t, start `plan` on e_begin and/or end e_end's
     batch (-1: none), then speculate. Returns (engine, instant) of the next batch end, engine
     -1 when none is busy; -2 when the caller's end does not match the simulation."""
     _replay(eng, clock, t, band, rec, seg)
     if run(eng, clock, t, False, band, phases, rec, seg) == -2:
         return -2, t
-    double_buffering = rec[6][DOUBLE_BUFFERING] > 0
+    meta = rec[6]
+    double_buffering = meta[DOUBLE_BUFFERING] > 0
     if e_end >= 0:
         if _transitions(eng, t, phases, double_buffering) != e_end:
             return -2, t
@@ -300,8 +314,31 @@ def step(eng, clock, t, e_begin, plan, e_end, band, phases, rec, seg):
     if e_begin >= 0:
         start(eng, e_begin, plan, t, phases, double_buffering)
     seg[0, T0] = clock[0]
-    _save(seg[0], eng)
-    trial = eng.copy()
-    when = clock.copy()
-    ended = run(trial, when, INF, True, band, phases, rec, seg)
-    return ended, when[0]
+    _save(seg[0], eng)  # the speculation steps eng itself, which is restored from here
+    meta[SPEC_CLOCK] = clock[0]
+    ended = run(eng, meta[SPEC_CLOCK:SPEC_CLOCK + 1], INF, True, band, phases, rec, seg)
+    _load(eng, seg[0])
+    return ended, meta[SPEC_CLOCK]
+
+
+@njit(cache=True, inline="always", _nrt=False)
+def _vec(const, layout, part):
+    o = layout[3 * part]
+    return const[o:o + layout[3 * part + 1] * layout[3 * part + 2]]
+
+
+@njit(cache=True, inline="always", _nrt=False)
+def _mat(const, layout, part):
+    return _vec(const, layout, part).reshape((layout[3 * part + 1], layout[3 * part + 2]))
+
+
+@njit(cache=True, _nrt=False)
+def step(eng, meta, zoom, bins, seg, const, layout, t, e_begin, plan, e_end):
+    """`_event` on the packed arrays (see the module docstring)."""
+    band = (_vec(const, layout, EDGES), _mat(const, layout, CUM), _mat(const, layout, RATE),
+            _vec(const, layout, PER), const[layout[3 * PERIOD]])
+    phases = (_vec(const, layout, C), _vec(const, layout, D), layout[3 * PARTS:],
+              _vec(const, layout, A))
+    rec = (bins, _mat(const, layout, GCUM), _mat(const, layout, GRATE), _vec(const, layout, GPER),
+           zoom[0], zoom[1], meta, zoom[2])
+    return _event(eng, meta[CLOCK:CLOCK + 1], t, e_begin, plan, e_end, band, phases, rec, seg)

@@ -64,6 +64,7 @@ class JointDram:
             rate[n] = lo.rates
         self.band = self._band(rate)
         self.plans: list[BatchPlan] = []
+        self._packed: tuple | None = None
         self.phases = self._phases()
         self.grants = best_effort_grants(memory, engines)[2]
         self.span = ZOOM_PERIODS * max((m.period_s for m in memory.masters), default=0.1 / ZOOM_PERIODS)
@@ -71,9 +72,34 @@ class JointDram:
         self.rec = self._records(memory.double_buffering)
         self.eng = np.zeros((engines, 5))
         self.eng[:, fluid.PLAN] = -1.0
-        self.clock = np.zeros(1)
+        self.clock = self.rec[6][fluid.CLOCK:fluid.CLOCK + 1]
         self.seg = np.zeros((SPECULATED_STEPS + 1, fluid.STATE + self.eng.size))
         self.warm: set[int] = set()
+
+    @property
+    def phases(self) -> tuple:
+        """(c, d, first, a): see harness.accel.fluid; settable (tests write their own)."""
+        return self._phases_now
+
+    @phases.setter
+    def phases(self, value: tuple) -> None:
+        self._phases_now = value
+        self._packed = None
+
+    def _pack(self) -> tuple:
+        """band, phases and the grants as fluid.step takes them: one flat array and its layout."""
+        edges, cum, rate, per, period = self.band
+        c, d, first, a = self.phases
+        _, gcum, grate, gper = self.rec[:4]
+        parts = [edges, cum, rate, per, np.array([period]), c, d, a, gcum, grate, gper]
+        assert len(parts) == fluid.PARTS
+        layout, offset = [], 0
+        for part in parts:
+            rows, cols = (part.shape[0], part.shape[1]) if part.ndim == 2 else (1, part.size)
+            layout += [offset, rows, cols]
+            offset += part.size
+        const = np.concatenate([np.asarray(p, dtype=float).ravel() for p in parts])
+        return const, np.array(layout + list(first), dtype=np.int64)
 
     def _band(self, rate: np.ndarray) -> tuple:
         cum = np.zeros((rate.shape[0], rate.shape[1] + 1))
@@ -107,10 +133,11 @@ class JointDram:
         width = len(self.edges)
         gcum, g, gper = gcum.reshape(rows, width), g.reshape(rows, width - 1), gper.reshape(rows)
         bins = np.zeros((1024, 1 + self.grants.shape[1]))
-        meta = np.array([BIN_S, self.zoom_start + self.span, 0.0, -1.0, float(double_buffering),
-                         -1.0, 0.0])
-        return [bins, gcum, g, gper, np.zeros(ZOOM_RECORDS), np.zeros(ZOOM_RECORDS), meta,
-                np.zeros(ZOOM_RECORDS)]
+        meta = np.zeros(fluid.META_SIZE)
+        meta[[fluid.BIN_S, fluid.ZOOM_END, fluid.LAST_N, fluid.DOUBLE_BUFFERING, fluid.LAST_W]] = (
+            BIN_S, self.zoom_start + self.span, -1.0, float(double_buffering), -1.0)
+        self.zoom = np.zeros((3, ZOOM_RECORDS))  # zoom_t, zoom_n, zoom_w
+        return [bins, gcum, g, gper, self.zoom[0], self.zoom[1], meta, self.zoom[2]]
 
     # ------------------------------------------------------------------ driven by the pool
 
@@ -130,11 +157,15 @@ class JointDram:
         return self._step(now, -1, 0, engine)
 
     def _step(self, now: float, begin: int, plan: int, end: int) -> tuple[int, float] | None:
-        bins = self.rec[0]
+        rec = self.rec
+        bins = rec[0]
         if now >= (bins.shape[0] - 2) * BIN_S:
-            self.rec[0] = np.concatenate([bins, np.zeros((bins.shape[0] + int(now / BIN_S), bins.shape[1]))])
-        engine, when = fluid.step(self.eng, self.clock, now, begin, plan, end, self.band,
-                                  self.phases, tuple(self.rec), self.seg)
+            bins = rec[0] = np.concatenate([bins, np.zeros((bins.shape[0] + int(now / BIN_S), bins.shape[1]))])
+        if self._packed is None:
+            self._packed = self._pack()
+        const, layout = self._packed
+        engine, when = fluid.step(self.eng, rec[6], self.zoom, bins, self.seg, const, layout, now,
+                                  begin, plan, end)
         if engine == -2:
             raise RuntimeError(f"DRAM simulation out of step with the pool at t = {now!r} s")
         return None if engine < 0 else (engine, when)
