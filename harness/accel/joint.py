@@ -75,6 +75,10 @@ class JointDram:
         self.clock = self.rec[6][fluid.CLOCK:fluid.CLOCK + 1]
         self.seg = np.zeros((SPECULATED_STEPS + 1, fluid.STATE + self.eng.size))
         self.warm: set[int] = set()
+        self.resident = [plan.placement.resident for plan in self.plans]
+        self.costs = [self._row(plan) for plan in range(2 * len(self.plans))]
+        self.meta = self.rec[6]
+        self._grow_at = (self.rec[0].shape[0] - 2) * BIN_S
 
     @property
     def phases(self) -> tuple:
@@ -144,31 +148,36 @@ class JointDram:
     def plan_id(self, engine: int, samples: int) -> int:
         """Which phases a batch of `samples` on `engine` runs: the first on an engine loads
         the resident weights (cold)."""
-        cold = self.plans[samples - 1].placement.resident and engine not in self.warm
+        cold = self.resident[samples - 1] and engine not in self.warm
         self.warm.add(engine)
         return 2 * (samples - 1) + int(cold)
 
     def begin(self, engine: int, plan: int, now: float) -> tuple[int, float] | None:
         """Start `plan` on `engine` at `now`; the next batch end (engine, instant)."""
-        return self._step(now, engine, plan, -1)
+        return self.step(now, engine, plan, -1)
 
     def end(self, engine: int, now: float) -> tuple[int, float] | None:
         """`engine`'s batch ends at `now` (as the last answer said); the next batch end."""
-        return self._step(now, -1, 0, engine)
+        return self.step(now, -1, 0, engine)
 
-    def _step(self, now: float, begin: int, plan: int, end: int) -> tuple[int, float] | None:
-        rec = self.rec
-        bins = rec[0]
-        if now >= (bins.shape[0] - 2) * BIN_S:
-            bins = rec[0] = np.concatenate([bins, np.zeros((bins.shape[0] + int(now / BIN_S), bins.shape[1]))])
+    def step(self, now: float, begin: int, plan: int, end: int) -> tuple[int, float] | None:
+        """`begin` and `end` in one (-1: none), for the pool's hot path."""
+        if now >= self._grow_at:
+            self._grow(now)
         if self._packed is None:
             self._packed = self._pack()
         const, layout = self._packed
-        engine, when = fluid.step(self.eng, rec[6], self.zoom, bins, self.seg, const, layout, now,
-                                  begin, plan, end)
+        engine, when = fluid.step(self.eng, self.meta, self.zoom, self.rec[0], self.seg, const,
+                                  layout, now, begin, plan, end)
         if engine == -2:
             raise RuntimeError(f"DRAM simulation out of step with the pool at t = {now!r} s")
         return None if engine < 0 else (engine, when)
+
+    def _grow(self, now: float) -> None:
+        """More bins before `now` could reach past them."""
+        bins = self.rec[0]
+        self.rec[0] = np.concatenate([bins, np.zeros((bins.shape[0] + int(now / BIN_S), bins.shape[1]))])
+        self._grow_at = (self.rec[0].shape[0] - 2) * BIN_S
 
     def cost(self, plan: int) -> tuple[en.Dynamic, float]:
         """A batch's dynamic energy and DRAM bytes, by its plan id."""
@@ -176,6 +185,11 @@ class JointDram:
         if plan % 2:
             return batch.cold_energy, batch.cold_dram_bytes
         return batch.warm_energy, batch.warm_dram_bytes
+
+    def _row(self, plan: int) -> tuple[float, float, float, float]:
+        """cost(plan) as the batch log's columns: mac_j, sram_j, dram_j, dram_bytes."""
+        dyn, nbytes = self.cost(plan)
+        return dyn.mac, dyn.sram, dyn.dram, nbytes
 
     def dram_bytes(self) -> float:
         """Bytes the NPU has moved so far."""
