@@ -125,10 +125,6 @@ class ServicePool:
 
     # ------------------------------------------------------------ event path
 
-    def _final(self) -> bool:
-        """No further sample can arrive before a completion: what waits is all there is."""
-        return self.flushed or self.closed()
-
     def _batch_size(self, final: bool) -> int:
         """max_batch, or an even share of the idle engines when nothing more can come."""
         if self.waiting >= self.max_batch * len(self.idle) or not final:
@@ -136,22 +132,21 @@ class ServicePool:
         return -(-self.waiting // len(self.idle))
 
     def _dispatch(self) -> None:
-        """Start batches while an engine is idle and a batch is ready: full, final (see
-        `_final`), or its oldest sample has waited `timeout_s` (else arm that timer)."""
+        """Start batches while an engine is idle and a batch is ready: full, final (no further
+        sample can arrive before a completion: what waits is all there is), or its oldest
+        sample has waited `timeout_s`; else arm the timer for that instant, once."""
         idle, queue = self.idle, self.queue
         while idle and self.waiting:
-            final = self._final()
-            if self.waiting < self.max_batch and not final \
-                    and self.env.now < queue[0][2] + self.timeout_s:
-                self._arm_timer(queue[0][2] + self.timeout_s)
-                return
+            final = self.flushed or self.closed()
+            if self.waiting < self.max_batch and not final:
+                deadline = queue[0][2] + self.timeout_s
+                if self.env.now < deadline:
+                    if self.timer_at != deadline:
+                        self.timer_at = deadline
+                        self.env.at(deadline, self._on_timer, deadline)
+                    return
             batch, size = self._take(self._batch_size(final))
             self._start_batch(idle.pop(), batch, size)
-
-    def _arm_timer(self, deadline: float) -> None:
-        if self.timer_at != deadline:
-            self.timer_at = deadline
-            self.env.at(deadline, self._on_timer, deadline)
 
     def _on_timer(self, deadline: float) -> None:
         if self.timer_at == deadline:
