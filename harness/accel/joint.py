@@ -18,8 +18,8 @@ steps from event to event with no time step; it is exact up to float rounding
 cases). The stepping is compiled (harness.accel.fluid, numba): one call per batch start or end.
 
 The serving pool drives it (harness.sut.pool, `shared`): `begin` and `end` commit the state to
-the pool's instant, then speculate - step a copy until the first batch ends - and return that
-end, which the pool schedules and drops when a later start changes the rates. The speculation
+the pool's instant, then speculate - step the state on until the first batch ends, then put it
+back - and return that end, which the pool schedules and drops when a later start changes the rates. The speculation
 keeps its steps, and the next commit replays those that end by its instant instead of stepping
 them again (the same arithmetic, so the same records and state, bit for bit).
 
