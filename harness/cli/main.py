@@ -23,10 +23,31 @@ COMMANDS = {
     "list": "listing",
 }
 
+# command name -> the first paragraph of its help, so that `bench --help` imports no command
+# (tests/test_cli_main.py checks these against the commands themselves)
+SUMMARIES = {
+    "run": "Run a scenario against a system under test and write a judged result.",
+    "profile": "Per-layer MACs, cycles, DRAM bytes, time, bound and energy of one batch.",
+    "report": "Write an HTML report of one result, or of several overlaid with deltas against the first.",
+    "compare": "Compare results: one row per (system, workload, scenario).",
+    "gate": "Compare candidate runs with baseline runs, rule by rule.",
+    "check": "Check results for submission: our result directories and MLPerf submission trees.",
+    "sweep": "Run every point of a sweep file; write the summary table and sweep.html.",
+    "list": "List the shipped systems, workloads or scenarios.",
+}
+
 
 class LazyGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMANDS)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """click's listing, from SUMMARIES instead of each imported command's help."""
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        rows = [(name, click.utils.make_default_short_help(SUMMARIES[name], limit)) for name in names]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         module = COMMANDS.get(name)
