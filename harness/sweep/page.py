@@ -8,6 +8,7 @@ import math
 from pathlib import Path
 
 import pandas as pd
+from markupsafe import Markup, escape
 
 from harness import __version__
 from harness.output import write_file
@@ -34,6 +35,12 @@ def show(value: object, column: str = "") -> str:
     return registry.by_name(column, value)
 
 
+def breakable(key: str) -> Markup:
+    """A dotted parameter key that may wrap after its dots and underscores (escaped)."""
+    text = str(escape(key))
+    return Markup(text.replace(".", ".<wbr>").replace("_", "_<wbr>"))
+
+
 def heading(column: str) -> str:
     """A figure column's label and unit (the registry's); a parameter keeps its key."""
     return LABELS.get(column, column)
@@ -51,6 +58,7 @@ def render_page(sweep: Sweep, frame: pd.DataFrame, front: pd.Series, choice: Cho
     return environment().get_template("sweep.html.j2").render(
         title=f"sweep {sweep.name}", heading=f"sweep {sweep.name}", subtitle=subtitle,
         version=__version__, keys=keys, figures=FIGURE_COLUMNS, show=show, heading_of=heading,
+        breakable=breakable,
         rule=describe(sweep.best) if sweep.best else None, best=best, choice=choice,
         unknown_note=unknown_note(choice) if choice else None,
         front=front_rows, max_rows=MAX_ROWS, objectives=", ".join(f"{d} {c}" for c, d in sweep.objectives),
