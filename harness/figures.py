@@ -39,6 +39,7 @@ _FIXED = [
     Figure("energy.tops_per_w", "TOPS/W (dense-equivalent)", "TOPS/W", HIGHER),
     Figure("energy.total_j", "energy", "J", LOWER),
     Figure("failed_queries", "failed queries", "", LOWER),
+    Figure("accuracy", "declared accuracy", "fraction", HIGHER),   # the workload's, never estimated
     Figure("duration_s", "duration", "s", None),
     Figure("query_count", "queries", "", None),
     Figure("sample_count", "samples", "", None),
@@ -102,6 +103,8 @@ def humanise(value: float | None, unit: str) -> str:
     """1.374e-3 s -> '1.374 ms'; 0.00136 J -> '1.36 mJ'; 2465.7 samples/s -> '2,466 samples/s'."""
     if value is None or isinstance(value, bool) or not math.isfinite(value):
         return "n/a"
+    if unit == "fraction":
+        return f"{value * 100:.4g} %"
     if unit in _SCALED and value != 0:
         for scale, prefix in _SI:
             if abs(value) >= scale or scale == 1e-9:

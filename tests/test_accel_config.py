@@ -57,7 +57,7 @@ def test_every_problem_is_reported_with_file_key_value_and_rule():
     del data["memory"]["sram_bytes"]
     found = problems(data)
     assert "sys.toml: compute.array_rows = 0: must be a number from 1 to 65536" in found
-    assert "sys.toml: compute.dataflow = 'rs': must be one of ws, os, is" in found
+    assert "sys.toml: compute.dataflow = 'rs': must be one of ws, os, is, auto" in found
     assert "sys.toml: compute.clock_hz = 'fast': must be a number" in found
     assert any(p.startswith("sys.toml: compute.colour = 'red': unknown key") for p in found)
     assert "sys.toml: memory.dram_efficiency = 1.5: must be in (0, 1]" in found
@@ -73,7 +73,7 @@ def test_missing_tables_and_wrong_adapter():
 
 
 @pytest.mark.parametrize("table,key,value,rule", [
-    ("compute", "precision", "int2", "must be one of int4, int8, bf16, fp16, fp32"),
+    ("compute", "precision", "int2", "must be one of int4, int8, int16, fp8_e4m3, fp8_e5m2, bf16, fp16, tf32, fp32"),
     ("compute", "sparsity", "4:2", 'must be "N:M"'),
     ("compute", "engines", 0, "must be a number from 1 to 1024"),
     ("memory", "dram_bytes_per_s", -1.0, "must be a number from 1000 to 1e+14 B/s"),
@@ -168,8 +168,9 @@ def test_overrides_are_reported_as_set_keys():
 
 def test_precision_tables_merge_over_defaults():
     hw = load_hardware(spec(compute={"macs_per_pe_cycle": {"fp16": 1.0}}), "s")
-    assert dict(hw.compute.macs_per_pe_cycle) == {"int4": 2.0, "int8": 1.0, "bf16": 0.5,
-                                                   "fp16": 1.0, "fp32": 0.25}
+    assert dict(hw.compute.macs_per_pe_cycle) == {"int4": 2.0, "int8": 1.0, "int16": 0.5, "fp8_e4m3": 1.0,
+                                                   "fp8_e5m2": 1.0, "bf16": 0.5, "fp16": 1.0, "tf32": 0.25,
+                                                   "fp32": 0.25}
 
 
 def test_hardware_is_frozen():

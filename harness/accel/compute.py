@@ -79,6 +79,27 @@ def sparse_stored_fraction(ratio: tuple[int, int], element_bytes: float) -> floa
     return n / m * (element_bytes + math.ceil(math.log2(m)) / 8) / element_bytes
 
 
+def unstructured_stored_fraction(compute: Compute) -> float:
+    """Bytes stored per dense weight byte under unstructured sparsity: the kept weights, each
+    with its index."""
+    if not compute.unstructured:
+        return 1.0
+    bpe = compute.element_bytes
+    return compute.weight_density * (bpe + compute.sparse_index_bits / 8) / bpe
+
+
+def stores_unstructured(compute: Compute) -> bool:
+    """Unstructured sparsity is used only when its indices leave the weights smaller than dense."""
+    return compute.unstructured and unstructured_stored_fraction(compute) < 1.0
+
+
+def skipped_share(compute: Compute) -> float:
+    """The share of a weight layer's K the array skips: zeros it can skip, stored sparse."""
+    if not stores_unstructured(compute):
+        return 0.0
+    return (1.0 - compute.weight_density) * compute.sparse_skip_efficiency
+
+
 def storage_sparsity(compute: Compute) -> tuple[int, int]:
     """The N:M sparsity the engine actually uses: the configured one, or dense (1:1) when its
     indices make the compressed weights no smaller than dense ("9:10" at int8: 0.9 x (1 + 4/8)
@@ -88,7 +109,14 @@ def storage_sparsity(compute: Compute) -> tuple[int, int]:
 
 
 def sparsity_note(compute: Compute) -> str:
-    """How the weights are stored, in words: "dense", "2:4", or the fallback and why."""
+    """How the weights are stored, in words: "dense", "2:4", unstructured, or the fallback and why."""
+    if compute.unstructured:
+        grown = unstructured_stored_fraction(compute)
+        if grown >= 1.0:
+            return (f"dense: {compute.weight_density:g} density with {compute.sparse_index_bits:g}-bit "
+                    f"indices would store {grown:.3g}x the dense bytes at {compute.precision}")
+        return (f"unstructured {compute.weight_density:g} density ({grown:.3g}x the dense bytes), "
+                f"{skipped_share(compute):.3g} of K skipped")
     n, m = compute.sparsity
     if (n, m) == (1, 1):
         return "dense"
@@ -99,17 +127,32 @@ def sparsity_note(compute: Compute) -> str:
             f"{grown:.3g}x the dense bytes at {compute.precision}")
 
 
-def layer_gemm(layer: Layer, batch: int, sparsity: tuple[int, int] = (1, 1)) -> Gemm:
-    """The GEMM the array runs for `batch` samples of `layer`."""
+def layer_gemm(layer: Layer, batch: int, sparsity: tuple[int, int] = (1, 1), skipped: float = 0.0) -> Gemm:
+    """The GEMM the array runs for `batch` samples of `layer`: K compressed by N:M sparsity, or
+    shortened by the `skipped` share of it (unstructured sparsity, compute.skipped_share)."""
     k = sparse_k(layer.k, sparsity) if layer.weights > 0 and sparsity != (1, 1) else layer.k
+    if layer.weights > 0 and skipped > 0:
+        k = max(1, math.ceil(k * (1.0 - skipped)))
     if layer.weights > 0:
         return Gemm(layer.m * batch, layer.n, k, layer.groups)
     return Gemm(layer.m, layer.n, k, layer.groups * batch)
 
 
+FIXED_DATAFLOWS = ("ws", "os", "is")
+
+
+def dataflow_for(compute: Compute, gemm: Gemm) -> str:
+    """The configured dataflow; with "auto", the fastest of ws, os and is for this GEMM (a
+    compiler's kernel selection; ties keep that order)."""
+    if compute.dataflow != "auto":
+        return compute.dataflow
+    return min(FIXED_DATAFLOWS,
+               key=lambda d: gemm_cycles(d, compute.array_rows, compute.array_cols, gemm))
+
+
 def array_cycles(compute: Compute, gemm: Gemm) -> int:
-    """Cycles on the array at the configured precision."""
-    base = gemm_cycles(compute.dataflow, compute.array_rows, compute.array_cols, gemm)
+    """Cycles on the array at the configured precision, in the layer's dataflow."""
+    base = gemm_cycles(dataflow_for(compute, gemm), compute.array_rows, compute.array_cols, gemm)
     return math.ceil(base / compute.rate)
 
 

@@ -8,10 +8,10 @@ other key has the default shown here (all units are in the key names)::
     [compute]
     array_rows = 32                # PE rows of one engine's systolic array
     array_cols = 32                # PE columns
-    dataflow = "ws"                # "ws" | "os" | "is" (weight/output/input stationary)
+    dataflow = "ws"                # "ws" | "os" | "is" (weight/output/input stationary) | "auto" (fastest per layer)
     clock_hz = 1.0e9
     engines = 1                    # independent engines (own array + SRAM), one batch each
-    precision = "int8"             # "int4" | "int8" | "bf16" | "fp16" | "fp32"
+    precision = "int8"             # int4 | int8 | int16 | fp8_e4m3 | fp8_e5m2 | bf16 | fp16 | tf32 | fp32
     sparsity = "1:1"               # N:M structured weight sparsity ("2:4": 2 of every 4 kept)
     vector_lanes = array_cols      # element ops per cycle of the vector unit (pool, add, norm)
     depthwise = "array"            # "array": one GEMM per channel, as SCALE-Sim | "vector": on
@@ -79,14 +79,19 @@ from harness.spec import (MISSING, batching, NO_VALUE, Problems, Reader, apply_o
                           one_of, positive, read_toml)
 
 DATAFLOWS = ("ws", "os", "is")
-PRECISIONS = ("int4", "int8", "bf16", "fp16", "fp32")
+PRECISIONS = ("int4", "int8", "int16", "fp8_e4m3", "fp8_e5m2", "bf16", "fp16", "tf32", "fp32")
 PRIORITIES = ("realtime", "best_effort")
 DIRECTIONS = ("read", "write")
 WAKEUP_S = 20e-6  # default wake-up cost of a gated engine: 20 us of its static power
 MIXED_EFFICIENCY = 0.92  # 50/50 over all-read efficiency: 0.869 / 0.946 on LPDDR4 (dram-contention.md)
 DEPTHWISE = ("array", "vector")
-MACS_PER_PE_CYCLE = {"int4": 2.0, "int8": 1.0, "bf16": 0.5, "fp16": 0.5, "fp32": 0.25}
-BYTES_PER_ELEMENT = {"int4": 0.5, "int8": 1.0, "bf16": 2.0, "fp16": 2.0, "fp32": 4.0}
+# A PE does one 8-bit MAC a cycle; narrower operands pack, wider ones take longer (fp8 runs at
+# the int8 rate and tf32 at half the fp16 rate, as on NVIDIA Hopper's tensor cores). tf32 is
+# stored in 32-bit words. Energy per MAC has no default: the system file names its precision's.
+MACS_PER_PE_CYCLE = {"int4": 2.0, "int8": 1.0, "int16": 0.5, "fp8_e4m3": 1.0, "fp8_e5m2": 1.0,
+                     "bf16": 0.5, "fp16": 0.5, "tf32": 0.25, "fp32": 0.25}
+BYTES_PER_ELEMENT = {"int4": 0.5, "int8": 1.0, "int16": 2.0, "fp8_e4m3": 1.0, "fp8_e5m2": 1.0,
+                     "bf16": 2.0, "fp16": 2.0, "tf32": 4.0, "fp32": 4.0}
 TABLES = ("compute", "memory", "energy", "batching", "llm")
 
 
@@ -120,6 +125,13 @@ class Compute:
     bytes_per_element: Mapping[str, float]
     voltage_v: float = math.nan          # operating voltage (nan: not stated, no scaling)
     vf_table: tuple[tuple[float, float], ...] = ()  # (clock_hz, volts) points, interpolated
+    weight_density: float = 1.0          # unstructured sparsity: the fraction of weights kept
+    sparse_index_bits: float = math.nan  # ... each kept weight's index (stated when density < 1)
+    sparse_skip_efficiency: float = math.nan  # ... share of the zero MACs the array skips
+
+    @property
+    def unstructured(self) -> bool:
+        return self.weight_density < 1.0
 
     @property
     def volts(self) -> float:
@@ -277,7 +289,7 @@ def _read_compute(r: Reader) -> Compute | None:
     cols = c.get("array_cols", int, check=within(1, 65536))
     values = dict(
         array_rows=rows, array_cols=cols,
-        dataflow=c.get("dataflow", str, check=one_of(*DATAFLOWS)),
+        dataflow=c.get("dataflow", str, check=one_of(*DATAFLOWS, "auto")),
         clock_hz=c.get("clock_hz", float, check=within(1e3, 1e11, " Hz")),
         engines=c.get("engines", int, check=within(1, 1024)),
         precision=c.get("precision", str, check=one_of(*PRECISIONS)),
@@ -288,9 +300,25 @@ def _read_compute(r: Reader) -> Compute | None:
         bytes_per_element=_precision_table(c, "bytes_per_element", BYTES_PER_ELEMENT),
         voltage_v=c.get("voltage_v", float, default=math.nan, check=positive),
         vf_table=_vf_table(c),
+        **_unstructured(c),
     )
     c.done()
     return None if any(v is None for v in values.values()) else Compute(**values)
+
+
+def _unstructured(c: Reader) -> dict[str, Any]:
+    """Unstructured weight sparsity: the kept fraction, and - required with it, no defaults -
+    the index bits per kept weight and the share of zero MACs the array skips."""
+    density = c.get("weight_density", float, default=1.0, check=within(1e-3, 1.0))
+    needed = density is not None and density < 1.0
+    bits = c.get("sparse_index_bits", float, default=math.nan, check=within(0, 64, " bits"))
+    skip = c.get("sparse_skip_efficiency", float, default=math.nan, check=within(0, 1))
+    for key in ("sparse_index_bits", "sparse_skip_efficiency"):
+        if needed and not c.has(key):
+            c.problem(key, NO_VALUE, "required with compute.weight_density < 1 (no default: state your format's)")
+    if needed and c.has("sparsity") and c.data.get("sparsity") not in ("1:1",):
+        c.problem("weight_density", density, "set either N:M sparsity or weight_density, not both")
+    return {"weight_density": density, "sparse_index_bits": bits, "sparse_skip_efficiency": skip}
 
 
 def _read_master(m: Reader) -> Master | None:

@@ -6,7 +6,7 @@ Arrays (all float64; built and documented by joint.JointDram):
               index into the flat phase arrays), bytes its phase still has to move, the instant
               its compute is done (inf until its transfer is done without double buffering),
               the batch's start
-    clock     [T]: the instant the state describes
+    clock     [T]: the instant the state describes (a view of meta[CLOCK])
     band      (edges, cum, rate, per, period): one engine's bandwidth while n engines request,
               row n of cum/rate/per (row 0 unused); periodic in `period`
     phases    (c, d, first, a): compute seconds and DRAM bytes (in bytes of DRAM time, see
@@ -16,6 +16,21 @@ Arrays (all float64; built and documented by joint.JointDram):
               (column 0 the NPU, 1 + j best-effort master j, whose grant while n engines request
               is row n * masters + j of gcum/grate/gper); instants where n or w (the requesters'
               sum of a) changes before meta[ZOOM_END]
+    seg       the last speculation's steps, so that a commit replays them instead of stepping
+              again: row 0 the clock and state it started from, row 1 + i its step i
+              (T0, T1, N, W, Y0, DY as `_record` takes them, then the state after the step,
+              engine by engine); meta[SEG_COUNT] steps are kept (at most seg.shape[0] - 1; a
+              commit past them steps on from the last one)
+
+The pool's entry point, `step`, takes these packed into few arrays (a call then unboxes 7
+arrays, not 17 inside tuples): meta, zoom (rows zoom_t, zoom_n, zoom_w), bins and seg as they
+are; band, phases and the best-effort grants flat in `const`, with `layout` giving each one's
+(offset, rows, columns), then `first`. joint.JointDram packs them.
+
+Every function here is compiled without numba's reference counting (`_nrt=False`): none
+allocates, and the arrays they slice outlive the call, so the atomic increments and decrements
+numba would emit around each array handed to an inlined helper (most of the time per step,
+measured with perf) are pure overhead.
 
 Between two events the number n of requesting engines is constant, so every requester moves
 the same bytes, the exact integral of its bandwidth (`_cum`); the smallest remaining transfer
@@ -28,11 +43,15 @@ import numpy as np
 from numba import njit
 
 PLAN, K, R, CEND, START = 0, 1, 2, 3, 4
-BIN_S, ZOOM_END, ZOOM_COUNT, LAST_N, DOUBLE_BUFFERING, LAST_W = 0, 1, 2, 3, 4, 5
+BIN_S, ZOOM_END, ZOOM_COUNT, LAST_N, DOUBLE_BUFFERING, LAST_W, SEG_COUNT = 0, 1, 2, 3, 4, 5, 6
+CLOCK, SPEC_CLOCK, META_SIZE = 7, 8, 9
+# the parts of `const`, in layout order
+EDGES, CUM, RATE, PER, PERIOD, C, D, A, GCUM, GRATE, GPER, PARTS = range(12)
+T0, T1, N, W, Y0, DY, STATE = 0, 1, 2, 3, 4, 5, 6
 INF = np.inf
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", _nrt=False)
 def _find(values, x, last):
     """The largest i <= last with values[i] <= x (0 if none): bisect_right - 1, clipped."""
     lo, hi = 0, values.shape[0]
@@ -45,7 +64,7 @@ def _find(values, x, last):
     return min(max(lo - 1, 0), last)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", _nrt=False)
 def _cum(edges, cum, rate, per, n, period, t):
     """Integral over [0, t] of the periodic piecewise-constant rate of row n (as
     contention.Leftover.cumulative, operation for operation)."""
@@ -55,7 +74,7 @@ def _cum(edges, cum, rate, per, n, period, t):
     return q * per[n] + cum[n, i] + rate[n, i] * (u - edges[i])
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", _nrt=False)
 def _inv(edges, cum, rate, per, n, period, y):
     """The first instant t with _cum(t) = y (as contention.Leftover.inverse)."""
     q = np.floor(y / per[n])
@@ -71,14 +90,14 @@ def _inv(edges, cum, rate, per, n, period, y):
     return q * period + edges[i] + (v - cum[n, i]) / rate[n, i]
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", _nrt=False)
 def _begin_phase(eng, e, k, t, c, d, double_buffering):
     eng[e, K] = k
     eng[e, R] = d[k]
     eng[e, CEND] = t + c[k] if (double_buffering or d[k] <= 0) else INF
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def start(eng, e, plan, t, phases, double_buffering):
     c, d, first, _ = phases
     eng[e, PLAN] = plan
@@ -86,7 +105,7 @@ def start(eng, e, plan, t, phases, double_buffering):
     _begin_phase(eng, e, first[plan], t, c, d, double_buffering)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", _nrt=False)
 def _transitions(eng, t, phases, double_buffering):
     """Engines whose phase is over at t enter their next one; the first whose batch ends is
     returned (it is left at its last phase), else -1."""
@@ -100,7 +119,7 @@ def _transitions(eng, t, phases, double_buffering):
     return -1
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", _nrt=False)
 def _scan(eng, a):
     """(requesting engines, smallest remaining transfer, earliest compute end of the others,
     bytes the requesters really move per byte of DRAM time each moves)."""
@@ -117,7 +136,7 @@ def _scan(eng, a):
     return n, rmin, tph, w
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", _nrt=False)
 def _move(eng, dy, t, phases):
     """Every requester has moved dy more bytes by t; a transfer that is done starts its
     compute (without double buffering)."""
@@ -133,7 +152,7 @@ def _move(eng, dy, t, phases):
                 eng[e, R] = left
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", _nrt=False)
 def _record(t0, t1, n, w, y0, dy, edges, cum, rate, per, period, bins, gcum, grate, gper,
             zoom_t, zoom_n, zoom_w, meta):
     """Bytes moved in [t0, t1], where n engines each moved dy of DRAM time from their
@@ -152,7 +171,7 @@ def _record(t0, t1, n, w, y0, dy, edges, cum, rate, per, period, bins, gcum, gra
                       gper, meta[BIN_S])
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _record_split(t0, t1, n, w, y0, dy, edges, cum, rate, per, period, bins, gcum, grate, gper,
                   width):
     """_record's bytes, bin by bin, each best-effort master's too."""
@@ -170,7 +189,7 @@ def _record_split(t0, t1, n, w, y0, dy, edges, cum, rate, per, period, bins, gcu
         a, ya, b = e2, y2, b + 1
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _record_masters(a, b, n, edges, gcum, grate, gper, period, bins, row):
     masters = bins.shape[1] - 1
     for j in range(masters):
@@ -179,11 +198,12 @@ def _record_masters(a, b, n, edges, gcum, grate, gper, period, bins, row):
                              - _cum(edges, gcum, grate, gper, k, period, a))
 
 
-@njit(cache=True)
-def run(eng, clock, t_target, speculate, band, phases, rec):
+@njit(cache=True, _nrt=False)
+def run(eng, clock, t_target, speculate, band, phases, rec, seg):
     """Step the state to t_target (events at exactly t_target are left pending), or, when
-    speculating, until the first batch ends (returned; -1 if none is busy). Records only when
-    not speculating. -2: a batch ended before t_target (the caller missed an end)."""
+    speculating, until the first batch ends (returned; -1 if none is busy). Records when
+    not speculating; when speculating, keeps each step in seg instead. -2: a batch ended
+    before t_target (the caller missed an end)."""
     edges, cum, rate, per, period = band
     bins, gcum, grate, gper, zoom_t, zoom_n, meta, zoom_w = rec
     double_buffering = meta[DOUBLE_BUFFERING] > 0
@@ -210,36 +230,124 @@ def run(eng, clock, t_target, speculate, band, phases, rec):
         dy = rmin if t_next == ttr else (
             _cum(edges, cum, rate, per, n, period, t_next) - y0 if n > 0 else 0.0)
         _move(eng, dy, t_next, phases)
-        if not speculate:
+        if speculate:
+            _keep(seg, meta, t, t_next, n, w, y0, dy, eng)
+        else:
             _record(t, t_next, n, w, y0, dy, edges, cum, rate, per, period, bins, gcum, grate,
                     gper, zoom_t, zoom_n, zoom_w, meta)
         t = t_next
 
 
-@njit(cache=True)
-def step(eng, clock, t, e_begin, plan, e_end, band, phases, rec):
+@njit(cache=True, inline="always", _nrt=False)
+def _keep(seg, meta, t0, t1, n, w, y0, dy, eng):
+    """A speculated step and the state after it, into seg (while there is room)."""
+    i = int(meta[SEG_COUNT]) + 1
+    if i < seg.shape[0]:
+        row = seg[i]
+        row[T0], row[T1], row[N], row[W], row[Y0], row[DY] = t0, t1, n, w, y0, dy
+        _save(row, eng)
+        meta[SEG_COUNT] = i
+
+
+@njit(cache=True, inline="always", _nrt=False)
+def _save(row, eng):
+    columns = eng.shape[1]
+    for e in range(eng.shape[0]):
+        for j in range(columns):
+            row[STATE + e * columns + j] = eng[e, j]
+
+
+@njit(cache=True, inline="always", _nrt=False)
+def _same(row, eng):
+    columns = eng.shape[1]
+    for e in range(eng.shape[0]):
+        for j in range(columns):
+            if row[STATE + e * columns + j] != eng[e, j]:
+                return False
+    return True
+
+
+@njit(cache=True, _nrt=False)
+def _replay(eng, clock, t, band, rec, seg):
+    """Commit towards t the speculated steps that end by t, as `run` would step them: record
+    them and take the state after the last. Only when the speculation started from the
+    present state; the speculation is spent either way."""
+    edges, cum, rate, per, period = band
+    bins, gcum, grate, gper, zoom_t, zoom_n, meta, zoom_w = rec
+    count = int(meta[SEG_COUNT])
+    meta[SEG_COUNT] = 0
+    if count == 0 or seg[0, T0] != clock[0] or not _same(seg[0], eng):
+        return
+    k = 0
+    while k < count and seg[k + 1, T0] < t and seg[k + 1, T1] <= t:
+        r = seg[k + 1]
+        _record(r[T0], r[T1], int(r[N]), r[W], r[Y0], r[DY], edges, cum, rate, per, period,
+                bins, gcum, grate, gper, zoom_t, zoom_n, zoom_w, meta)
+        k += 1
+    if k > 0:
+        _load(eng, seg[k])
+        clock[0] = seg[k, T1]
+
+
+@njit(cache=True, inline="always", _nrt=False)
+def _load(eng, row):
+    columns = eng.shape[1]
+    for e in range(eng.shape[0]):
+        for j in range(columns):
+            eng[e, j] = row[STATE + e * columns + j]
+
+
+@njit(cache=True, _nrt=False)
+def _event(eng, clock, t, e_begin, plan, e_end, band, phases, rec, seg):
     """One pool event at t: commit the state to t, start `plan` on e_begin and/or end e_end's
     batch (-1: none), then speculate. Returns (engine, instant) of the next batch end, engine
     -1 when none is busy; -2 when the caller's end does not match the simulation."""
-    if run(eng, clock, t, False, band, phases, rec) == -2:
+    _replay(eng, clock, t, band, rec, seg)
+    if run(eng, clock, t, False, band, phases, rec, seg) == -2:
         return -2, t
-    double_buffering = rec[6][DOUBLE_BUFFERING] > 0
+    meta = rec[6]
+    double_buffering = meta[DOUBLE_BUFFERING] > 0
     if e_end >= 0:
         if _transitions(eng, t, phases, double_buffering) != e_end:
             return -2, t
         eng[e_end, PLAN] = -1.0
     if e_begin >= 0:
         start(eng, e_begin, plan, t, phases, double_buffering)
-    trial = eng.copy()
-    when = clock.copy()
-    ended = run(trial, when, INF, True, band, phases, rec)
-    return ended, when[0]
+    seg[0, T0] = clock[0]
+    _save(seg[0], eng)  # the speculation steps eng itself, which is restored from here
+    meta[SPEC_CLOCK] = clock[0]
+    ended = run(eng, meta[SPEC_CLOCK:SPEC_CLOCK + 1], INF, True, band, phases, rec, seg)
+    _load(eng, seg[0])
+    return ended, meta[SPEC_CLOCK]
+
+
+@njit(cache=True, inline="always", _nrt=False)
+def _vec(const, layout, part):
+    o = layout[3 * part]
+    return const[o:o + layout[3 * part + 1] * layout[3 * part + 2]]
+
+
+@njit(cache=True, inline="always", _nrt=False)
+def _mat(const, layout, part):
+    return _vec(const, layout, part).reshape((layout[3 * part + 1], layout[3 * part + 2]))
+
+
+@njit(cache=True, _nrt=False)
+def step(eng, meta, zoom, bins, seg, const, layout, t, e_begin, plan, e_end):
+    """`_event` on the packed arrays (see the module docstring)."""
+    band = (_vec(const, layout, EDGES), _mat(const, layout, CUM), _mat(const, layout, RATE),
+            _vec(const, layout, PER), const[layout[3 * PERIOD]])
+    phases = (_vec(const, layout, C), _vec(const, layout, D), layout[3 * PARTS:],
+              _vec(const, layout, A))
+    rec = (bins, _mat(const, layout, GCUM), _mat(const, layout, GRATE), _vec(const, layout, GPER),
+           zoom[0], zoom[1], meta, zoom[2])
+    return _event(eng, meta[CLOCK:CLOCK + 1], t, e_begin, plan, e_end, band, phases, rec, seg)
 
 
 GROW = -3  # advance: the bins end before the next step; grow them and call again
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def advance(eng, clock, limit, band, phases, rec):
     """Step the state forward, recording, while the next step ends at or before `limit`:
     the steps `run` takes between two of the pool's instants, whatever those turn out to be.

@@ -18,8 +18,10 @@ steps from event to event with no time step; it is exact up to float rounding
 cases). The stepping is compiled (harness.accel.fluid, numba): one call per batch start or end.
 
 The serving pool drives it (harness.sut.pool, `shared`): `begin` and `end` commit the state to
-the pool's instant, then speculate - step a copy until the first batch ends - and return that
-end, which the pool schedules and drops when a later start changes the rates.
+the pool's instant, then speculate - step the state on until the first batch ends, then put it
+back - and return that end, which the pool schedules and drops when a later start changes the rates. The speculation
+keeps its steps, and the next commit replays those that end by its instant instead of stepping
+them again (the same arithmetic, so the same records and state, bit for bit).
 
 Records: the NPU's and each best-effort master's bytes in BIN_S bins over the whole run, and
 every instant at which the number of requesting engines changes, up to the end of the zoom
@@ -41,6 +43,7 @@ BIN_S = 0.01            # whole-run bins: bytes per 10 ms, regrouped for result.
 ZOOM_AFTER_S = 1.0      # the zoom window starts at the first hyperperiod boundary after this
 ZOOM_PERIODS = 3        # ... and spans this many periods of the slowest master
 ZOOM_RECORDS = 400_000  # at most this many changes of n are kept
+SPECULATED_STEPS = 4096  # a speculation keeps this many steps for the commit to replay
 
 
 def _cumulative(period: float, edges: np.ndarray, rates: np.ndarray) -> tuple[np.ndarray, float]:
@@ -61,6 +64,7 @@ class JointDram:
             rate[n] = lo.rates
         self.band = self._band(rate)
         self.plans: list[BatchPlan] = []
+        self._packed: tuple | None = None
         self.phases = self._phases()
         self.grants = best_effort_grants(memory, engines)[2]
         self.span = ZOOM_PERIODS * max((m.period_s for m in memory.masters), default=0.1 / ZOOM_PERIODS)
@@ -68,8 +72,38 @@ class JointDram:
         self.rec = self._records(memory.double_buffering)
         self.eng = np.zeros((engines, 5))
         self.eng[:, fluid.PLAN] = -1.0
-        self.clock = np.zeros(1)
+        self.clock = self.rec[6][fluid.CLOCK:fluid.CLOCK + 1]
+        self.seg = np.zeros((SPECULATED_STEPS + 1, fluid.STATE + self.eng.size))
         self.warm: set[int] = set()
+        self.resident = [plan.placement.resident for plan in self.plans]
+        self.costs = [self._row(plan) for plan in range(2 * len(self.plans))]
+        self.meta = self.rec[6]
+        self._grow_at = (self.rec[0].shape[0] - 2) * BIN_S
+
+    @property
+    def phases(self) -> tuple:
+        """(c, d, first, a): see harness.accel.fluid; settable (tests write their own)."""
+        return self._phases_now
+
+    @phases.setter
+    def phases(self, value: tuple) -> None:
+        self._phases_now = value
+        self._packed = None
+
+    def _pack(self) -> tuple:
+        """band, phases and the grants as fluid.step takes them: one flat array and its layout."""
+        edges, cum, rate, per, period = self.band
+        c, d, first, a = self.phases
+        _, gcum, grate, gper = self.rec[:4]
+        parts = [edges, cum, rate, per, np.array([period]), c, d, a, gcum, grate, gper]
+        assert len(parts) == fluid.PARTS
+        layout, offset = [], 0
+        for part in parts:
+            rows, cols = (part.shape[0], part.shape[1]) if part.ndim == 2 else (1, part.size)
+            layout += [offset, rows, cols]
+            offset += part.size
+        const = np.concatenate([np.asarray(p, dtype=float).ravel() for p in parts])
+        return const, np.array(layout + list(first), dtype=np.int64)
 
     def _band(self, rate: np.ndarray) -> tuple:
         cum = np.zeros((rate.shape[0], rate.shape[1] + 1))
@@ -103,37 +137,47 @@ class JointDram:
         width = len(self.edges)
         gcum, g, gper = gcum.reshape(rows, width), g.reshape(rows, width - 1), gper.reshape(rows)
         bins = np.zeros((1024, 1 + self.grants.shape[1]))
-        meta = np.array([BIN_S, self.zoom_start + self.span, 0.0, -1.0, float(double_buffering),
-                         -1.0])
-        return [bins, gcum, g, gper, np.zeros(ZOOM_RECORDS), np.zeros(ZOOM_RECORDS), meta,
-                np.zeros(ZOOM_RECORDS)]
+        meta = np.zeros(fluid.META_SIZE)
+        meta[[fluid.BIN_S, fluid.ZOOM_END, fluid.LAST_N, fluid.DOUBLE_BUFFERING, fluid.LAST_W]] = (
+            BIN_S, self.zoom_start + self.span, -1.0, float(double_buffering), -1.0)
+        self.zoom = np.zeros((3, ZOOM_RECORDS))  # zoom_t, zoom_n, zoom_w
+        return [bins, gcum, g, gper, self.zoom[0], self.zoom[1], meta, self.zoom[2]]
 
     # ------------------------------------------------------------------ driven by the pool
 
     def plan_id(self, engine: int, samples: int) -> int:
         """Which phases a batch of `samples` on `engine` runs: the first on an engine loads
         the resident weights (cold)."""
-        cold = self.plans[samples - 1].placement.resident and engine not in self.warm
+        cold = self.resident[samples - 1] and engine not in self.warm
         self.warm.add(engine)
         return 2 * (samples - 1) + int(cold)
 
     def begin(self, engine: int, plan: int, now: float) -> tuple[int, float] | None:
         """Start `plan` on `engine` at `now`; the next batch end (engine, instant)."""
-        return self._step(now, engine, plan, -1)
+        return self.step(now, engine, plan, -1)
 
     def end(self, engine: int, now: float) -> tuple[int, float] | None:
         """`engine`'s batch ends at `now` (as the last answer said); the next batch end."""
-        return self._step(now, -1, 0, engine)
+        return self.step(now, -1, 0, engine)
 
-    def _step(self, now: float, begin: int, plan: int, end: int) -> tuple[int, float] | None:
-        bins = self.rec[0]
-        if now >= (bins.shape[0] - 2) * BIN_S:
-            self.rec[0] = np.concatenate([bins, np.zeros((bins.shape[0] + int(now / BIN_S), bins.shape[1]))])
-        engine, when = fluid.step(self.eng, self.clock, now, begin, plan, end, self.band,
-                                  self.phases, tuple(self.rec))
+    def step(self, now: float, begin: int, plan: int, end: int) -> tuple[int, float] | None:
+        """`begin` and `end` in one (-1: none), for the pool's hot path."""
+        if now >= self._grow_at:
+            self._grow(now)
+        if self._packed is None:
+            self._packed = self._pack()
+        const, layout = self._packed
+        engine, when = fluid.step(self.eng, self.meta, self.zoom, self.rec[0], self.seg, const,
+                                  layout, now, begin, plan, end)
         if engine == -2:
             raise RuntimeError(f"DRAM simulation out of step with the pool at t = {now!r} s")
         return None if engine < 0 else (engine, when)
+
+    def _grow(self, now: float) -> None:
+        """More bins before `now` could reach past them."""
+        bins = self.rec[0]
+        self.rec[0] = np.concatenate([bins, np.zeros((bins.shape[0] + int(now / BIN_S), bins.shape[1]))])
+        self._grow_at = (self.rec[0].shape[0] - 2) * BIN_S
 
     def cost(self, plan: int) -> tuple[en.Dynamic, float]:
         """A batch's dynamic energy and DRAM bytes, by its plan id."""
@@ -141,6 +185,11 @@ class JointDram:
         if plan % 2:
             return batch.cold_energy, batch.cold_dram_bytes
         return batch.warm_energy, batch.warm_dram_bytes
+
+    def _row(self, plan: int) -> tuple[float, float, float, float]:
+        """cost(plan) as the batch log's columns: mac_j, sram_j, dram_j, dram_bytes."""
+        dyn, nbytes = self.cost(plan)
+        return dyn.mac, dyn.sram, dyn.dram, nbytes
 
     def dram_bytes(self) -> float:
         """Bytes the NPU has moved so far."""

@@ -48,7 +48,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from harness.accel import energy as en
-from harness.accel.compute import Gemm, array_cycles, operand_sram_elems
+from harness.accel.compute import Gemm, array_cycles, dataflow_for, operand_sram_elems
 from harness.accel.config import Hardware
 from harness.accel.contention import Leftover, engine_bandwidth
 from harness.accel.dram_cost import npu_cost
@@ -141,7 +141,7 @@ class DecoderCost:
         e = self.engines
         share = Gemm(m, math.ceil(n / e), k, groups) if split_n else Gemm(m, n, k, math.ceil(groups / e))
         seconds = array_cycles(c, share) / c.clock_hz
-        sram = operand_sram_elems(c.dataflow, c.array_rows, c.array_cols, share) * e * self.elem
+        sram = operand_sram_elems(dataflow_for(c, share), c.array_rows, c.array_cols, share) * e * self.elem
         return Cost(seconds, float(m) * n * k * groups, sram, 0.0, 0.0)
 
     def _vector_s(self, ops: float) -> float:

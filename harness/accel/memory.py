@@ -36,7 +36,8 @@ from functools import cached_property
 import numpy as np
 
 from harness.accel import lifetimes as lt
-from harness.accel.compute import layer_gemm, on_vector_unit, operand_sram_elems, storage_sparsity
+from harness.accel.compute import (dataflow_for, layer_gemm, on_vector_unit, operand_sram_elems, skipped_share,
+                                   storage_sparsity, stores_unstructured, unstructured_stored_fraction)
 from harness.accel.config import Hardware
 from harness.accel.tiling import ORDERS, tile
 from harness.workloads.model import Layer
@@ -93,6 +94,8 @@ def weight_bytes(layer: Layer, hw: Hardware) -> float:
     unless that is no smaller than dense (then they are stored dense: compute.storage_sparsity)."""
     bpe = hw.compute.element_bytes
     dense = layer.weights * bpe
+    if layer.weights > 0 and stores_unstructured(hw.compute):
+        return dense * unstructured_stored_fraction(hw.compute)
     n, m = storage_sparsity(hw.compute)
     if layer.weights <= 0 or layer.k <= 0 or (n, m) == (1, 1):
         return dense
@@ -243,9 +246,9 @@ def place(layers: tuple[Layer, ...], hw: Hardware, batch: int) -> Placement:
 
 def _sram_bytes(layer: Layer, hw: Hardware, batch: int) -> float:
     c = hw.compute
-    gemm = layer_gemm(layer, batch, storage_sparsity(c))
+    gemm = layer_gemm(layer, batch, storage_sparsity(c), skipped_share(c))
     vector = on_vector_unit(c, layer)
-    elems = 0 if vector else operand_sram_elems(c.dataflow, c.array_rows, c.array_cols, gemm)
+    elems = 0 if vector else operand_sram_elems(dataflow_for(c, gemm), c.array_rows, c.array_cols, gemm)
     if elems == 0:  # vector-unit work streams its operands once
         elems = (layer.in_elems + layer.out_elems) * batch + gemm.k * gemm.n * gemm.groups
     return elems * c.element_bytes

@@ -24,7 +24,7 @@ from functools import cached_property
 from typing import NamedTuple
 
 from harness.accel import energy as en
-from harness.accel.compute import (core_cycles, executed_macs, layer_cycles, layer_gemm,
+from harness.accel.compute import (core_cycles, executed_macs, layer_cycles, layer_gemm, skipped_share,
                                    storage_sparsity)
 from harness.accel.config import Hardware
 from harness.accel.contention import Leftover, best_effort_shares, engine_bandwidth
@@ -85,7 +85,7 @@ def plan_batch(hw: Hardware, workload: Workload, batch: int) -> BatchPlan:
     placement = place(workload.layers, hw, batch)
     cycles, macs, compute_s, energies = [], [], [], []
     for layer, traffic in zip(workload.layers, placement.layers):
-        gemm = layer_gemm(layer, batch, storage_sparsity(c))
+        gemm = layer_gemm(layer, batch, storage_sparsity(c), skipped_share(c))
         cyc = layer_cycles(c, layer, batch, gemm)
         cycles.append(cyc)
         macs.append(executed_macs(gemm))

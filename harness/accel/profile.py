@@ -21,7 +21,8 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 from harness.accel import energy as en
-from harness.accel.compute import core_cycles, sparsity_note
+from harness.accel.compute import (core_cycles, dataflow_for, layer_gemm, skipped_share, sparsity_note,
+                                   storage_sparsity)
 from harness.accel.config import Hardware
 from harness.accel.contention import Leftover
 from harness.accel.memory import Placement, Traffic
@@ -104,6 +105,7 @@ class LayerRow:
     tiling: str = "untiled"         # "untiled" | "weights_outer" | "inputs_outer" (tiling.py)
     refetch_bytes: float = 0.0      # DRAM bytes read again because of tiling
     sram_peak_bytes: float = 0.0    # SRAM in use while it runs: arena + resident weights + buffer
+    dataflow: str = ""              # the array's dataflow for this layer ("" on the vector unit)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -138,7 +140,14 @@ def layer_row(hw: Hardware, layer: Layer, plan: BatchPlan, i: int, timed: Timed,
         time_s_worst=stats.worst_s, bound="memory" if memory_s > core_s else "compute",
         utilization=plan.macs[i] / peak if peak > 0 else 0.0,
         energy_j=plan.layer_energy[i].total + en.static_power_w(hw) * stats.mean_s,
-        **_memory_fields(traffic))
+        dataflow=_dataflow(hw, layer, plan.batch, array), **_memory_fields(traffic))
+
+
+def _dataflow(hw: Hardware, layer: Layer, batch: int, array_cycles: int) -> str:
+    if not array_cycles:
+        return ""
+    c = hw.compute
+    return dataflow_for(c, layer_gemm(layer, batch, storage_sparsity(c), skipped_share(c)))
 
 
 def _memory_fields(t: Traffic) -> dict[str, Any]:

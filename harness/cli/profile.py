@@ -27,8 +27,8 @@ from harness.workloads import load_workload
 
 COLUMNS = ("name", "op", "macs", "compute_cycles", "vector_cycles", "dram_bytes", "sram_bytes",
            "compute_time_s", "memory_time_s", "time_s", "time_s_uncontended", "time_s_best",
-           "time_s_worst", "bound", "utilization", "energy_j")
-TOTAL_COLUMNS = {"name": "total", "op": "", "compute_time_s": "", "memory_time_s": ""}
+           "time_s_worst", "bound", "utilization", "energy_j", "dataflow")
+TOTAL_COLUMNS = {"name": "total", "op": "", "compute_time_s": "", "memory_time_s": "", "dataflow": ""}
 
 
 def build_profile(sut: str, workload: str, batch: int, overrides: dict | None = None,
@@ -90,7 +90,9 @@ def _residency(total: dict) -> str:
     resident, streamed = total.get("resident_weight_bytes"), total.get("streamed_weight_bytes")
     if resident is None or streamed is None:
         return "resident" if total["weights_resident"] else "streamed"
-    return "resident" if not streamed else ("partly resident" if resident else "streamed")
+    if streamed < 1.0:   # bytes (float sums of stored weight bytes)
+        return "resident"
+    return "partly resident" if resident >= 1.0 else "streamed"
 
 
 def render_table(profile: Profile) -> str:

@@ -12,7 +12,7 @@ import click
 from harness.cli import formats
 from harness.report import fmt
 from harness.sweep import SweepRun, check_inputs, default_out, load_sweep, run_sweep
-from harness.sweep.select import describe
+from harness.sweep.select import describe, unknown_note
 
 
 def summary(done: SweepRun, rule: str | None) -> dict:
@@ -23,7 +23,8 @@ def summary(done: SweepRun, rule: str | None) -> dict:
         best = {"point": row["point"], **{k: row[k] for k in ("samples_per_s", "p99_s", "power_w")}}
     return {"out": str(done.out), "page": str(done.out / "sweep.html"), "points": len(done.frame),
             "ran": done.ran, "done_before": done.skipped, "failed": done.failed, "rule": rule,
-            "best": best, "pareto_front": int(done.front.sum())}
+            "best": best, "pareto_front": int(done.front.sum()),
+            "unknown_accuracy": done.choice.unknown_accuracy if done.choice is not None else 0}
 
 
 def render(done: SweepRun, rule: str | None) -> None:
@@ -38,6 +39,9 @@ def render(done: SweepRun, rule: str | None) -> None:
             row = frame.loc[done.choice.index]
             click.echo(f"  best ({rule}): {row['point']}: {fmt.number(row['samples_per_s'])} samples/s, "
                        f"p99 {fmt.seconds(row['p99_s'])}, {fmt.number(row['power_w'])} W")
+    note = unknown_note(done.choice) if done.choice is not None else None
+    if note:
+        click.echo(f"  {note}")
     click.echo(f"  {int(done.front.sum())} points on the Pareto front; see {done.out / 'sweep.html'}")
 
 

@@ -59,13 +59,12 @@ class AcceleratorSUT(PooledSUT):
     def begin(self, engine: int, samples: int, now: float) -> NextEnd:
         plan = self.dram.plan_id(engine, samples)
         self.started[engine] = (plan, samples, now)
-        return self.dram.begin(engine, plan, now)
+        return self.dram.step(now, engine, plan, -1)
 
     def end(self, engine: int, now: float) -> NextEnd:
-        after = self.dram.end(engine, now)
+        after = self.dram.step(now, -1, 0, engine)
         plan, samples, start = self.started.pop(engine)
-        dyn, dram_bytes = self.dram.cost(plan)
-        self.log.append(engine, start, now, samples, dyn.mac, dyn.sram, dyn.dram, dram_bytes)
+        self.log.append(engine, start, now, samples, *self.dram.costs[plan])
         return after
 
     def _alone(self, samples: int, start_s: float, engine: int) -> float:

@@ -81,11 +81,15 @@ class ServicePool:
                 self._dispatch()
 
     def issue_query(self, query: int, samples) -> None:
-        """The SUT contract's issue(query, sample indices): SUTs bind their `issue` to this."""
+        """The SUT contract's issue(query, sample indices): SUTs bind their `issue` to this.
+        (`issue` inlined: once per query.)"""
         if self.eager:
             self._issue_eager(query, len(samples))
-        else:
-            self.issue(query, len(samples))
+            return
+        self.queue.append([query, len(samples), self.env.now])
+        self.waiting += len(samples)
+        if self.idle:
+            self._dispatch()
 
     def _issue_eager(self, query: int, samples: int) -> None:
         """Start each sample on the earliest free engine (FIFO) and report when it ends."""
@@ -125,60 +129,56 @@ class ServicePool:
 
     # ------------------------------------------------------------ event path
 
-    def _final(self) -> bool:
-        """No further sample can arrive before a completion: what waits is all there is."""
-        return self.flushed or self.closed()
-
-    def _ready(self) -> bool:
-        if self.waiting >= self.max_batch or self._final():
-            return True
-        return self.env.now >= self.queue[0][2] + self.timeout_s  # the timer's own deadline
-
-    def _batch_size(self) -> int:
+    def _batch_size(self, final: bool) -> int:
         """max_batch, or an even share of the idle engines when nothing more can come."""
-        if self.waiting >= self.max_batch * len(self.idle) or not self._final():
+        if self.waiting >= self.max_batch * len(self.idle) or not final:
             return self.max_batch
         return -(-self.waiting // len(self.idle))
 
     def _dispatch(self) -> None:
-        while self.idle and self.waiting:
-            if not self._ready():
-                self._arm_timer(self.queue[0][2] + self.timeout_s)
-                return
-            size = self._batch_size()
-            self._start_batch(self.idle.pop(), self._take(size))
-
-    def _arm_timer(self, deadline: float) -> None:
-        if self.timer_at != deadline:
-            self.timer_at = deadline
-            self.env.at(deadline, self._on_timer, deadline)
+        """Start batches while an engine is idle and a batch is ready: full, final (no further
+        sample can arrive before a completion: what waits is all there is), or its oldest
+        sample has waited `timeout_s`; else arm the timer for that instant, once."""
+        idle, queue = self.idle, self.queue
+        while idle and self.waiting:
+            final = self.flushed or self.closed()
+            if self.waiting < self.max_batch and not final:
+                deadline = queue[0][2] + self.timeout_s
+                if self.env.now < deadline:
+                    if self.timer_at != deadline:
+                        self.timer_at = deadline
+                        self.env.at(deadline, self._on_timer, deadline)
+                    return
+            batch, size = self._take(self._batch_size(final))
+            self._start_batch(idle.pop(), batch, size)
 
     def _on_timer(self, deadline: float) -> None:
         if self.timer_at == deadline:
             self.timer_at = None
             self._dispatch()
 
-    def _take(self, limit: int) -> list[tuple[int, int]]:
-        batch, taken = [], 0
-        while taken < limit and self.queue:
-            head = self.queue[0]
+    def _take(self, limit: int) -> tuple[list[tuple[int, int]], int]:
+        """Up to `limit` samples from the head of the queue: [(query, samples)], their sum."""
+        batch, taken, queue = [], 0, self.queue
+        while taken < limit and queue:
+            head = queue[0]
             n = min(head[1], limit - taken)
             batch.append((head[0], n))
             taken += n
             head[1] -= n
             if head[1] == 0:
-                self.queue.popleft()
+                queue.popleft()
         self.waiting -= taken
-        return batch
+        return batch, taken
 
-    def _start_batch(self, engine: int, batch: list[tuple[int, int]]) -> None:
-        size = sum(n for _, n in batch)
+    def _start_batch(self, engine: int, batch: list[tuple[int, int]], size: int) -> None:
         self.batches += 1
+        now = self.env.now
         if self.shared is not None:
-            self.running[engine] = (batch, self.env.now)
-            self._expect(self.shared.begin(engine, size, self.env.now))
+            self.running[engine] = (batch, now)
+            self._expect(self.shared.begin(engine, size, now))
             return
-        duration = self.service(size, self.env.now, engine)
+        duration = self.service(size, now, engine)
         self.busy_s += duration
         self.env.after(duration, self._finish, engine, batch)
 
@@ -191,14 +191,16 @@ class ServicePool:
     def _on_end(self, version: int, engine: int) -> None:
         if version != self.version:
             return
+        now = self.env.now
         batch, start = self.running.pop(engine)
-        self.busy_s += self.env.now - start
-        self._expect(self.shared.end(engine, self.env.now))
+        self.busy_s += now - start
+        self._expect(self.shared.end(engine, now))
         self._finish(engine, batch)
 
     def _finish(self, engine: int, batch: list[tuple[int, int]]) -> None:
+        complete = self.done.complete
         for query, n in batch:
-            self.done.complete(query, n)
+            complete(query, n)
         self.idle.append(engine)
         self._dispatch()
 

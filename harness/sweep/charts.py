@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from markupsafe import Markup
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
 from harness import figures as registry
 from harness.report import fmt, svg
@@ -117,3 +118,5 @@ def _log_axes(ax, ok: pd.DataFrame) -> None:
         if len(values) and values.min() > 0 and values.max() / values.min() >= 10:
             (ax.set_xscale if axis is ax.xaxis else ax.set_yscale)("log")
             svg.log_axis(axis, text)
+        else:   # linear: the same units on the ticks (1.018 ms, not 0.001018)
+            axis.set_major_formatter(FuncFormatter(lambda v, _pos, text=text: text(v) if v > 0 else "0"))

@@ -59,7 +59,10 @@ def run_task(task: Task) -> Outcome:
 def _profile(task: Task) -> Outcome:
     hardware, workload, batch = profile_inputs(task.params, task.settings.base_dir)
     profile = AcceleratorModel(hardware, workload).profile(batch).as_dict()  # as bench profile
-    return Outcome(task.name, "ok", figures.from_profile(profile["total"]), profile=profile)
+    c = hardware.compute
+    found = figures.from_profile(profile["total"])
+    found["accuracy"] = figures.accuracy(c.precision, "{}:{}".format(*c.sparsity), workload.accuracy)
+    return Outcome(task.name, "ok", found, profile=profile)
 
 
 def _run(task: Task) -> Outcome:

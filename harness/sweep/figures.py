@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from harness import figures as registry
+from harness.workloads.accuracy import declared
 
 def _direction(column: str) -> str | None:
     """"max" | "min" from the figure registry (the column is an alias of a result figure)."""
@@ -22,20 +23,33 @@ def _direction(column: str) -> str | None:
 FIGURES: dict[str, str | None] = {
     "metric_name": None, "metric_value": None, "metric_unit": None, "valid": "max",
     **{column: _direction(column) for column in registry.SWEEP_COLUMNS},
+    "accuracy": _direction("accuracy"),
 }
-NUMERIC = ("metric_value", *registry.SWEEP_COLUMNS)
+NUMERIC = ("metric_value", *registry.SWEEP_COLUMNS, "accuracy")
 LABELS = {column: f"{registry.describe(column).label} ({registry.describe(column).unit})"
-          for column in registry.SWEEP_COLUMNS} | {"metric_value": "headline metric"}
+          for column in registry.SWEEP_COLUMNS} | {"metric_value": "headline metric",
+                                                  "accuracy": "declared accuracy"}
 
 
 def empty() -> dict[str, Any]:
     return dict.fromkeys(FIGURES)
 
 
+def accuracy(precision: str | None, sparsity: str | None, declarations) -> float | None:
+    """The workload's declared accuracy for the point's precision and sparsity; None (unknown)
+    when it declares none, or when the SUT has no precision (bench never estimates it)."""
+    if precision is None:
+        return None
+    found = declared(declarations, precision, sparsity or "1:1")
+    return None if found is None else float(found["value"])
+
+
 def from_result(result: dict) -> dict[str, Any]:
     """Figures of an ordinary run (result.json)."""
     metric, lat, energy = result["metric"], result["latency_s"], result.get("energy") or {}
-    return {"metric_name": metric["name"], "metric_value": metric["value"], "metric_unit": metric["unit"],
+    compute = (result["sut"].get("config") or {}).get("compute") or {}
+    return {"accuracy": accuracy(compute.get("precision"), compute.get("sparsity"),
+                                 result["workload"].get("accuracy") or []),"metric_name": metric["name"], "metric_value": metric["value"], "metric_unit": metric["unit"],
             "valid": bool(result["valid"]), "p50_s": lat.get("p50"), "p90_s": lat.get("p90"),
             "p99_s": lat.get("p99"), "samples_per_s": result["samples_per_second"],
             "energy_per_sample_j": energy.get("joules_per_sample"),
@@ -50,4 +64,5 @@ def from_profile(total: dict) -> dict[str, Any]:
     power = total["engines"] * total["energy_j"] / time_s if time_s else None
     return {"metric_name": "samples per second", "metric_value": rate, "metric_unit": "samples/s",
             "valid": True, "p50_s": time_s, "p90_s": time_s, "p99_s": time_s, "samples_per_s": rate,
-            "energy_per_sample_j": power / rate if power and rate else None, "power_w": power}
+            "energy_per_sample_j": power / rate if power and rate else None, "power_w": power,
+            "accuracy": None}   # the caller looks it up: it needs the hardware and the workload

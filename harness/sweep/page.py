@@ -8,6 +8,7 @@ import math
 from pathlib import Path
 
 import pandas as pd
+from markupsafe import Markup, escape
 
 from harness import __version__
 from harness.output import write_file
@@ -15,10 +16,10 @@ from harness.report.page import environment
 from harness import figures as registry
 from harness.sweep import charts
 from harness.sweep.figures import LABELS
-from harness.sweep.select import Choice, describe
+from harness.sweep.select import Choice, describe, unknown_note
 from harness.sweep.spec import Sweep
 
-FIGURE_COLUMNS = ("samples_per_s", "p99_s", "energy_per_sample_j", "power_w", "valid")
+FIGURE_COLUMNS = ("samples_per_s", "p99_s", "energy_per_sample_j", "power_w", "accuracy", "valid")
 MAX_ROWS = 200
 
 
@@ -28,10 +29,16 @@ def show(value: object, column: str = "") -> str:
     """A cell sized for reading: figures with their registry units, parameters by their names'
     units (bytes as MiB, bandwidths as GB/s)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "n/a"
+        return "unknown" if column == "accuracy" else "n/a"
     if isinstance(value, bool):
         return "yes" if value else "no"
     return registry.by_name(column, value)
+
+
+def breakable(key: str) -> Markup:
+    """A dotted parameter key that may wrap after its dots and underscores (escaped)."""
+    text = str(escape(key))
+    return Markup(text.replace(".", ".<wbr>").replace("_", "_<wbr>"))
 
 
 def heading(column: str) -> str:
@@ -51,7 +58,9 @@ def render_page(sweep: Sweep, frame: pd.DataFrame, front: pd.Series, choice: Cho
     return environment().get_template("sweep.html.j2").render(
         title=f"sweep {sweep.name}", heading=f"sweep {sweep.name}", subtitle=subtitle,
         version=__version__, keys=keys, figures=FIGURE_COLUMNS, show=show, heading_of=heading,
+        breakable=breakable,
         rule=describe(sweep.best) if sweep.best else None, best=best, choice=choice,
+        unknown_note=unknown_note(choice) if choice else None,
         front=front_rows, max_rows=MAX_ROWS, objectives=", ".join(f"{d} {c}" for c, d in sweep.objectives),
         pareto_svg=charts.pareto_chart(frame, front, choice.index if choice else None),
         parameter_svgs=[charts.parameter_chart(frame, k) for k in charts.varying(frame, sweep.parameter_keys)],

@@ -54,6 +54,7 @@ class Choice:
     index: int | None        # the best row's index label, or None when no point qualifies
     feasible: int            # points meeting every constraint
     considered: int          # points that finished with the objective's figure
+    unknown_accuracy: int = 0  # finished points left out because the rule needs an accuracy they lack
 
 
 def best(frame: pd.DataFrame, spec: Best) -> Choice:
@@ -63,11 +64,27 @@ def best(frame: pd.DataFrame, spec: Best) -> Choice:
     for constraint in spec.constraints:
         feasible &= meets(frame, constraint).astype(bool)
     candidates = frame[feasible]
+    unknown = _unknown_accuracy(frame, spec)
     if candidates.empty:
-        return Choice(None, 0, int(usable.sum()))
+        return Choice(None, 0, int(usable.sum()), unknown)
     values = candidates[spec.column].astype(float)
     target = values.max() if spec.direction == "max" else values.min()
-    return Choice(int(values[values == target].index[0]), int(feasible.sum()), int(usable.sum()))
+    return Choice(int(values[values == target].index[0]), int(feasible.sum()), int(usable.sum()), unknown)
+
+
+def _unknown_accuracy(frame: pd.DataFrame, spec: Best) -> int:
+    """Finished points a rule on accuracy must leave out: their workload declares none for
+    their precision and sparsity (bench never estimates accuracy)."""
+    if "accuracy" not in {spec.column, *(c.column for c in spec.constraints)} or "accuracy" not in frame:
+        return 0
+    return int((~_usable(frame, ["accuracy"]) & (frame["status"] == "ok")).sum())
+
+
+def unknown_note(choice: Choice) -> str | None:
+    if not choice.unknown_accuracy:
+        return None
+    return (f"{choice.unknown_accuracy} finished point(s) left out: their workload declares no accuracy "
+            "for their precision and sparsity (add an [[accuracy]] entry with its source)")
 
 
 def describe(spec: Best) -> str:

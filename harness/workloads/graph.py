@@ -70,6 +70,7 @@ from typing import Any
 from harness import catalog
 from harness.errors import config_error
 from harness.spec import Problems, Reader, apply_overrides, read_toml
+from harness.workloads.accuracy import read_accuracy
 from harness.workloads.builder import NAME, BlockDef, GraphBuilder
 from harness.workloads.model import Workload
 from harness.workloads.source import fingerprint_all, raise_unique, read_identity
@@ -123,6 +124,7 @@ def load_graph(path: Path, overrides: dict[str, Any] | None = None) -> Workload:
     name, benchmark, description = read_identity(r, path.stem)
     shape = r.get("input", list, check=shape_check)
     blocks = read_blocks(r)
+    accuracy = read_accuracy(r)
     entries = r.get("layers", list, check=tables_check)
     r.done()
     builder = GraphBuilder(source, problems, origins, blocks)
@@ -131,7 +133,7 @@ def load_graph(path: Path, overrides: dict[str, Any] | None = None) -> Workload:
     raise_unique(problems)
     return Workload(name=name, benchmark=benchmark, description=description, source=source,
                     fingerprint=fingerprint_all(files, overrides), layers=tuple(builder.layers),
-                    input_shape=tuple(shape))
+                    input_shape=tuple(shape), accuracy=accuracy)
 
 
 def read_blocks(r: Reader) -> dict[str, BlockDef]:

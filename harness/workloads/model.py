@@ -64,6 +64,7 @@ class Workload:
     fingerprint: str = ""
     layers: tuple[Layer, ...] = field(default=(), repr=False)
     input_shape: tuple[int, ...] = ()   # per sample: [C, H, W], [T] token ids or [T, D]
+    accuracy: tuple = ()                # declared accuracy per precision/sparsity (workloads.accuracy)
 
     @property
     def input_elems(self) -> int:
@@ -81,5 +82,6 @@ class Workload:
         return {"name": self.name, "benchmark": self.benchmark, "description": self.description,
                 "source": self.source, "fingerprint": self.fingerprint,
                 "layers": len(self.layers), "macs": self.macs, "params": self.params,
-                "input_shape": list(self.input_shape)}
+                "input_shape": list(self.input_shape),
+                "accuracy": [a.as_dict() for a in self.accuracy]}
 

@@ -1,0 +1,23 @@
+"""`bench`'s entry point: the command listing comes without importing the commands."""
+
+import importlib
+import subprocess
+import sys
+
+import pytest
+
+from harness.cli.main import COMMANDS, SUMMARIES
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_each_summary_is_the_first_paragraph_of_its_commands_help(name):
+    command = importlib.import_module(f"harness.cli.{COMMANDS[name]}").command
+    assert SUMMARIES[name] == command.help.split("\n\n")[0]
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["list", "systems"]])
+def test_help_and_list_import_no_numeric_stack(argv):
+    probe = ("import sys\nfrom harness.cli.main import main\ntry:\n    main(%r)\nexcept SystemExit:\n"
+             "    pass\nprint(sorted(m for m in ('numpy', 'numba', 'pyarrow') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", probe % argv], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "[]"
