@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import threading
 from dataclasses import asdict
 from pathlib import Path
 
@@ -124,6 +126,18 @@ def _measure(prepared, find_peak: bool) -> RunOutput:
     return execute(prepared, watch=watch)
 
 
+def _import_report_meanwhile() -> None:
+    """Import the report's code (matplotlib: about half a second) on another thread while the
+    run measures: a compiled run releases the GIL. A failed import is left to the real one in
+    `_write`, which reports it."""
+    def load() -> None:
+        try:
+            importlib.import_module("harness.report")
+        except ImportError:
+            pass
+    threading.Thread(target=load, name="import-report", daemon=True).start()
+
+
 def _write(out: Path, run: RunOutput, report: bool) -> NotWritten | None:
     """Write the run; what could not be written (said after the figures), if anything."""
     try:
@@ -168,6 +182,8 @@ def command(scenario, sut, workload, target_qps, duration, min_queries, seed, se
     claim(where)
     try:
         check_out_dir(where, force)
+        if not no_report:
+            _import_report_meanwhile()
         run = _measure(prepared, find_peak)
         partial = _write(where, run, not no_report)
     finally:

@@ -82,23 +82,17 @@ class AcceleratorSUT(PooledSUT):
 
     def _absorb(self, out: dict) -> None:
         """The compiled run's DRAM state and batch log (rows: engine, start, end, samples,
-        plan), as the event loop leaves them."""
+        plan), as the event loop leaves them (the records in place: JointDram keeps views
+        of them)."""
         state, dram = out["dram"], self.dram
+        dram.rec[0] = state["bins"]
+        for i, name in ((4, "zoom_t"), (5, "zoom_n"), (6, "meta"), (7, "zoom_w")):
+            dram.rec[i][:] = state[name]
         dram.eng[:], dram.clock[:], dram.warm = state["eng"], state["clock"], state["warm"]
-        for i, name in ((0, "bins"), (4, "zoom_t"), (5, "zoom_n"), (6, "meta"), (7, "zoom_w")):
-            dram.rec[i] = state[name]
         rows = out["log"]
-        costs = np.array([self._cost(plan) for plan in range(2 * len(self.dram.plans))])
-        plans = rows[:, 4].astype(np.int64)
-        columns = {"engine": rows[:, 0].astype(np.int64), "start_s": rows[:, 1],
-                   "end_s": rows[:, 2], "samples": rows[:, 3].astype(np.int64)}
-        for i, name in enumerate(("mac_j", "sram_j", "dram_j", "dram_bytes")):
-            columns[name] = costs[plans, i] if len(rows) else np.zeros(0)
-        self.log = BatchLog.from_arrays(columns)
-
-    def _cost(self, plan: int) -> tuple[float, float, float, float]:
-        dyn, dram_bytes = self.dram.cost(plan)
-        return dyn.mac, dyn.sram, dyn.dram, dram_bytes
+        costs = np.array(dram.costs).reshape(-1, 4)
+        table = np.column_stack([rows[:, :4], costs[rows[:, 4].astype(np.int64)]])
+        self.log = BatchLog.from_table(table)
 
     # ------------------------------------------------------------ after the run
 

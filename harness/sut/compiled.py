@@ -171,7 +171,8 @@ def _begin(e, size, now, I, dram):
     if now >= (rec[0].shape[0] - 2) * rec[6][fluid.BIN_S]:
         I[ABORTED] = 1
         return plan
-    fluid.run(eng, clock, now, False, band, phases, rec)
+    fluid.run(eng, clock, now, False, band, phases, rec, eng)  # a commit keeps no steps: any
+    # 2-D array serves as fluid.run's `seg`
     fluid.start(eng, e, plan, now, phases, rec[6][fluid.DOUBLE_BUFFERING] > 0)
     clock[1], clock[2] = np.nan, -1.0
     return plan
@@ -482,9 +483,9 @@ def _unowned(typingctx, arr):
     return arr(arr), codegen
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def run(offsets, I, R, lg, sc, heap, P, draws, dram, log):
-    """The run (`_run`) on views that hold no references."""
+    """The run (`_run`) on views that hold no references, without holding the GIL."""
     d = (_unowned(dram[0]), _unowned(dram[1]), _unowned(dram[2]), _unowned(dram[3]))
     queries = (_unowned(lg[0]), _unowned(lg[1]), _unowned(lg[2]), _unowned(lg[3]), _unowned(lg[4]))
     _run(_unowned(offsets), _unowned(I), _unowned(R), queries, _unowned(sc), _unowned(heap),
