@@ -106,9 +106,7 @@ def humanise(value: float | None, unit: str) -> str:
     if unit == "fraction":
         return f"{value * 100:.4g} %"
     if unit in _SCALED and value != 0:
-        for scale, prefix in _SI:
-            if abs(value) >= scale or scale == 1e-9:
-                return f"{value / scale:.4g} {prefix}{unit}"
+        return _si(value, unit)
     if float(value).is_integer() and abs(value) < 1e15:
         return f"{int(value):,} {unit}".rstrip()
     return f"{value:,.4g} {unit}".rstrip()
@@ -139,7 +137,5 @@ def by_name(key: str, value: object) -> str:
 def _si(value: float, unit: str) -> str:
     if not math.isfinite(value) or value == 0:
         return humanise(value, unit)
-    for scale, prefix in _SI:
-        if abs(value) >= scale or scale == 1e-9:
-            return f"{value / scale:.4g} {prefix}{unit}"
-    return f"{value:.4g} {unit}"
+    scale, prefix = next((s, p) for s, p in _SI if abs(value) >= s or s == 1e-9)
+    return f"{value / scale:.4g} {prefix}{unit}"

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from harness.accel.config import PRECISIONS
+from harness.accel.config import PRECISIONS, parse_ratio
 from harness.spec import Reader, one_of, within
 
 
@@ -34,9 +34,7 @@ class Accuracy:
 
 
 def _ratio(v: str) -> str | None:
-    parts = v.split(":")
-    ok = len(parts) == 2 and all(p.strip().isdigit() and int(p) > 0 for p in parts) and int(parts[0]) <= int(parts[1])
-    return None if ok else 'must be "N:M" with 0 < N <= M, e.g. "2:4" ("1:1" = dense)'
+    return None if parse_ratio(v) else 'must be "N:M" with 0 < N <= M, e.g. "2:4" ("1:1" = dense)'
 
 
 def read_accuracy(r: Reader) -> tuple[Accuracy, ...]:
@@ -58,7 +56,7 @@ def read_accuracy(r: Reader) -> tuple[Accuracy, ...]:
 
 
 def normal(sparsity: str) -> str:
-    n, m = (int(x) for x in sparsity.split(":"))
+    n, m = parse_ratio(sparsity)
     return "1:1" if n == m else f"{n}:{m}"
 
 
