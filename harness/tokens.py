@@ -89,7 +89,8 @@ def _limit_check(name: str, values: np.ndarray, bound: float, p: float) -> tuple
     if tail <= bound:
         return (f"performance_{name}", True, "", "")
     return (f"performance_{name}", False, f"{label} constraint not met: p{p * 100:g} {label} "
-            f"{tail * 1e3:.3f} ms > limit {bound * 1e3:.3f} ms.", "Reduce target QPS to improve latency.")
+            f"{tail * 1e3:.3f} ms > limit {bound * 1e3:.3f} ms.",
+            f"{label} constrain not met: Reduce target QPS to improve latency.")  # LoadGen's words
 
 
 def _early_stopping(name: str, values: np.ndarray, bound: float, p: float,
