@@ -37,6 +37,14 @@ SUMMARIES = {
 }
 
 
+def _shorten(text: str, limit: int) -> str:
+    """The first sentence, cut at a word to fit `limit` characters, with "..." when cut."""
+    sentence = text.split(". ")[0]
+    if len(sentence) <= limit:
+        return sentence
+    return sentence[:max(limit - 3, 0)].rsplit(" ", 1)[0].rstrip(",;:") + "..."
+
+
 class LazyGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMANDS)
@@ -45,7 +53,7 @@ class LazyGroup(click.Group):
         """click's listing, from SUMMARIES instead of each imported command's help."""
         names = self.list_commands(ctx)
         limit = formatter.width - 6 - max(len(name) for name in names)
-        rows = [(name, click.utils.make_default_short_help(SUMMARIES[name], limit)) for name in names]
+        rows = [(name, _shorten(SUMMARIES[name], limit)) for name in names]
         with formatter.section("Commands"):
             formatter.write_dl(rows)
 
