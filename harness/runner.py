@@ -216,17 +216,49 @@ def execute(prepared: Prepared, settings: Settings | None = None,
     SUT runs compiled where it can (harness.sut.fast); `compiled=False` keeps the event loop,
     the reference, with the same records."""
     settings = settings or prepared.settings
+    return described(Judged(settings, *_run(prepared, settings, watch, compiled)), prepared)
+
+
+@dataclass
+class Judged:
+    """A run judged but not yet described: find-peak describes only the run it reports."""
+
+    settings: Settings
+    sut: Any
+    records: Records
+    outcome: Outcome = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.outcome = judge(self.records, self.settings)
+
+
+def judged(prepared: Prepared, settings: Settings) -> Judged:
+    return Judged(settings, *_run(prepared, settings, None, True))
+
+
+def described(run: Judged, prepared: Prepared) -> RunOutput:
+    """result.json's content for a judged run (the SUT's own figures taken from it)."""
+    extra = run.sut.finish(run.outcome.duration_s) or {}
+    result = build(context=prepared.context(run.settings), outcome=run.outcome, records=run.records,
+                   sut_extra=extra)
+    result["issue_lag_s"] = clean(issue_lag_summary(run.records.issue_lag()))
+    return RunOutput(result, run.records, run.outcome)
+
+
+def records_only(prepared: Prepared, settings: Settings) -> Records:
+    """One run's records, neither judged nor described (find-peak's short runs)."""
+    return _run(prepared, settings, None, True)[1]
+
+
+def _run(prepared: Prepared, settings: Settings,
+         watch: Callable[[LoadGen], AbstractContextManager] | None, compiled: bool) -> tuple[Any, Records]:
     sut = prepared.adapter.build(prepared.system.config, prepared.workload,
                                  settings_mod.derive_seed(prepared.seed, "sut"))
     env = make_environment(prepared.adapter.time_mode)
     loadgen = LoadGen(env, sut, settings, generate(settings), compiled=compiled)
     with watch(loadgen) if watch else nullcontext():
         records = loadgen.run()
-    outcome = judge(records, settings)
-    extra = sut.finish(outcome.duration_s) or {}
-    result = build(context=prepared.context(settings), outcome=outcome, records=records, sut_extra=extra)
-    result["issue_lag_s"] = clean(issue_lag_summary(records.issue_lag()))
-    return RunOutput(result, records, outcome)
+    return sut, records
 
 
 def make_environment(time_mode: str) -> Environment:

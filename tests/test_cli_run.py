@@ -67,25 +67,51 @@ def test_same_seed_same_figures(capsys, synthetic, tmp_path):
 
 
 def test_find_peak_reports_its_probes(capsys, synthetic, tmp_path):
+    """Short runs narrow the bracket (each printed with the tail it predicts by), full-length
+    runs decide (each INVALID one printed with why); result.json lists them all, in order."""
     out = tmp_path / "peak"
-    code, stdout, err = bench(capsys, "run", "--scenario", "server", "--sut", str(synthetic(mean_s=0.002)),
-                              "--workload", "tiny", "--target-qps", "100", "--duration", "10",
+    code, stdout, err = bench(capsys, "run", "--scenario", "server", "--sut", str(synthetic(mean_s=0.001)),
+                              "--workload", "tiny", "--target-qps", "100", "--duration", "600",
                               "--find-peak", "--out", str(out), "--no-report")
     assert code == 0, err
     result = json.loads((out / "result.json").read_text())
     peak = result["find_peak"]
     assert result["valid"] and peak["peak_qps"] == result["settings"]["effective"]["target_qps"]
-    tried = [p["target_qps"] for p in peak["probes"]]
-    assert tried[:3] == [100.0, 200.0, 400.0]  # doubling until the first failure
-    assert all(p["valid"] for p in peak["probes"] if p["target_qps"] <= peak["peak_qps"])
-    assert not any(p["valid"] for p in peak["probes"] if p["target_qps"] > peak["peak_qps"])
-    assert 200 <= peak["peak_qps"] < 400  # 200 passed and 400 failed in the doubling phase
-    failed = [p for p in peak["probes"] if not p["valid"]]
+    assert (peak["method"], peak["saturation_qps"]) == ("bracketed", 1000.0)   # 1 server / 1 ms
+    probes = peak["probes"]
+    short = [p for p in probes if not p["full_length"]]
+    full = [p for p in probes if p["full_length"]]
+    assert probes[0] == short[0] and short[0]["target_qps"] == 100.0   # from the target up
+    assert probes.index(full[0]) == len(short)   # short runs first, then full length
+    assert len(err.splitlines()) == len(probes)
+    for p in short:   # a short run predicts; it has no verdict of its own
+        word = "under" if p["predicts_valid"] else "over"
+        assert p["valid"] is None and f"short {p['target_qps']:12.3f} QPS  {word}" in err
+        assert p["reasons"][0] in err and "early-stopping allowance" in p["reasons"][0]
+    assert all(p["valid"] for p in full if p["target_qps"] <= peak["peak_qps"])
+    assert not any(p["valid"] for p in full if p["target_qps"] > peak["peak_qps"])
+    failed = [p for p in full if not p["valid"]]
     for p in failed:  # each failed probe's line says why it failed
-        assert f"{p['target_qps']:12.3f} QPS  INVALID" in err and p["reasons"][0] in err
+        assert f"probe {p['target_qps']:12.3f} QPS  INVALID" in err and p["reasons"][0] in err
     lowest_failed = min(p["target_qps"] for p in failed)
-    assert (f"find-peak: peak {peak['peak_qps']:.3f} QPS, the highest VALID of {len(peak['probes'])} "
-            f"probes; {lowest_failed:.3f} QPS was INVALID") in stdout
+    assert math.floor(peak["peak_qps"] * 10) + 1 >= math.floor(lowest_failed * 10)   # LoadGen's rule
+    assert (f"find-peak: peak {peak['peak_qps']:.3f} QPS, the highest VALID of {len(full)} full-length "
+            f"probes (after {len(short)} short runs); {lowest_failed:.3f} QPS was INVALID") in stdout
+
+
+def test_find_peak_from_a_failing_target(capsys, synthetic, tmp_path):
+    """Nothing below the requested target QPS is tried: when it fails at full length, that
+    run is the answer (as in LoadGen)."""
+    out = tmp_path / "peak"
+    code, stdout, err = bench(capsys, "run", "--scenario", "server", "--sut", str(synthetic(mean_s=0.001)),
+                              "--workload", "tiny", "--target-qps", "990", "--duration", "60",
+                              "--find-peak", "--out", str(out), "--no-report")
+    assert code == 0, err
+    result = json.loads((out / "result.json").read_text())
+    full = [p for p in result["find_peak"]["probes"] if p["full_length"]]
+    assert [(p["target_qps"], p["valid"]) for p in full] == [(990.0, False)]
+    assert not result["valid"] and result["settings"]["effective"]["target_qps"] == 990.0
+    assert "find-peak: no VALID target QPS (1 full-length probe; the lowest, 990.000 QPS, failed)" in stdout
 
 
 def test_run_prints_one_rate(capsys, synthetic, tmp_path):

@@ -19,6 +19,7 @@ sum(dynamic_j) + hardware.energy.static_w x run duration: static power burns whi
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import NamedTuple
@@ -171,6 +172,18 @@ class AcceleratorModel:
         static = self._static_w * (end - start_s)
         return Service(end - start_s, plan.cold_energy.total + static, plan.cold_dram_bytes,
                        plan.cold_energy, static)
+
+    def saturation_samples_per_s(self) -> float:
+        """Samples/s no run can exceed: every engine busy with warm batches at its fastest start
+        phase (an engine sharing the DRAM is never faster than alone), and the engines' DRAM
+        traffic within the most bandwidth the masters ever leave them; at the best batch size
+        for each bound."""
+        hw, sizes = self.hardware, range(1, self.max_batch + 1)
+        compute = max(self.engines * b / self.table(b).fastest_s() for b in sizes)
+        dram_s = max(n * engine_bandwidth(hw.memory, n).mean_bytes_per_s for n in range(1, self.engines + 1))
+        moved = {b: sum(ph.dram_bytes for ph in self.plan(b).warm) for b in sizes}
+        dram = max(dram_s * b / moved[b] if moved[b] > 0 else math.inf for b in sizes)
+        return min(compute, dram)
 
     def starving_masters(self) -> list[dict]:
         """Best-effort masters that get less DRAM bandwidth than they ask for."""

@@ -139,6 +139,13 @@ class ServiceTable:
         self._y = y.tolist()
         self._slope = (np.diff(y) / np.diff(p)).tolist()
 
+    def fastest_s(self) -> float:
+        """The shortest duration over every start phase: the end is piecewise linear in the
+        start, so the minimum is at a breakpoint."""
+        if self.constant is not None:
+            return self.constant
+        return min(y - p for p, y in zip(self._p, self._y))
+
     def duration(self, start_s: float) -> float:
         """Seconds a batch starting at `start_s` takes (exact within float rounding)."""
         if self.constant is not None:

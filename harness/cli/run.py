@@ -100,6 +100,10 @@ def render(out: Path, result: dict) -> None:
 
 
 def _print_probe(probe: peak.Probe) -> None:
+    if not probe.full_length:
+        click.echo(f"  short {probe.target_qps:12.3f} QPS  {'under' if probe.predicts_valid else 'over':7}  "
+                   f"p99 {_ms(probe.p99_s)}  ({probe.reasons[0]})", err=True)
+        return
     verdict = "VALID  " if probe.valid else "INVALID"
     why = f"  ({probe.reasons[0]})" if probe.reasons else ""
     click.echo(f"  probe {probe.target_qps:12.3f} QPS  {verdict}  p99 {_ms(probe.p99_s)}{why}", err=True)
@@ -107,20 +111,24 @@ def _print_probe(probe: peak.Probe) -> None:
 
 def peak_line(found: dict) -> str:
     """The QPS find-peak chose, and why the search stopped there."""
-    probes = found["probes"]
-    if not any(p["valid"] for p in probes):
-        return f"  find-peak: no VALID target QPS (the first probe, {probes[0]['target_qps']:.3f} QPS, failed)"
-    above = [p["target_qps"] for p in probes if not p["valid"] and p["target_qps"] > found["peak_qps"]]
+    full = [p for p in found["probes"] if p.get("full_length", True)]
+    short = len(found["probes"]) - len(full)
+    runs = f"{len(full)} full-length probe{'s' * (len(full) != 1)}" + (
+        f" (after {short} short run{'s' * (short != 1)})" if short else "")
+    if not any(p["valid"] for p in full):
+        return f"  find-peak: no VALID target QPS ({runs}; the lowest, {min(p['target_qps'] for p in full):.3f} QPS, failed)"
+    above = [p["target_qps"] for p in full if not p["valid"] and p["target_qps"] > found["peak_qps"]]
     limit = f"; {min(above):.3f} QPS was INVALID" if above else ""
-    return (f"  find-peak: peak {found['peak_qps']:.3f} QPS, the highest VALID of "
-            f"{len(probes)} probes{limit}")
+    return f"  find-peak: peak {found['peak_qps']:.3f} QPS, the highest VALID of {runs}{limit}"
 
 
 def _measure(prepared, find_peak: bool) -> RunOutput:
     if find_peak:
-        run, probes = peak.find_peak(prepared, _print_probe)
+        found = peak.find_peak(prepared, _print_probe)
+        run = found.run
         run.result["find_peak"] = clean({"peak_qps": run.result["settings"]["effective"]["target_qps"],
-                                         "probes": [asdict(p) for p in probes]})
+                                         "method": found.method, "saturation_qps": found.saturation_qps,
+                                         "probes": [asdict(p) for p in found.probes]})
         return run
     watch = real_time_progress if wanted(prepared.adapter.time_mode) else None
     return execute(prepared, watch=watch)

@@ -142,6 +142,13 @@ class AcceleratorAdapter:
     def describe(self, hw: Hardware) -> dict[str, Any]:
         return hw.describe() if hasattr(hw, "describe") else _plain(hw)
 
+    def saturation_qps(self, hw: Hardware, workload: Workload) -> float | None:
+        """Server queries/s (one sample each) the model cannot exceed: its service-time table's
+        bound (AcceleratorModel.saturation_samples_per_s); None for a decoder LLM."""
+        if isinstance(workload, Decoder):
+            return None
+        return AcceleratorModel(hw, workload).saturation_samples_per_s()
+
     def build(self, hw: Hardware, workload: Workload, seed: int) -> AcceleratorSUT | LLMServer:
         if isinstance(workload, Decoder):  # a decoder LLM: prefill and decode steps
             return LLMServer(hw, workload, hw.llm or LLMSettings())

@@ -78,7 +78,9 @@ class Adapter(Protocol):
     tables: tuple[str, ...]  # top-level tables of its system files (routes --set keys)
     # Optional: `uses_layers = True` when the SUT runs the workload's layer graph (result.json
     # then describes the graph; otherwise the workload names only the settings that apply), and
-    # `model_of(config) -> str`, the model a SUT serves itself (result.json `sut.model`).
+    # `model_of(config) -> str`, the model a SUT serves itself (result.json `sut.model`), and
+    # `saturation_qps(config, workload) -> float | None`, a server rate the SUT cannot sustain
+    # (find-peak's analytic upper bound, harness.peak).
 
     def load(self, r: Reader, path: Path | None) -> Any:
         """Read and check the adapter's own tables; problems go to r.problems."""

@@ -213,6 +213,15 @@ class SyntheticAdapter:
                 "batching": {"max_batch": config.max_batch, "timeout_s": config.timeout_s,
                              "per_sample_s": config.per_sample_s}}
 
+    def saturation_qps(self, config: SyntheticConfig, workload: Workload) -> float | None:
+        """Server queries/s (one sample each) the pool cannot sustain: every server busy with
+        full batches of mean service time (more samples per batch never cost more per sample);
+        None for a token model."""
+        if config.tokens is not None:
+            return None
+        b = config.max_batch
+        return config.servers * b / (config.mean_s + config.per_sample_s * (b - 1))
+
     def build(self, config: SyntheticConfig, workload: Workload, seed: int) -> SyntheticSUT | DecodeSlots:
         if config.tokens is not None:
             return DecodeSlots(config.tokens, config.servers, seed)

@@ -1,0 +1,109 @@
+"""Find-peak (harness.peak): short runs and an analytic bound narrow the bracket, full-length
+runs decide; the peak agrees with LoadGen's doubling search and with queueing theory."""
+
+import math
+
+import pytest
+from scipy.optimize import brentq
+
+import queueing as qt  # tests/ is on sys.path under pytest's default "prepend" import mode
+from harness import early_stopping, peak
+from harness.runner import RunRequest, prepare
+
+
+@pytest.fixture
+def md1(synthetic):
+    """M/D/1: one server, 1 ms per query; the tiny workload's bound is 10 ms."""
+    return str(synthetic(mean_s=0.001))
+
+
+def _peak(search: peak.Search) -> float:
+    return search.run.result["settings"]["effective"]["target_qps"]
+
+
+def _full(search: peak.Search) -> list[peak.Probe]:
+    return [p for p in search.probes if p.full_length]
+
+
+def test_probe_sequence_on_md1(md1):
+    """The whole search, pinned: short runs from the target up to the bound (1000/s) and back,
+    then full-length runs aimed across the grid of 0.1 QPS until VALID and INVALID meet."""
+    search = peak.find_peak(prepare(RunRequest("server", md1, "tiny", 100, 600)))
+    got = [(round(p.target_qps, 3), "full" if p.full_length else "short",
+            p.valid if p.full_length else p.predicts_valid) for p in search.probes]
+    assert got == [
+        (100.0, "short", True), (1000.0, "short", False), (827.513, "short", False),
+        (784.599, "short", False), (759.075, "short", True), (769.121, "short", False),
+        (768.02, "short", True),
+        (768.316, "full", False), (765.102, "full", False), (764.402, "full", True),
+        (764.598, "full", True), (764.698, "full", False)]
+    assert (search.method, search.saturation_qps, _peak(search)) == ("bracketed", 1000.0, 764.598)
+    assert search.run.result["valid"]
+
+
+def test_short_runs_never_decide(md1):
+    search = peak.find_peak(prepare(RunRequest("server", md1, "tiny", 100, 600)))
+    short = [p for p in search.probes if not p.full_length]
+    assert short and all(p.valid is None and p.predicts_valid is not None for p in short)
+    assert all(len(p.reasons) == 1 and "short run" in p.reasons[0] for p in short)
+    full = _full(search)
+    peak_qps = _peak(search)
+    assert any(p.target_qps == peak_qps and p.valid for p in full)
+    assert not any(p.valid for p in full if p.target_qps > peak_qps)
+    failed = [p for p in full if not p.valid]
+    assert failed and all(p.reasons for p in failed)   # each INVALID probe says why
+    above = min(p.target_qps for p in failed if p.target_qps > peak_qps)
+    assert not peak._narrow(peak_qps, above, 1)   # LoadGen's stopping rule holds
+
+
+@pytest.mark.parametrize("sut, workload, duration", [("md1", "tiny", 600), ("npu_v2", "resnet50", 60)])
+def test_same_peak_as_loadgens_doubling_search(request, sut, workload, duration):
+    """Within LoadGen's own stopping rule (floor(lo * 10) + 1 >= floor(hi * 10): a bracket up to
+    0.2 QPS wide), with fewer full-length runs."""
+    system = request.getfixturevalue("md1") if sut == "md1" else sut
+    prepared = prepare(RunRequest("server", system, workload, 100 if sut == "md1" else None, duration))
+    old, new = peak.doubling(prepared), peak.find_peak(prepared)
+    assert old.method == "doubling" and len(_full(old)) == len(old.probes)
+    assert abs(_peak(new) - _peak(old)) < 0.2
+    assert len(_full(new)) <= len(old.probes) / 2
+
+
+def _md1_peak(d: float, bound: float, duration: float, p: float = 0.99) -> float:
+    """The rate at which M/D/1's share of sojourn times over `bound` equals what early stopping
+    allows a run of that rate's query count (Erlang's waiting-time distribution)."""
+    def excess(lam: float) -> float:
+        allowed = peak.allowed_share(math.ceil(lam * duration) + 1, p)
+        return 1 - qt.md1_sojourn_cdf(bound, lam, d) - allowed
+    return brentq(excess, 0.5 / d, 0.95 / d, xtol=1e-6)
+
+
+def test_md1_peak_matches_queueing_theory(md1):
+    """At 600 s the analytic peak is 771.9/s; a run's over-bound count fluctuates (busy periods
+    are correlated), about +-5 % at this length, which moves the peak by about 1 %."""
+    expected = _md1_peak(0.001, 0.010, 600)
+    assert expected == pytest.approx(771.94, abs=0.01)
+    search = peak.find_peak(prepare(RunRequest("server", md1, "tiny", 100, 600)))
+    assert _peak(search) == pytest.approx(expected, rel=0.015)
+    assert _peak(search) < search.saturation_qps == 1000.0
+
+
+def test_allowed_share_is_early_stoppings():
+    n = 459_000
+    t = early_stopping.largest_rank(n, 0.99)
+    assert peak.allowed_share(n, 0.99) == t / n < 0.01
+    assert early_stopping.server(n, t, 0.99).met and not early_stopping.server(n, t + 1, 0.99).met
+
+
+def test_saturation_bounds(synthetic):
+    batched = prepare(RunRequest("server", str(synthetic(mean_s=0.002, servers=3, batching={
+        "max_batch": 4, "timeout_s": 0.001, "per_sample_s": 0.0005})), "tiny"))
+    assert peak.saturation_qps(batched) == pytest.approx(3 * 4 / 0.0035)
+    npu = prepare(RunRequest("server", "npu_v2"))
+    assert peak.saturation_qps(npu) == pytest.approx(4074.133, abs=1e-3)   # 2 engines x 8 / 3.927 ms
+
+
+def test_real_time_suts_search_by_doubling(monkeypatch):
+    prepared = prepare(RunRequest("server", "examples/sleepy/system.toml", "resnet50", 100, 1))
+    assert prepared.adapter.time_mode == "real"
+    monkeypatch.setattr(peak, "doubling", lambda p, on_probe: "doubling")
+    assert peak.find_peak(prepared) == "doubling"
