@@ -6,6 +6,9 @@ regularised incomplete beta I_p(h, t + 1). `min_passing(t, p)` is the smallest h
 chance is below 1 - confidence.
 
 - Server: a run of N queries with t over the latency bound passes iff N >= h(t) + t.
+
+The odds are computed as LoadGen computes them (its series for the incomplete beta, not a
+library's): no scipy on a run's path.
 - Single-/multi-stream: with N queries, t is the largest i >= 1 with N >= h(i) + i, and the
   estimate is the t-th largest latency (t - 1 highest discarded).
 """
@@ -17,14 +20,38 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import betainc
 
 CONFIDENCE = 0.99
 TOLERANCE = 0.0
+SERIES_TOLERANCE = 1.0 / (1 << 33)   # LoadGen's kTolerance
+_CHUNK = 2048
 
 
 def _odds(h: int, t: int, p: float) -> float:
-    return float(betainc(h, t + 1, p - TOLERANCE))
+    """I_x(h, t + 1) with x = p - tolerance, as LoadGen's beta_regularized evaluates it:
+    x^a (1-x)^(b-1) / (a B(a, b)) 2F1(1, 1-b; 1+a; x/(x-1)), B from lgamma."""
+    x, a, b = p - TOLERANCE, h, t + 1
+    lbeta = math.lgamma(a) + math.lgamma(b) - math.lgamma(a + b)
+    return math.exp(a * math.log(x) + (b - 1) * math.log(1 - x) - lbeta) / a * _hypergeometric_2f1_a1(
+        1 - b, 1 + a, x / (x - 1))
+
+
+def _hypergeometric_2f1_a1(b: int, c: int, x: float) -> float:
+    """2F1(1, b; c; x) by LoadGen's series: each term the last times (b + i) x / (c + i), summed
+    in order, up to and including the first term at most 2^-33 in size (numpy's cumprod and
+    cumsum multiply and add in the same order as its loop)."""
+    result, term, start = 1.0, 1.0, 0
+    while True:
+        i = np.arange(start, start + _CHUNK, dtype=np.int64)
+        ratios = (b + i).astype(np.float64) * x / (c + i).astype(np.float64)
+        with np.errstate(over="ignore", invalid="ignore"):   # LoadGen's loop overflows alike
+            terms = np.cumprod(np.concatenate(([term], ratios)))[1:]
+            small = np.flatnonzero(~(np.abs(terms) > SERIES_TOLERANCE))   # NaN stops it too
+            stop = int(small[0]) + 1 if len(small) else _CHUNK
+            result = float(np.cumsum(np.concatenate(([result], terms[:stop])))[-1])
+        if len(small):
+            return result
+        term, start = float(terms[-1]), start + _CHUNK
 
 
 @functools.lru_cache(maxsize=4096)
@@ -35,9 +62,9 @@ def min_passing(t: int, p: float) -> int:
     if _odds(lo, t, p) < limit:
         return lo
     hi = lo * 2
-    while _odds(hi, t, p) >= limit:
+    while not _odds(hi, t, p) < limit:   # NaN (the series overflowed, as LoadGen's does) fails
         lo, hi = hi, hi * 2
-    while hi - lo > 1:  # invariant: odds(lo) >= limit > odds(hi)
+    while hi - lo > 1:  # invariant: lo fails (odds >= limit, or NaN), hi passes
         mid = (lo + hi) // 2
         lo, hi = (lo, mid) if _odds(mid, t, p) < limit else (mid, hi)
     return hi
