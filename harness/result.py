@@ -134,8 +134,8 @@ def write_queries(path: Path, records: Records) -> None:
 def write_sample_completions(path: Path, records: Records) -> None:
     """Offline: when each chunk of samples completed (its statistics are per sample)."""
     times, counts = zip(*records.sample_completions)
-    pq.write_table(pa.table({"completed_s": pa.array(times, pa.float64()),
-                             "samples": pa.array(counts, pa.int64())}), path, compression="zstd")
+    pq.write_table(pa.table({"completed_s": column(np.array(times, dtype=np.float64)),
+                             "samples": column(np.array(counts, dtype=np.int64))}), path, compression="zstd")
 
 
 def read_queries(path: Path) -> Records:

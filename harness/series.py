@@ -15,8 +15,11 @@ from __future__ import annotations
 import copy
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from harness.result import column
 
 DRAM_FILE = "dram_timeline.parquet"
 _VIEWS = ("zoom", "run")
@@ -45,12 +48,31 @@ def detach(result: dict) -> tuple[dict, pa.Table | None]:
             columns[key] += list(view[key])
         for m in masters:
             columns[f"master.{m}"] += list(view.get("masters", {}).get(m, [None] * n))
+    table = pa.table({"view": _strings(columns.pop("view")),
+                      **{key: _floats(values) for key, values in columns.items()}})
     reference = {"file": DRAM_FILE, "end_s": timeline.get("end_s"),
                  "run_end_s": views["run"]["end_s"] if "run" in views else None,
                  "usable_bytes_per_s": timeline.get("usable_bytes_per_s"), "masters": masters}
     slim = copy.copy(result)
     slim["accelerator"] = {**result["accelerator"], "dram_timeline": reference}
-    return slim, pa.table(columns)
+    return slim, table
+
+
+# pyarrow builds arrays from Python lists through a check that imports pandas (~0.3 s), so the
+# columns are built from buffers.
+
+def _floats(values: list) -> pa.Array:
+    """Numbers as float64, None as null."""
+    null = np.array([v is None for v in values], dtype=bool)
+    return column(np.array([0.0 if v is None else v for v in values], dtype=np.float64), null)
+
+
+def _strings(values: list[str]) -> pa.Array:
+    data = [v.encode("utf-8") for v in values]
+    offsets = np.zeros(len(data) + 1, dtype=np.int32)
+    np.cumsum([len(d) for d in data], out=offsets[1:])
+    return pa.Array.from_buffers(pa.string(), len(data), [None, pa.py_buffer(offsets),
+                                                          pa.py_buffer(b"".join(data))])
 
 
 def write(directory: Path, table: pa.Table | None) -> None:
