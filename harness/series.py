@@ -86,7 +86,8 @@ def attach(result: dict, directory: Path) -> dict:
     ref = accel.get("dram_timeline")
     if not (isinstance(ref, dict) and ref.get("file") == DRAM_FILE and (directory / DRAM_FILE).is_file()):
         return result
-    table = pq.read_table(directory / DRAM_FILE).to_pydict()
+    with pq.ParquetFile(directory / DRAM_FILE) as file:   # not read_table: it imports pandas
+        table = file.read().to_pydict()
     views = {}
     for name in _VIEWS:
         rows = [i for i, v in enumerate(table["view"]) if v == name]

@@ -10,7 +10,7 @@ import numpy as np
 
 from harness import series
 from harness.report import reduce
-from harness.result import check_queries, load, read_parquet
+from harness.result import check_queries, floats, load, read_parquet
 from harness.results.bench_result import load_result_dir
 from harness.settings import SERVER_SCENARIOS
 
@@ -59,8 +59,7 @@ def read_columns(run_dir: Path) -> reduce.Queries | None:
     if not path.is_file():
         return None
     table = read_parquet(path, list(COLUMNS))
-    arrays = [np.asarray(table.column(c).to_numpy(zero_copy_only=False), dtype=np.float64)
-              for c in COLUMNS]
+    arrays = [floats(table, c) for c in COLUMNS]
     check_queries(path)
     return reduce.Queries(*arrays)
 
@@ -71,8 +70,7 @@ def read_sample_completions(run_dir: Path) -> reduce.Queries | None:
     if not path.is_file():
         return None
     table = read_parquet(path, ["completed_s", "samples"])
-    done = np.asarray(table.column("completed_s").to_numpy(zero_copy_only=False), dtype=np.float64)
-    samples = np.asarray(table.column("samples").to_numpy(zero_copy_only=False), dtype=np.float64)
+    done, samples = floats(table, "completed_s"), floats(table, "samples")
     return reduce.Queries(np.zeros_like(done), done, samples)
 
 

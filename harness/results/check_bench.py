@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-
 from harness.errors import BenchError, ConfigError
-from harness.result import read_record, records_problems
+from harness.result import floats, read_record, records_problems
 from harness.results import closed_rules as cr
 from harness.results.bench_result import RESULT_FILE, result_from_record, validate
 from harness.results.mlperf_logs import parse_summary
@@ -99,8 +97,7 @@ def queries_problems(path: Path, data: dict) -> list[str]:
         return [f"{path}: missing columns {', '.join(missing)}"]
     if table.num_rows != data["query_count"]:
         return [f"{path}: {table.num_rows} rows but result.json query_count = {data['query_count']}"]
-    columns = [np.asarray(table.column(c).to_numpy(zero_copy_only=False), dtype=np.float64)
-               for c in ("scheduled_s", "issued_s", "completed_s", "samples")]
+    columns = [floats(table, c) for c in ("scheduled_s", "issued_s", "completed_s", "samples")]
     return [f"{path}: impossible record: {p}" for p in records_problems(*columns)]
 
 
