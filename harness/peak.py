@@ -185,14 +185,14 @@ def _short_bracket(search: _Searcher, upper: float | None) -> tuple[float, float
         return s.target_qps, math.nan
     qps = upper if upper and upper > s.target_qps else s.target_qps * (1 + s.find_peak_step)
     hi = search.short(qps)
-    while hi.f <= 0 and search.left > MAX_PROBES - MAX_SHORT:
+    while hi.f <= 0 and len(search.probes) < MAX_SHORT:   # the bound did not hold: step up
         lo, hi = hi, search.short(hi.qps * (1 + s.find_peak_step))
     if hi.f <= 0:
         return hi.qps, math.nan
-    side, shorts, seen = 0, 2, [lo, hi]
-    while shorts < MAX_SHORT and hi.qps - lo.qps > SHORT_CLOSE * lo.qps:
+    side, seen = 0, [lo, hi]
+    while len(search.probes) < MAX_SHORT and hi.qps - lo.qps > SHORT_CLOSE * lo.qps:
         point = search.short(_interpolate(lo, hi))
-        shorts, seen = shorts + 1, seen + [point]
+        seen.append(point)
         if point.f <= 0:
             lo, side = point, (side - 1 if side < 0 else -1)
             hi = Point(hi.qps, hi.f / 2) if side <= -2 else hi   # Illinois
