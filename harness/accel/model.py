@@ -237,4 +237,4 @@ class AcceleratorModel:
             return profile
         from harness.accel.schedules import with_schedule
 
-        return with_schedule(profile, self.physical, self.scheduled(batch), self.leftover, quiet)
+        return with_schedule(profile, self.physical, self.scheduled(batch), self.leftover)

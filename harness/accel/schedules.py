@@ -352,8 +352,9 @@ def serving_hardware(hw: Hardware) -> Hardware:
 # ---------------------------------------------------------------- the profile's schedule section
 
 
-def with_schedule(profile, hw: Hardware, splan: SchedulePlan, lo, quiet_lo=None):
-    """The profile of a scheduled batch, its totals carrying the schedule (`schedule` key)."""
+def with_schedule(profile, hw: Hardware, splan: SchedulePlan, lo):
+    """The profile of a scheduled batch, its totals carrying the schedule (`schedule` key);
+    lo: one engine's bandwidth under the masters."""
     rows, total = profile.layers, dict(profile.total)
     if splan.name in SPLITS:
         rows = tuple(replace(r, utilization=r.utilization / hw.compute.engines) for r in rows)
