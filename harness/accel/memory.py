@@ -117,7 +117,8 @@ def producers(layers: tuple[Layer, ...]) -> list[list[int | None]]:
 class Graph:
     """The per-batch facts the planner needs: sizes, readers, graph inputs and outputs."""
 
-    def __init__(self, layers: tuple[Layer, ...], hw: Hardware, batch: int):
+    def __init__(self, layers: tuple[Layer, ...], hw: Hardware, batch: int,
+                 exported: tuple[bool, ...] = ()):
         bpe = hw.compute.element_bytes
         self.count = len(layers)
         self.srcs = lt.producers(layers)
@@ -130,6 +131,8 @@ class Graph:
                                 for layer, s in zip(layers, self.stored)], dtype=float)
         self.gathers = np.array([layer.gathered > 0 for layer in layers])
         self.outputs = np.array([not c for c in lt.consumed(self.srcs)])
+        if exported:  # read by another engine's layers (schedules.py): written to DRAM too
+            self.outputs |= np.array(exported, dtype=bool)
         self.has_readers = np.array([bool(r) for r in reads])
         self.input_dram = np.array([_graph_input(layer, s) * batch * bpe
                                     for layer, s in zip(layers, self.srcs)], dtype=float)
@@ -219,9 +222,11 @@ def _best_of(a: Choice | None, b: Choice) -> Choice:
     return b if a is None or b.dram < a.dram else a
 
 
-def place(layers: tuple[Layer, ...], hw: Hardware, batch: int) -> Placement:
-    """Plan the SRAM for one batch and count every layer's bytes."""
-    g = Graph(layers, hw, batch)
+def place(layers: tuple[Layer, ...], hw: Hardware, batch: int,
+          exported: tuple[bool, ...] = ()) -> Placement:
+    """Plan the SRAM for one batch and count every layer's bytes; `exported` marks outputs
+    that other engines read (written to DRAM whether or not they also stay on chip)."""
+    g = Graph(layers, hw, batch, exported)
     choice = cheapest(g, hw.memory.sram_bytes)
     resident = np.zeros(g.count, dtype=bool)
     resident[g.order[:choice.resident]] = True

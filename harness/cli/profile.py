@@ -111,6 +111,8 @@ def render_table(profile: Profile) -> str:
                  f"{t['energy_per_sample_j'] * 1e3:.3f} mJ/sample, {t['tops_per_w']:.2f} TOPS/W, "
                  f"weights {_residency(t)}")
     lines.append(_sram_line(t))
+    if "schedule" in t:
+        lines.extend(_schedule_lines(t["schedule"]))
     if t["unmodeled_layers"]:
         lines.append("not modelled (costed as vector work only): " + ", ".join(
             f"{u['name']} ({u['op']})" for u in t["unmodeled_layers"]))
@@ -124,6 +126,22 @@ def _sram_line(t: dict) -> str:
             f"{t['streamed_weight_bytes'] / 1e6:.2f} MB streamed; {len(spilled)} layer output(s) "
             f"spilled{' (' + ', '.join(spilled[:5]) + ('...' if len(spilled) > 5 else '') + ')' if spilled else ''}, "
             f"{len(tiled)} layer(s) tiled; weights stored {t['sparsity_stored']}")
+
+
+def _schedule_lines(s: dict) -> list[str]:
+    """compute.schedule: each engine's part, then latency and the interval between batches."""
+    lines = [f"schedule {s['name']} over {s['engines']} engines:"]
+    for st in s["stages"]:
+        lines.append(f"  engine {st['engine']}: {st['first_layer']} .. {st['last_layer']} "
+                     f"({st['layers']} layers) {st['time_s'] * 1e6:.1f} us {st['time_kind']}, "
+                     f"DRAM {st['dram_bytes'] / 1e6:.2f} MB, weights {st['resident_weight_bytes'] / 1e6:.2f} MB "
+                     f"resident + {st['streamed_weight_bytes'] / 1e6:.2f} MB streamed, SRAM peak "
+                     f"{st['sram_peak_bytes'] / 1e6:.2f} of {st['sram_bytes'] / 1e6:.2f} MB")
+    lines.append(f"  latency {s['latency_s'] * 1e6:.1f} us; a batch every {s['interval_s'] * 1e6:.1f} us "
+                 f"({s['interval_bound']}): {s['samples_per_s']:.1f} samples/s; "
+                 f"DRAM {s['dram_bytes_per_sample'] / 1e6:.3f} MB/sample")
+    lines.extend(f"  note: {n}" for n in s["notes"])
+    return lines
 
 
 RENDERERS = {"table": render_table, "json": render_json, "csv": render_csv}
