@@ -17,7 +17,7 @@ other key has the default shown here (all units are in the key names)::
                                    # slice of every layer)
     pipeline_cuts = []             # pipeline: the first layer of stages 2..engines (names);
                                    # [] = the cuts that balance the stages (schedules.py)
-    fused_overlap = false          # fused layers overlap tile by tile (fusion.py); false: in turn
+    fused_overlap = true           # fused layers overlap tile by tile (fusion.py); false: in turn
     precision = "int8"             # int4 | int8 | int16 | fp8_e4m3 | fp8_e5m2 | bf16 | fp16 | tf32 | fp32
     sparsity = "1:1"               # N:M structured weight sparsity ("2:4": 2 of every 4 kept)
     vector_lanes = array_cols      # element ops per cycle of the vector unit (pool, add, norm)
@@ -137,7 +137,7 @@ class Compute:
     sparse_index_bits: float = math.nan  # ... each kept weight's index (stated when density < 1)
     sparse_skip_efficiency: float = math.nan  # ... share of the zero MACs the array skips
     schedule: str = "independent"        # SCHEDULES: how one batch uses the engines
-    fused_overlap: bool = False          # fused layers overlap tile by tile (fusion.py)
+    fused_overlap: bool = True           # fused layers overlap tile by tile (fusion.py)
     pipeline_cuts: tuple[str, ...] = ()  # pipeline: first layer of stages 2.. (() = balanced)
 
     @property
@@ -228,7 +228,7 @@ class Hardware:
         compute = {k: getattr(self.compute, k) for k in Compute.__dataclass_fields__}
         compute["sparsity"] = "{}:{}".format(*self.compute.sparsity)
         compute["pipeline_cuts"] = list(compute["pipeline_cuts"])
-        for key, default in (("schedule", "independent"), ("fused_overlap", False), ("pipeline_cuts", [])):
+        for key, default in (("schedule", "independent"), ("fused_overlap", True), ("pipeline_cuts", [])):
             if compute[key] == default:
                 del compute[key]  # the defaults: results of earlier versions stay alike
         for key in ("macs_per_pe_cycle", "bytes_per_element"):
@@ -316,7 +316,7 @@ def _read_compute(r: Reader) -> Compute | None:
         voltage_v=c.get("voltage_v", float, default=math.nan, check=positive),
         vf_table=_vf_table(c),
         schedule=c.get("schedule", str, default="independent", check=one_of(*SCHEDULES)),
-        fused_overlap=c.get("fused_overlap", bool, default=False),
+        fused_overlap=c.get("fused_overlap", bool, default=True),
         pipeline_cuts=_names(c, "pipeline_cuts"),
         **_unstructured(c),
     )
