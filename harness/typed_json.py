@@ -139,6 +139,8 @@ class _Reader:
         if not isinstance(value, list):
             self.problem(path, value, "must be a list")
             return None
+        if kind in _BASIC and all(map(_BASIC[kind][0], value)):   # a long series: checked at once
+            return tuple(value)
         return tuple(self.value(kind, v, f"{path}[{i}]") for i, v in enumerate(value))
 
     def mapping(self, kind: Any, value: Any, path: str) -> dict | None:
