@@ -11,6 +11,8 @@ says "not measured", never a zero. Keys a later version adds are kept in each se
 Free-form by design, kept as plain mappings: the SUT's configuration (each adapter describes
 its own), the requested MLPerf settings, LoadGen's scenario-specific figures (`loadgen`), a
 SUT's own statistics (`sut_stats`, `llm`) and the find-peak probes.
+
+(Over 400 lines because it is the whole schema, declared: one short class per section.)
 """
 
 from __future__ import annotations
