@@ -26,7 +26,8 @@ from typing import NamedTuple
 from harness.accel import energy as en
 from harness.accel.compute import (core_cycles, executed_macs, layer_cycles, layer_gemm, skipped_share,
                                    storage_sparsity)
-from harness.accel.config import Hardware
+from harness.accel.config import Compute, Hardware
+from harness.accel.mixed import check_energy, computes, conversion_ops
 from harness.accel.contention import Leftover, best_effort_shares, engine_bandwidth
 from harness.accel.dram_cost import npu_cost
 from harness.accel.memory import Placement, Traffic, place
@@ -64,6 +65,8 @@ class BatchPlan:
     warm_energy: en.Dynamic
     cold_energy: en.Dynamic
     layer_energy: tuple[en.Dynamic, ...] = field(repr=False)
+    computes: tuple[Compute, ...] = field(default=(), repr=False)  # per layer, at its precision
+    conversions: tuple[int, ...] = ()  # per layer: elements per sample converted from another precision
 
     @cached_property  # read for every batch a run serves
     def warm_dram_bytes(self) -> float:
@@ -81,29 +84,32 @@ def _phase(hw: Hardware, compute_s: float, t: Traffic, cold: bool) -> Phase:
 
 
 def plan_batch(hw: Hardware, workload: Workload, batch: int) -> BatchPlan:
-    c = hw.compute
     placement = place(workload.layers, hw, batch)
+    cs = computes(hw.compute, workload.layers)
+    converts = conversion_ops(workload.layers, cs)
     cycles, macs, compute_s, energies = [], [], [], []
-    for layer, traffic in zip(workload.layers, placement.layers):
+    for layer, traffic, c, convert in zip(workload.layers, placement.layers, cs, converts):
         gemm = layer_gemm(layer, batch, storage_sparsity(c), skipped_share(c))
-        cyc = layer_cycles(c, layer, batch, gemm)
+        cyc = layer_cycles(c, layer, batch, gemm, convert)
         cycles.append(cyc)
         macs.append(executed_macs(gemm))
         compute_s.append(max(core_cycles(*cyc) / c.clock_hz, traffic.sram / hw.memory.sram_bytes_per_s))
-        energies.append(en.dynamic(hw, macs[-1], layer.vector_ops * batch, traffic.sram, traffic.dram))
+        vector_ops = (layer.vector_ops + convert) * batch
+        energies.append(en.dynamic(hw, macs[-1], vector_ops, traffic.sram, traffic.dram, c.precision))
     warm = tuple(_phase(hw, s, t, cold=False) for s, t in zip(compute_s, placement.layers))
     cold = tuple(_phase(hw, s, t, cold=True) for s, t in zip(compute_s, placement.layers))
     cold_extra = sum(t.cold_weight_dram for t in placement.layers)
     warm_energy = sum(energies, en.ZERO)
     cold_energy = warm_energy + en.dynamic(hw, 0, 0, cold_extra, cold_extra)
     return BatchPlan(batch, placement, tuple(compute_s), tuple(cycles), tuple(macs), warm, cold,
-                     warm_energy, cold_energy, tuple(energies))
+                     warm_energy, cold_energy, tuple(energies), cs, converts)
 
 
 class AcceleratorModel:
     """An NPU running one workload. Not thread-safe: it caches per-batch tables."""
 
     def __init__(self, hardware: Hardware, workload: Workload):
+        check_energy(hardware, workload)
         self.hardware = hardware
         self.workload = workload
         self.leftover: Leftover = engine_bandwidth(hardware.memory)

@@ -35,12 +35,14 @@ def empty() -> dict[str, Any]:
     return dict.fromkeys(FIGURES)
 
 
-def accuracy(precision: str | None, sparsity: str | None, declarations) -> float | None:
-    """The workload's declared accuracy for the point's precision and sparsity; None (unknown)
-    when it declares none, or when the SUT has no precision (bench never estimates it)."""
+def accuracy(precision: str | None, sparsity: str | None, declarations,
+             layers: dict[str, str] | None = None) -> float | None:
+    """The workload's declared accuracy for the point's precision, sparsity and per-layer
+    precisions (`layers`: mixed precision); None (unknown) when it declares none, or when the
+    SUT has no precision (bench never estimates it)."""
     if precision is None:
         return None
-    found = declared(declarations, precision, sparsity or "1:1")
+    found = declared(declarations, precision, sparsity or "1:1", layers)
     return None if found is None else float(found["value"])
 
 
@@ -49,7 +51,8 @@ def from_result(result: dict) -> dict[str, Any]:
     metric, lat, energy = result["metric"], result["latency_s"], result.get("energy") or {}
     compute = (result["sut"].get("config") or {}).get("compute") or {}
     return {"accuracy": accuracy(compute.get("precision"), compute.get("sparsity"),
-                                 result["workload"].get("accuracy") or []),"metric_name": metric["name"], "metric_value": metric["value"], "metric_unit": metric["unit"],
+                                 result["workload"].get("accuracy") or [],
+                                 result["workload"].get("precision")),"metric_name": metric["name"], "metric_value": metric["value"], "metric_unit": metric["unit"],
             "valid": bool(result["valid"]), "p50_s": lat.get("p50"), "p90_s": lat.get("p90"),
             "p99_s": lat.get("p99"), "samples_per_s": result["samples_per_second"],
             "energy_per_sample_j": energy.get("joules_per_sample"),
