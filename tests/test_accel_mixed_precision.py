@@ -3,6 +3,9 @@ layer is costed at it (bytes, MACs per cycle, pJ per MAC, residency), a reader a
 precision pays a conversion on the vector unit, and the variant's accuracy is its own."""
 
 import json
+import re
+import shlex
+from pathlib import Path
 
 import pytest
 
@@ -191,3 +194,34 @@ def test_an_accuracy_layer_naming_nothing_is_refused(tmp_path):
     path.write_text(WORKLOAD + ACCURACY.replace('b = "int4"', 'q = "int4"'))
     with pytest.raises(ConfigError, match=r"accuracy\[1\].layers.q = 'int4': names no layer"):
         load_workload(str(path))
+
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def _readme_block(marker: str, kind: str) -> str:
+    return README.read_text().split(marker, 1)[1].split(f"```{kind}\n", 1)[1].split("```", 1)[0]
+
+
+def test_readme_precision_table(tmp_path):
+    path = tmp_path / "w.toml"
+    path.write_text('extends = "resnet50"\nname = "w"\n' + _readme_block("<!-- mixed-precision -->", "toml"))
+    mine = load_workload(str(path)).precisions
+    assert mine["stage4.1.conv1"] == "int8" and mine["stage4.2.conv1"] == mine["stage4.1.add"] == "int4"
+    assert not any(name.startswith(("stage3", "stage5")) for name in mine)
+
+
+def test_readme_commands(capsys):
+    lines = [line for line in _readme_block("<!-- mixed-precision-commands -->", "sh").splitlines() if line.strip()]
+    assert len(lines) == 3
+    for line in lines:
+        command, _, comment = line.partition("#")
+        expected = int(m.group(1)) if (m := re.search(r"exit (\d+)", comment)) else 0
+        argv = shlex.split(command)
+        code, out, err = bench(capsys, *argv[1:])
+        assert code == expected, f"{line}\n{err}"
+        assert expected == 0 or len(err.strip().splitlines()) == 1
+    code, out, _ = bench(capsys, *shlex.split(lines[0])[1:], "--no-masters", "--format", "json")
+    total = json.loads(out)["total"]
+    assert total["layer_precisions"] == {"int8": 34, "int4": 38} and total["dram_bytes"] == 151528
+    assert round(total["time_s"] * 1e3, 3) == 0.694
