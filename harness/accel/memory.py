@@ -140,6 +140,10 @@ class Graph:
         self.stream = np.array([streamed_weight_bytes(layer, s, c, batch)
                                 for layer, s, c in zip(layers, self.stored, self.computes)], dtype=float)
         self.gathers = np.array([layer.gathered > 0 for layer in layers])
+        # a single tile block leaves room for double-buffered array tiles of the streamed
+        # operand and of the outputs (tiling.passes)
+        self.reserve = 4 * hw.compute.array_rows * hw.compute.array_cols * bpe
+        self.double = hw.memory.double_buffering
         self.outputs = np.array([not c for c in lt.consumed(self.srcs)])
         self.has_readers = np.array([bool(r) for r in reads])
         self.input_dram = np.array([_graph_input(layer, s) * batch
@@ -186,7 +190,7 @@ def layer_dram(g: Graph, in_dram, resident, buffer):
     """(weight DRAM, input DRAM, order code) of every layer: `tile` with resident weights at 0."""
     weights = np.where(resident, 0.0, g.stream)
     tiled_in = np.where(g.gathers, 0.0, in_dram)   # a look-up reads rows per token, no blocks
-    w, i, order = tile(weights, tiled_in, buffer)
+    w, i, order = tile(weights, tiled_in, buffer, g.reserve, g.double)
     return w, i + np.where(g.gathers, in_dram, 0.0), order
 
 
