@@ -7,6 +7,7 @@ import re
 import shlex
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from clirun import bench
@@ -147,6 +148,7 @@ def test_run_takes_the_assignment(capsys, tmp_path, three):
 
 
 def test_a_sweep_over_one_layers_precision(capsys, tmp_path, three):
+    three.write_text(WORKLOAD + ACCURACY)
     sweep = tmp_path / "s.toml"
     sweep.write_text(f'[sweep]\nmode = "profile"\n[grid]\nsystem = ["npu_v1"]\nworkload = ["{three}"]\n'
                      '"workload.precision.b" = ["int8", "int4"]\n')
@@ -158,6 +160,8 @@ def test_a_sweep_over_one_layers_precision(capsys, tmp_path, three):
         layers = json.loads(path.read_text())["layers"]
         cycles[layers[1]["precision"]] = layers[1]["compute_cycles"]
     assert cycles["int8"] == 2 * cycles["int4"] > 0
+    summary = pd.read_parquet(tmp_path / "o" / "summary.parquet")
+    assert sorted(summary["accuracy"]) == [0.69, 0.70]   # each point's own declared variant
 
 
 ACCURACY = '''
