@@ -74,6 +74,7 @@ class Workload(Section):
     params: float | None = opt()
     input_shape: tuple[Any, ...] | None = opt()
     accuracy: tuple[dict[str, Any], ...] | None = opt()   # declarations (harness.workloads.accuracy)
+    precision: dict[str, str] | None = opt()  # per-layer precisions (harness.workloads.precision)
 
 
 @dataclass(frozen=True)

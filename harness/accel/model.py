@@ -27,7 +27,8 @@ from harness.accel import energy as en
 from harness.accel import fusion
 from harness.accel.compute import (core_cycles, executed_macs, layer_cycles, layer_gemm, skipped_share,
                                    storage_sparsity)
-from harness.accel.config import Hardware
+from harness.accel.config import Compute, Hardware
+from harness.accel.mixed import check_energy, computes, conversion_ops
 from harness.accel.contention import Leftover, best_effort_shares, engine_bandwidth
 from harness.accel.dram_cost import npu_cost
 from harness.accel.lifetimes import fused_edges
@@ -66,6 +67,8 @@ class BatchPlan:
     warm_energy: en.Dynamic
     cold_energy: en.Dynamic
     layer_energy: tuple[en.Dynamic, ...] = field(repr=False)
+    computes: tuple[Compute, ...] = field(default=(), repr=False)  # per layer, at its precision
+    conversions: tuple[int, ...] = ()  # per layer: elements per sample converted from another precision
 
     @cached_property  # read for every batch a run serves
     def warm_dram_bytes(self) -> float:
@@ -89,23 +92,25 @@ def plan_batch(hw: Hardware, workload: Workload, batch: int) -> BatchPlan:
 def plan_layers(hw: Hardware, layers: tuple[Layer, ...], batch: int,
                 exported: tuple[bool, ...] = ()) -> BatchPlan:
     """One engine running `layers` on a batch; `exported`: outputs later engines read (DRAM)."""
-    c = hw.compute
     placement = place(layers, hw, batch, exported)
+    cs = computes(hw.compute, layers)
+    converts = conversion_ops(layers, cs)
     cycles, macs, compute_s, energies = [], [], [], []
-    for layer, traffic in zip(layers, placement.layers):
+    for layer, traffic, c, convert in zip(layers, placement.layers, cs, converts):
         gemm = layer_gemm(layer, batch, storage_sparsity(c), skipped_share(c))
-        cyc = layer_cycles(c, layer, batch, gemm)
+        cyc = layer_cycles(c, layer, batch, gemm, convert)
         cycles.append(cyc)
         macs.append(executed_macs(gemm))
         compute_s.append(max(core_cycles(*cyc) / c.clock_hz, traffic.sram / hw.memory.sram_bytes_per_s))
-        energies.append(en.dynamic(hw, macs[-1], layer.vector_ops * batch, traffic.sram, traffic.dram))
-    if c.fused_overlap:
+        vector_ops = (layer.vector_ops + convert) * batch
+        energies.append(en.dynamic(hw, macs[-1], vector_ops, traffic.sram, traffic.dram, c.precision))
+    if hw.compute.fused_overlap:
         compute_s = fusion.overlap(compute_s, layers, fused_edges(layers, hw.memory.fusion), batch)
-    return assemble(hw, batch, placement, compute_s, cycles, macs, energies)
+    return assemble(hw, batch, placement, compute_s, cycles, macs, energies, cs, converts)
 
 
 def assemble(hw: Hardware, batch: int, placement: Placement, compute_s, cycles, macs,
-             energies) -> BatchPlan:
+             energies, computes, conversions) -> BatchPlan:
     """A BatchPlan from its per-layer parts: the warm and cold phases and energy totals."""
     warm = tuple(_phase(hw, s, t, cold=False) for s, t in zip(compute_s, placement.layers))
     cold = tuple(_phase(hw, s, t, cold=True) for s, t in zip(compute_s, placement.layers))
@@ -113,7 +118,7 @@ def assemble(hw: Hardware, batch: int, placement: Placement, compute_s, cycles, 
     warm_energy = sum(energies, en.ZERO)
     cold_energy = warm_energy + en.dynamic(hw, 0, 0, cold_extra, cold_extra)
     return BatchPlan(batch, placement, tuple(compute_s), tuple(cycles), tuple(macs), warm, cold,
-                     warm_energy, cold_energy, tuple(energies))
+                     warm_energy, cold_energy, tuple(energies), tuple(computes), tuple(conversions))
 
 
 class AcceleratorModel:
@@ -122,6 +127,7 @@ class AcceleratorModel:
     def __init__(self, hardware: Hardware, workload: Workload):
         from harness.accel import schedules
 
+        check_energy(hardware, workload)
         self.physical = hardware                       # what the plans are made for
         self.schedule = hardware.compute.schedule
         self.hardware = schedules.serving_hardware(hardware)  # what serves: split engines act as one

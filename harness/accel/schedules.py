@@ -173,7 +173,7 @@ def in_turn(hw: Hardware, batch: int, plans: list[BatchPlan]) -> BatchPlan:
         layers=tuple(t for p in plans for t in p.placement.layers),
         names=tuple(n for p in plans for n in p.placement.names))
     return assemble(hw, batch, placement, cat("compute_s"), cat("cycles"), cat("macs"),
-                    cat("layer_energy"))
+                    cat("layer_energy"), cat("computes"), cat("conversions"))
 
 
 # ---------------------------------------------------------------- split schedules
@@ -199,7 +199,8 @@ def side_by_side(hw: Hardware, batch: int, plans: list[BatchPlan]) -> BatchPlan:
         arena_bytes=max(p.placement.arena_bytes for p in plans),
         buffer_bytes=max(p.placement.buffer_bytes for p in plans),
         layers=rows, names=plans[0].placement.names)
-    return assemble(hw, batch, placement, compute_s, cycles, macs, energies)
+    return assemble(hw, batch, placement, compute_s, cycles, macs, energies, plans[0].computes,
+                    plans[0].conversions)
 
 
 def _traffic_sum(rows: list[Traffic]) -> Traffic:
@@ -319,7 +320,7 @@ def _with_halo(hw: Hardware, plan: BatchPlan, halo_bytes: list[float]) -> BatchP
                  for t, h in zip(plan.placement.layers, halo_bytes))
     energies = [e + en.dynamic(hw, 0, 0, 2 * h, 2 * h) for e, h in zip(plan.layer_energy, halo_bytes)]
     return assemble(hw, plan.batch, replace(plan.placement, layers=rows), plan.compute_s,
-                    plan.cycles, plan.macs, energies)
+                    plan.cycles, plan.macs, energies, plan.computes, plan.conversions)
 
 
 # ---------------------------------------------------------------- entry point

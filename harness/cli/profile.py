@@ -27,8 +27,9 @@ from harness.workloads import load_workload
 
 COLUMNS = ("name", "op", "macs", "compute_cycles", "vector_cycles", "dram_bytes", "sram_bytes",
            "compute_time_s", "memory_time_s", "time_s", "time_s_uncontended", "time_s_best",
-           "time_s_worst", "bound", "utilization", "energy_j", "dataflow")
-TOTAL_COLUMNS = {"name": "total", "op": "", "compute_time_s": "", "memory_time_s": "", "dataflow": ""}
+           "time_s_worst", "bound", "utilization", "energy_j", "dataflow", "precision")
+TOTAL_COLUMNS = {"name": "total", "op": "", "compute_time_s": "", "memory_time_s": "", "dataflow": "",
+                 "precision": ""}
 
 
 def build_profile(sut: str, workload: str, batch: int, overrides: dict | None = None,
@@ -66,9 +67,9 @@ def render_csv(profile: Profile) -> str:
     return out.getvalue()
 
 
-def _line(name: str, op: str, macs: float, cycles: int, dram: float, time_s: float,
+def _line(name: str, op: str, precision: str, macs: float, cycles: int, dram: float, time_s: float,
           quiet_s: float, bound: str, util: float, energy_j: float) -> str:
-    return (f"{name[:28]:28s} {op[:8]:8s} {macs / 1e6:10.2f} {cycles:11d} {dram / 1e3:11.1f} "
+    return (f"{name[:28]:28s} {op[:8]:8s} {precision[:8]:8s} {macs / 1e6:10.2f} {cycles:11d} {dram / 1e3:11.1f} "
             f"{time_s * 1e6:11.1f} {quiet_s * 1e6:11.1f} {bound:8s} {util * 100:6.1f} "
             f"{energy_j * 1e6:11.2f}")
 
@@ -96,15 +97,15 @@ def _residency(total: dict) -> str:
 
 
 def render_table(profile: Profile) -> str:
-    head = (f"{'layer':28s} {'op':8s} {'MMACs':>10s} {'cycles':>11s} {'DRAM kB':>11s} "
+    head = (f"{'layer':28s} {'op':8s} {'prec':8s} {'MMACs':>10s} {'cycles':>11s} {'DRAM kB':>11s} "
             f"{'time us':>11s} {'quiet us':>11s} {'bound':8s} {'util%':>6s} {'energy uJ':>11s}")
     lines = [f"{profile.system} x {profile.workload}, batch {profile.batch}", head]
     for r in profile.layers:
-        lines.append(_line(r.name, r.op, r.macs, r.compute_cycles, r.dram_bytes, r.time_s,
+        lines.append(_line(r.name, r.op, r.precision, r.macs, r.compute_cycles, r.dram_bytes, r.time_s,
                            r.time_s_uncontended, r.bound, r.utilization, r.energy_j))
     t = profile.total
     c = t["contention"]
-    lines.append(_line("total", "", t["macs"], t["compute_cycles"], t["dram_bytes"], t["time_s"],
+    lines.append(_line("total", "", _mix(t), t["macs"], t["compute_cycles"], t["dram_bytes"], t["time_s"],
                        c["time_s_uncontended"], t["bound"], t["utilization"], t["energy_j"]))
     lines.append(_contention_line(c) + ("" if c["mode"] == "none" else "; 'quiet': without them"))
     lines.append(f"{t['samples_per_s']:.1f} samples/s on {t['engines']} engine(s), "
@@ -117,6 +118,12 @@ def render_table(profile: Profile) -> str:
         lines.append("not modelled (costed as vector work only): " + ", ".join(
             f"{u['name']} ({u['op']})" for u in t["unmodeled_layers"]))
     return "\n".join(lines)
+
+
+def _mix(t: dict) -> str:
+    """The total row's precision: the one precision, or "mixed"."""
+    kinds = list(t.get("layer_precisions") or {})
+    return kinds[0] if len(kinds) == 1 else "mixed"
 
 
 def _sram_line(t: dict) -> str:

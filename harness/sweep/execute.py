@@ -62,7 +62,8 @@ def _profile(task: Task) -> Outcome:
     profile = AcceleratorModel(hardware, workload).profile(batch).as_dict()  # as bench profile
     c = hardware.compute
     found = figures.from_profile(profile["total"])
-    found["accuracy"] = figures.accuracy(c.precision, "{}:{}".format(*c.sparsity), workload.accuracy)
+    found["accuracy"] = figures.accuracy(c.precision, "{}:{}".format(*c.sparsity), workload.accuracy,
+                                         workload.precisions)
     return Outcome(task.name, "ok", found, profile=profile)
 
 

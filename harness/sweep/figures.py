@@ -36,12 +36,14 @@ def empty() -> dict[str, Any]:
     return dict.fromkeys(FIGURES)
 
 
-def accuracy(precision: str | None, sparsity: str | None, declarations) -> float | None:
-    """The workload's declared accuracy for the point's precision and sparsity; None (unknown)
-    when it declares none, or when the SUT has no precision (bench never estimates it)."""
+def accuracy(precision: str | None, sparsity: str | None, declarations,
+             layers: dict[str, str] | None = None) -> float | None:
+    """The workload's declared accuracy for the point's precision, sparsity and per-layer
+    precisions (`layers`: mixed precision); None (unknown) when it declares none, or when the
+    SUT has no precision (bench never estimates it)."""
     if precision is None:
         return None
-    found = declared(declarations, precision, sparsity or "1:1")
+    found = declared(declarations, precision, sparsity or "1:1", layers)
     return None if found is None else float(found["value"])
 
 
@@ -49,9 +51,9 @@ def from_result(record: RunRecord) -> dict[str, Any]:
     """Figures of an ordinary run (its result record); None where the run has none (a SUT
     without a power model has no energy figures)."""
     metric, lat, energy = record.metric, record.latency_s, record.energy
-    sut = record.sut
+    sut, workload = record.sut, record.workload
     return {"accuracy": accuracy(sut.setting("compute.precision"), sut.setting("compute.sparsity"),
-                                 record.workload.accuracy or ()),
+                                 workload.accuracy or (), workload.precision),
             "metric_name": metric.name, "metric_value": metric.value, "metric_unit": metric.unit,
             "valid": record.valid, "p50_s": lat.p50, "p90_s": lat.p90,
             "p99_s": lat.p99, "samples_per_s": record.samples_per_second,
