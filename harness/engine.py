@@ -3,8 +3,9 @@ between virtual time (simulated SUTs) and real time (SUTs on the wall clock).
 
 Events are (time, sequence, callback, args) on a heap; ties break by the sequence number, so a
 run is reproducible. `Environment` (virtual time) jumps the clock to each event; a real-time
-environment (harness.realtime) overrides `wait_until` to sleep, and accepts callbacks from
-other threads through `post`.
+environment (harness.realtime) overrides the clock (`now`), `step` (wait for the next event or
+for work posted by SUT threads) and `post` (thread-safe), as SimPy's real-time environment
+overrides its step.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from __future__ import annotations
 import heapq
 import itertools
 from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 
@@ -26,20 +26,49 @@ class CallTimeout(BaseException):
     is interrupted and its batch fails."""
 
 
+class Deadline:
+    """When a real-time run must end: at `end_s` (inf without max_duration), or `grace_s` after
+    the SUT's last report (`finished`: a count that grows with every first token, sample done
+    or failure) while queries are outstanding (the SUT is stuck). Virtual time cannot hang and
+    ignores it."""
+
+    def __init__(self, end_s: float, grace_s: float):
+        self.end_s, self.grace_s = end_s, grace_s
+        self.seen, self.since = -1, 0.0
+
+    def due(self, now: float, finished: int, outstanding: int) -> float:
+        """The instant the run must end by, given the progress seen until `now`."""
+        if finished != self.seen or outstanding == 0:
+            self.seen, self.since = finished, now
+        return min(self.end_s, self.since + self.grace_s)
+
+    def reason(self, now: float, outstanding: int) -> str:
+        if now >= self.end_s:
+            return f"the run reached its deadline, max_duration_ms + run_grace_ms = {self.end_s:g} s"
+        return (f"no query was answered for run_grace_ms = {self.grace_s * 1e3:g} ms while "
+                f"{outstanding} were outstanding: the SUT is stuck")
+
+
 class Environment:
     time_mode = "virtual"
+    jumps = True  # the clock may jump ahead to a time nothing is due before (`advance`)
 
     def __init__(self) -> None:
         self.now = 0.0
         self._heap: list[tuple[float, int, Callable[..., Any], tuple]] = []
         self._seq = itertools.count()
         self.stopped = False
+        self.deadline: Deadline | None = None
         self.outstanding: Callable[[], int] = lambda: 0  # queries the load generator awaits
         self.finished: Callable[[], int] = lambda: 0     # SUT reports so far (progress)
 
     def at(self, time: float, callback: Callable[..., Any], *args: Any) -> None:
-        """Call `callback(*args)` at `time` (never earlier than now)."""
-        heapq.heappush(self._heap, (max(time, self.now), next(self._seq), callback, args))
+        """Call `callback(*args)` at `time`. A time already past is due now: in virtual time at
+        now, after what is due now already; in real time at once, in time order (events set
+        before the run starts, whose clock is reset then, keep their times)."""
+        if self.jumps and time < self.now:
+            time = self.now
+        heapq.heappush(self._heap, (time, next(self._seq), callback, args))
 
     def after(self, delay: float, callback: Callable[..., Any], *args: Any) -> None:
         self.at(self.now + delay, callback, *args)
@@ -52,23 +81,13 @@ class Environment:
         self.stopped = True
 
     def set_deadline(self, end_s: float, grace_s: float) -> None:
-        """Real time only (harness.realtime): virtual time cannot hang."""
-
-    def sut_call(self, limit_s: float = 0.0) -> AbstractContextManager:
-        """Around a SUT call made on the loop thread (real time: interrupted at the run's
-        deadline, or after `limit_s` > 0 seconds)."""
-        return nullcontext()
-
-    def wait_until(self, time: float) -> bool:
-        """Advance the clock to `time`; False if interrupted by other work (real time only)."""
-        self.now = time
-        return True
+        self.deadline = Deadline(end_s, grace_s)
 
     def advance(self, time: float) -> bool:
-        """Jump to `time` if no event is due before it (virtual time only): a fast path for
-        issuing a pre-generated schedule without the heap."""
+        """Jump to `time` if no event is due before it and the clock can jump (virtual time):
+        a fast path for issuing a pre-generated schedule without the heap."""
         heap = self._heap
-        if heap and heap[0][0] <= time:
+        if not self.jumps or heap and heap[0][0] <= time:
             return False
         if time > self.now:
             self.now = time
@@ -77,18 +96,18 @@ class Environment:
     def pending(self) -> bool:
         return bool(self._heap)
 
-    def idle(self) -> bool:
-        """Nothing is scheduled: True to go on, False to end the run. Virtual time ends here;
-        real time waits for work posted from SUT threads while queries are outstanding."""
-        return False
+    def step(self) -> bool:
+        """Run the next event, the clock jumping to its time; False when none is left."""
+        if not self._heap:
+            return False
+        time, _, callback, args = heapq.heappop(self._heap)
+        if time > self.now:
+            self.now = time
+        callback(*args)
+        return True
 
     def run(self) -> None:
         """Process events in time order until none are left or `stop` is called."""
-        heap, pop = self._heap, heapq.heappop
-        while not self.stopped and (heap or self.idle()):
-            time = heap[0][0]
-            if time > self.now and not self.wait_until(time):
-                continue
-            _, _, callback, args = pop(heap)
-            callback(*args)
-
+        step = self.step
+        while not self.stopped and step():
+            pass

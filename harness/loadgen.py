@@ -120,7 +120,7 @@ class LoadGen:
         return simulate(self)
 
     def _end_at_deadline(self, why: str) -> None:
-        """The run is over (harness.realtime.Deadline): what is outstanding fails, saying why."""
+        """The run is over (harness.engine.Deadline): what is outstanding fails, saying why."""
         self.issuing = False
         self.runtime_errors.append(f"Ending early: {why}.")
         for query in range(self.issued_count):

@@ -46,7 +46,8 @@ from pathlib import Path
 from harness import mlperf_log, series
 from harness.errors import NO_VALUE, BenchError, config_error
 from harness.loadgen import Records
-from harness.result import dumps, write_queries, write_sample_completions
+from harness.result import write_queries, write_sample_completions
+from harness.result_record import RunRecord, from_dict, to_dict, to_json
 
 NAME_CHARS = re.compile(r"[^A-Za-z0-9._+-]+")
 MAX_NAME = 48
@@ -123,9 +124,12 @@ class NotWritten(BenchError):
         super().__init__(f"{path}: the measurement is kept, but not written: {'; '.join(missing)}")
 
 
-def write_run(path: Path, result: dict, records: Records) -> Path:
+def write_run(path: Path, result: RunRecord | dict, records: Records) -> Path:
     """Write the run into `path` in one atomic step (see the module docstring); NotWritten,
-    once the directory is in place, names the files that could not be written and why."""
+    once the directory is in place, names the files that could not be written and why.
+    `result` is the run's record, or its dict (the CLI's, with `find_peak` added), which is
+    checked against the schema first."""
+    result = result if isinstance(result, RunRecord) else from_dict(result, "the run's result")
     path = target(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     clean_stale(path)
@@ -142,9 +146,10 @@ def write_run(path: Path, result: dict, records: Records) -> Path:
     return path
 
 
-def _writers(result: dict, records: Records) -> list[tuple[str, Callable[[Path], None]]]:
-    stored, table = series.detach(result)  # chart series go beside result.json, not in it
-    files = [("result.json", lambda p: p.write_text(dumps(stored), encoding="utf-8"))]
+def _writers(record: RunRecord, records: Records) -> list[tuple[str, Callable[[Path], None]]]:
+    stored, table = series.detach(record)  # chart series go beside result.json, not in it
+    result = to_dict(record)               # the MLPerf log writers read the plain record
+    files = [("result.json", lambda p: p.write_text(to_json(stored), encoding="utf-8"))]
     if table is not None:
         files.append((series.DRAM_FILE, lambda p: series.write(p.parent, table)))
     files.append(("queries.parquet", lambda p: write_queries(p, records)))
@@ -155,7 +160,7 @@ def _writers(result: dict, records: Records) -> list[tuple[str, Callable[[Path],
     return files
 
 
-def _fill(tmp: Path, result: dict, records: Records) -> list[str]:
+def _fill(tmp: Path, result: RunRecord, records: Records) -> list[str]:
     """Every file of the run into `tmp`; one that fails is left out, never the others."""
     missing = []
     for name, write in _writers(result, records):

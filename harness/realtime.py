@@ -1,20 +1,21 @@
 """Real time: the wall-clock environment and the worker pool that real SUT adapters share.
 
-`RealTimeEnvironment` differs from the virtual one only in its clock: `now` is seconds since the
-run's start on `time.perf_counter()`; `wait_until` sleeps until an event is due (most of the gap
-in a blocking wait that wakes as soon as a SUT thread posts work, the last `spin_s` in short
-yields that release the GIL); `post` is thread-safe; `advance` never jumps; `idle` keeps the run
-going while queries are outstanding. During a run the GIL switch interval is shortened so SUT
-threads get the interpreter promptly while the loop is busy. The scenario code (harness.loadgen) is the same as in virtual time: queries go out
-at their scheduled offsets, late ones at once, and latency counts from the scheduled time.
+`RealTimeEnvironment` differs from the virtual one in its clock and its step, as SimPy's real-time
+environment does: `now` is seconds since the run's start on `time.perf_counter()`; `step` sleeps
+until an event is due (most of the gap in a blocking wait that wakes as soon as a SUT thread posts
+work, the last `spin_s` in short yields that release the GIL) and, with nothing scheduled, waits for
+posted work while queries are outstanding; `post` is thread-safe; the clock never jumps. During a
+run the GIL switch interval is shortened so SUT threads get the interpreter promptly while the loop
+is busy. The scenario code (harness.loadgen) is the same as in virtual time: queries go out at their
+scheduled offsets, late ones at once, and latency counts from the scheduled time.
 
-A real-time run has a deadline (`Deadline`): it ends at `max_duration_ms + run_grace_ms` when
-max_duration_ms is set, and in any case once queries have been outstanding for `run_grace_ms`
-with no report from the SUT — no sample done or failed, no first token — (the SUT is stuck; an
-offline query answered sample by sample, or long token streams, are progress). The loop checks it while it waits; a SUT call made on
-the loop thread (`workers = 0`) is interrupted by a timer signal at the deadline, or when it
-outlives its own `timeout_s` (then only its batch fails). What is still outstanding at the
-deadline fails with the reason, and the result is written as usual.
+A real-time run has a deadline (harness.engine.Deadline): it ends at `max_duration_ms +
+run_grace_ms` when max_duration_ms is set, and in any case once queries have been outstanding for
+`run_grace_ms` with no report from the SUT — no sample done or failed, no first token — (the SUT is
+stuck; an offline query answered sample by sample, or long token streams, are progress). The loop
+checks it while it waits; a SUT call made on the loop thread (`workers = 0`) is interrupted by a
+timer signal at the deadline, or when it outlives its own `timeout_s` (then only its batch fails).
+What is still outstanding at the deadline fails with the reason, and the result is written as usual.
 
 `WorkerPool` runs a SUT's batches on `workers` threads (or inline on the issuing thread when
 `workers = 0`), batches samples dynamically, and turns an exception or a batch that outlives
@@ -48,31 +49,9 @@ SWITCH_INTERVAL_S = 100e-6  # GIL hand-over interval while a real-time run is go
 _perf_counter = _time.perf_counter
 
 
-class Deadline:
-    """When a real-time run must end: at `end_s` (inf without max_duration), or `grace_s` after
-    the SUT's last report (`finished`: a count that grows with every first token, sample done
-    or failure) while queries are outstanding (the SUT is stuck)."""
-
-    def __init__(self, end_s: float, grace_s: float):
-        self.end_s, self.grace_s = end_s, grace_s
-        self.seen, self.since = -1, 0.0
-
-    def due(self, now: float, finished: int, outstanding: int) -> float:
-        """The instant the run must end by, given the progress seen until `now`."""
-        if finished != self.seen or outstanding == 0:
-            self.seen, self.since = finished, now
-        return min(self.end_s, self.since + self.grace_s)
-
-    def reason(self, now: float, outstanding: int) -> str:
-        if now >= self.end_s:
-            return f"the run reached its deadline, max_duration_ms + run_grace_ms = {self.end_s:g} s"
-        return (f"no query was answered for run_grace_ms = {self.grace_s * 1e3:g} ms while "
-                f"{outstanding} were outstanding: the SUT is stuck")
-
-
 class RealTimeEnvironment(Environment):
     time_mode = "real"
-    deadline: Deadline | None = None
+    jumps = False
 
     def __init__(self, spin_s: float = SPIN_S) -> None:
         self._origin = _perf_counter()
@@ -88,55 +67,21 @@ class RealTimeEnvironment(Environment):
     def now(self, value: float) -> None:
         self._origin = _perf_counter() - value
 
-    def at(self, time: float, callback: Callable[..., Any], *args: Any) -> None:
-        """Unclamped: an event set before the run starts (the clock is reset then) or in the past
-        is simply due, in time order."""
-        heapq.heappush(self._heap, (time, next(self._seq), callback, args))
-
     def post(self, callback: Callable[..., Any], *args: Any) -> None:
         """Call `callback(*args)` on the loop thread as soon as it is free; any thread."""
         self._inbox.put((callback, args))
 
-    def advance(self, time: float) -> bool:
-        return False
-
-    def set_deadline(self, end_s: float, grace_s: float) -> None:
-        self.deadline = Deadline(end_s, grace_s)
-
-    def _due(self) -> float:
-        return self.deadline.due(self.now, self.finished(), self.outstanding()) \
-            if self.deadline else math.inf
-
-    def check_deadline(self) -> None:
-        """Raise RunDeadline once the run is past its deadline."""
-        now = self.now
-        if now >= self._due():
-            raise RunDeadline(self.deadline.reason(now, self.outstanding()))
-
-    @contextmanager
-    def sut_call(self, limit_s: float = 0.0):
-        """A SUT call on the loop thread, interrupted by SIGALRM at the run's deadline
-        (RunDeadline) or after `limit_s` (CallTimeout); unbounded off the main thread or when
-        SIGALRM is taken by someone else."""
-        free = signal.getsignal(signal.SIGALRM) in (signal.SIG_DFL, None)
-        if self.deadline is None or not free or threading.current_thread() is not threading.main_thread():
-            yield
-            return
-        self.check_deadline()
-        wait = self._due() - self.now
-        if limit_s > 0:
-            wait = min(wait, limit_s)
-        previous = signal.signal(signal.SIGALRM, self._alarm)
-        signal.setitimer(signal.ITIMER_REAL, max(wait, 1e-3))
-        try:
-            yield
-        finally:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, previous)
-
-    def _alarm(self, signum, frame) -> None:
-        self.check_deadline()
-        raise CallTimeout
+    def step(self) -> bool:
+        """Sleep until the next event is due and run it, or run the work SUT threads posted
+        meanwhile; with nothing scheduled, wait for posted work while queries are outstanding.
+        False when the run is over."""
+        heap = self._heap
+        if not heap:
+            return self._idle()
+        if self._wait_until(heap[0][0]):
+            _, _, callback, args = heapq.heappop(heap)
+            callback(*args)
+        return True
 
     def run(self) -> None:
         """The run's time 0 is now; the GIL is handed over often so SUT threads answer promptly."""
@@ -148,7 +93,7 @@ class RealTimeEnvironment(Environment):
         finally:
             sys.setswitchinterval(interval)
 
-    def wait_until(self, time: float) -> bool:
+    def _wait_until(self, time: float) -> bool:
         """Sleep until `time`; False as soon as posted work has been run instead."""
         inbox, origin, spin = self._inbox, self._origin, self.spin_s
         while True:
@@ -158,7 +103,7 @@ class RealTimeEnvironment(Environment):
             try:
                 callback, args = inbox.get(timeout=min(gap - spin, IDLE_POLL_S))
             except queue.Empty:
-                self.check_deadline()
+                check_deadline(self)
                 continue
             callback(*args)
             self._drain()
@@ -170,11 +115,11 @@ class RealTimeEnvironment(Environment):
             _time.sleep(0)
         return True
 
-    def idle(self) -> bool:
+    def _idle(self) -> bool:
         """Wait for posted work while queries are outstanding; False when the run is over."""
         self._drain()
         while not self._heap and self.outstanding() > 0:
-            self.check_deadline()
+            check_deadline(self)
             try:
                 callback, args = self._inbox.get(timeout=IDLE_POLL_S)
             except queue.Empty:
@@ -188,6 +133,45 @@ class RealTimeEnvironment(Environment):
         while not inbox.empty():
             callback, args = inbox.get_nowait()
             callback(*args)
+
+
+def _due(env: Environment) -> float:
+    return env.deadline.due(env.now, env.finished(), env.outstanding()) if env.deadline else math.inf
+
+
+def check_deadline(env: Environment) -> None:
+    """Raise RunDeadline once a real-time run is past its deadline (harness.engine.Deadline)."""
+    now = env.now
+    if now >= _due(env):
+        raise RunDeadline(env.deadline.reason(now, env.outstanding()))
+
+
+@contextmanager
+def sut_call(env: Environment, limit_s: float = 0.0):
+    """A SUT call on the loop thread, interrupted by SIGALRM at the run's deadline
+    (RunDeadline) or after `limit_s` > 0 seconds (CallTimeout); unbounded in virtual time, off
+    the main thread, or when SIGALRM is taken by someone else."""
+    free = signal.getsignal(signal.SIGALRM) in (signal.SIG_DFL, None)
+    if env.time_mode != "real" or env.deadline is None or not free \
+            or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    check_deadline(env)
+    wait = _due(env) - env.now
+    if limit_s > 0:
+        wait = min(wait, limit_s)
+
+    def alarm(signum, frame) -> None:
+        check_deadline(env)
+        raise CallTimeout
+
+    previous = signal.signal(signal.SIGALRM, alarm)
+    signal.setitimer(signal.ITIMER_REAL, max(wait, 1e-3))
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def issue_lag_summary(lag_s: np.ndarray) -> dict[str, float]:
@@ -295,7 +279,7 @@ class WorkerPool:
             chunk = [(query, s, 0.0) for s in samples[first:first + self.max_batch]]
             start = self.env.now
             try:
-                with self.env.sut_call(self.timeout_s):
+                with sut_call(self.env, self.timeout_s):
                     error, tokens = self._call(chunk)
             except CallTimeout:
                 error, tokens = self._timeout_reason(), None

@@ -1,4 +1,5 @@
-"""The result record (result.json, schema 1) and the per-query table (queries.parquet)."""
+"""Building a run's result record (its schema: harness.result_record) and the per-query table
+(queries.parquet)."""
 
 from __future__ import annotations
 
@@ -17,8 +18,7 @@ from harness.provenance import environment
 from harness.errors import NO_VALUE, config_error
 from harness.judge import Outcome
 from harness.loadgen import Records
-
-SCHEMA = 1
+from harness.result_record import SCHEMA, RunRecord, from_dict
 
 
 def json_text(value: Any, indent: int | None = 2) -> str:
@@ -40,8 +40,9 @@ def clean(value: Any) -> Any:
 
 
 def build(*, context: dict[str, Any], outcome: Outcome, records: Records,
-          sut_extra: dict[str, Any]) -> dict[str, Any]:
-    """result.json for one run. `context` holds identity and settings (runner.Prepared.context)."""
+          sut_extra: dict[str, Any], issue_lag: dict[str, float] | None = None) -> RunRecord:
+    """The record of one run, checked against result.json's schema (a run never writes what
+    readers would refuse). `context` holds identity and settings (runner.Prepared.context)."""
     result = {
         "schema": SCHEMA,
         "harness_version": __version__,
@@ -67,8 +68,10 @@ def build(*, context: dict[str, Any], outcome: Outcome, records: Records,
         "environment": environment(),
     }
     result.update(sut_extra)
+    if issue_lag is not None:
+        result["issue_lag_s"] = issue_lag
     _energy_per_token(result)
-    return clean(result)
+    return from_dict(clean(result), "the run's result")
 
 
 def _energy_per_token(result: dict[str, Any]) -> None:
@@ -77,10 +80,6 @@ def _energy_per_token(result: dict[str, Any]) -> None:
     per_token = (result.get("energy") or {}).get("joules_per_token")
     if result.get("tokens") and per_token is not None:
         result["tokens"] = {**result["tokens"], "joules_per_token": per_token}
-
-
-def dumps(result: dict) -> str:
-    return json.dumps(result, indent=2, allow_nan=False) + "\n"
 
 
 def column(values: np.ndarray, null: np.ndarray | None = None) -> pa.Array:
@@ -226,30 +225,3 @@ def check_queries(path: Path) -> None:
     problems = records_problems(*columns)
     if problems:
         raise config_error(str(path), "", NO_VALUE, f"impossible per-query records: {problems[0]}")
-
-
-def read_record(path: Path) -> dict:
-    """A result.json file as a dict of the schema this bench reads; any problem reading it is a
-    one-line error naming the file (the one reader for reports, compare, gate and check)."""
-    label = str(path)
-    try:
-        result = json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise config_error(label, "", NO_VALUE, "not found: not a bench result directory") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise config_error(label, "", NO_VALUE, f"cannot read: {exc}") from None
-    except json.JSONDecodeError as exc:
-        raise config_error(label, "", NO_VALUE, f"malformed JSON: {exc}") from None
-    except RecursionError:
-        raise config_error(label, "", NO_VALUE, "malformed JSON: nested too deeply") from None
-    if not isinstance(result, dict):
-        raise config_error(label, "", NO_VALUE, "expected a JSON object")
-    if result.get("schema") != SCHEMA:
-        raise config_error(label, "schema", result.get("schema", NO_VALUE),
-                           f"unsupported result schema (this bench reads schema {SCHEMA})")
-    return result
-
-
-def load(run_dir: Path) -> dict:
-    """result.json of a run directory (see `read_record`)."""
-    return read_record(Path(run_dir) / "result.json")

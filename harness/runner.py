@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from harness import catalog, settings as settings_mod
@@ -18,6 +19,7 @@ from harness.masters_edit import fold, is_master_key
 from harness.loadgen import LoadGen, Records
 from harness.realtime import issue_lag_summary
 from harness.result import build, clean
+from harness.result_record import RunRecord, to_dict
 from harness.schedule import generate
 from harness.settings import (MAX_DURATION_MS, MAX_QPS, MAX_QUERIES, Settings, effective,
                               read_settings, scenario_name)
@@ -87,9 +89,15 @@ def workload_block(adapter: Any, workload: Workload) -> dict[str, Any]:
 
 @dataclass
 class RunOutput:
-    result: dict
+    record: RunRecord        # what result.json holds (harness.result_record)
     records: Records
     outcome: Outcome
+
+    @cached_property
+    def result(self) -> dict:
+        """The record as result.json's object, for the run's own printing (cli/run.py and
+        peak.py read it; the CLI adds `find_peak` to it before writing it)."""
+        return to_dict(self.record)
 
 
 # ---------------------------------------------------------------- --set routing
@@ -239,10 +247,9 @@ def judged(prepared: Prepared, settings: Settings) -> Judged:
 def described(run: Judged, prepared: Prepared) -> RunOutput:
     """result.json's content for a judged run (the SUT's own figures taken from it)."""
     extra = run.sut.finish(run.outcome.duration_s) or {}
-    result = build(context=prepared.context(run.settings), outcome=run.outcome, records=run.records,
-                   sut_extra=extra)
-    result["issue_lag_s"] = clean(issue_lag_summary(run.records.issue_lag()))
-    return RunOutput(result, run.records, run.outcome)
+    record = build(context=prepared.context(run.settings), outcome=run.outcome, records=run.records,
+                   sut_extra=extra, issue_lag=clean(issue_lag_summary(run.records.issue_lag())))
+    return RunOutput(record, run.records, run.outcome)
 
 
 def records_only(prepared: Prepared, settings: Settings) -> Records:

@@ -67,7 +67,7 @@ def load_system(name_or_path: str, overrides: dict[str, Any] | None = None) -> S
     origins = apply_overrides(raw, overrides or {})
     problems = Problems()
     r = Reader(raw, source, problems, origins=origins)
-    name = r.get("name", str, default=path.stem)
+    name = r.get("name", str, default=path.stem) or path.stem   # "": as if not given (a result names its SUT)
     adapter_name = r.get("adapter", str)
     problems.raise_if_any()
     adapter = find_adapter(adapter_name, source)

@@ -108,14 +108,14 @@ def test_the_zoom_window_is_a_few_master_periods_after_the_start(server_run):
 def test_the_chart_draws_the_npu_traffic_that_averages_to_the_result(server_run):
     from matplotlib.figure import Figure
 
-    accel = server_run.result["accelerator"]
+    accel = server_run.record.accelerator
     fig = Figure()
     accel_charts._draw_dram(fig, accel)
     run_axes = fig.axes[0]
     line = next(l for l in run_axes.lines if l.get_label().startswith("NPU"))
     x, y = line.get_xdata(), line.get_ydata()  # a step line: value y[i] on [x[i], x[i + 1])
     drawn = np.sum(y[:-1] * np.diff(x)) / (x[-1] - x[0])
-    assert drawn == pytest.approx(accel["dram_average_bytes_per_s"], rel=1e-9)
+    assert drawn == pytest.approx(accel.dram_average_bytes_per_s, rel=1e-9)
 
 
 def test_the_roofline_puts_a_memory_bound_layer_on_one_engines_roof():
@@ -126,9 +126,9 @@ def test_the_roofline_puts_a_memory_bound_layer_on_one_engines_roof():
     out = run("server", "npu_v2", "resnet50_1440", "memory.masters=[]", "memory.mixed_efficiency=0.8",
               duration_s=0.1,
               min_queries=5)  # writes cost what reads do: a streaming layer is on the roof
-    accel = out.result["accelerator"]
-    assert accel["engine_peak_macs_per_s"] == accel["peak_macs_per_s"] / 2
-    assert accel["engine_dram_bytes_per_s"] == pytest.approx(102.4e9 * 0.8)
+    accel = out.record.accelerator
+    assert accel.engine_peak_macs_per_s == accel.peak_macs_per_s / 2
+    assert accel.engine_dram_bytes_per_s == pytest.approx(102.4e9 * 0.8)
     fig = Figure()
     accel_charts._draw_roofline(fig, [SimpleNamespace(accelerator=accel, label="npu_v2")])
     ax = fig.axes[0]
@@ -139,4 +139,4 @@ def test_the_roofline_puts_a_memory_bound_layer_on_one_engines_roof():
     ratio = y / np.exp(on_roof)
     assert len(x) >= 1 and ratio.max() <= 1 + 1e-9
     assert ratio.max() == pytest.approx(1.0, rel=1e-6)  # a layer that only streams sits on it
-    assert np.all(y <= accel["engine_peak_macs_per_s"] * (1 + 1e-9))
+    assert np.all(y <= accel.engine_peak_macs_per_s * (1 + 1e-9))

@@ -82,3 +82,16 @@ def test_the_profile_reports_tiling_and_spills_per_layer():
     total = profile.total
     assert total["tiled_layers"] == ["fc"] and total["sram_peak_bytes"] <= 64 * KIB
     assert total["refetch_bytes"] == 3 * 4 * 1024 * KIB
+
+
+@pytest.mark.parametrize("w,i,double,expected", [
+    # a 50 KiB input fits one block of 64 - 4 KiB: nothing to prefetch, the weights are read once
+    (2304 * KIB, 50 * KIB, True, (2304 * KIB, 50 * KIB, 0)),
+    # a 70 KiB input does not: blocks of half the buffer with double buffering (3 passes) ...
+    (2304 * KIB, 70 * KIB, True, (3 * 2304 * KIB, 70 * KIB, 2)),
+    # ... or of the buffer less the reserve without it (2 passes)
+    (2304 * KIB, 70 * KIB, False, (2 * 2304 * KIB, 70 * KIB, 2)),
+])
+def test_one_block_takes_the_buffer_less_the_reserve(w, i, double, expected):
+    got = tile(float(w), float(i), 64.0 * KIB, 4.0 * KIB, double)
+    assert (float(got[0]), float(got[1]), int(got[2])) == expected

@@ -9,6 +9,7 @@ import pytest
 from clirun import bench
 from harness.errors import ConfigError
 from harness.sweep.figures import from_result
+from records import record
 from harness.workloads import load_workload
 
 
@@ -59,9 +60,9 @@ def test_a_sweep_on_accuracy_leaves_unknown_variants_out_and_says_so(capsys, tmp
 
 
 def test_a_run_points_accuracy_comes_from_its_precision():
-    result = {"metric": {"name": "m", "value": 1.0, "unit": "s"}, "latency_s": {}, "valid": True,
-              "samples_per_second": 1.0, "sut": {"config": {"compute": {"precision": "int8", "sparsity": "1:1"}}},
-              "workload": {"accuracy": [a.as_dict() for a in load_workload("resnet50").accuracy]}}
+    declared = [a.as_dict() for a in load_workload("resnet50").accuracy]
+    result = record(sut__config={"compute": {"precision": "int8", "sparsity": "1:1"}},
+                    workload__accuracy=declared)
     assert from_result(result)["accuracy"] == 0.76076
-    result["sut"]["config"] = {"service": {}}  # a SUT with no precision: unknown, never a default
-    assert from_result(result)["accuracy"] is None
+    # a SUT with no precision: unknown, never a default
+    assert from_result(record(sut__config={"service": {}}, workload__accuracy=declared))["accuracy"] is None

@@ -75,7 +75,7 @@ def test_equal_latencies_still_get_labelled_axes_and_room_above(capsys, syntheti
                          "--workload", "tiny", "--duration", "2", "--out", str(out), "--no-report")
     assert code == 0, err
     run = load_run(out)
-    latency = run.result["latency_s"]["p50"]
+    latency = run.record.latency_s.p50
     for draw, axis in ((charts._draw_cdf, "x"), (charts._draw_timeline, "y")):
         fig = Figure()
         draw(fig, [run])
@@ -87,4 +87,4 @@ def test_equal_latencies_still_get_labelled_axes_and_room_above(capsys, syntheti
         assert sum(bool(label) for label in labels) >= 1
     fig = Figure()
     charts._draw_throughput(fig, [run])
-    assert fig.axes[0].get_ylim()[1] >= 1.1 * run.result["samples_per_second"]
+    assert fig.axes[0].get_ylim()[1] >= 1.1 * run.record.samples_per_second

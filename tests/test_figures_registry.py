@@ -10,6 +10,7 @@ from clirun import bench
 from harness.report import deltas
 from harness.results.gate_rules import known_direction, parse_rules
 from harness.sweep.figures import FIGURES, LABELS
+from records import record
 
 
 
@@ -26,7 +27,8 @@ def test_the_sweep_columns_gate_and_deltas_agree_on_directions():
         better = {"max": figures.HIGHER, "min": figures.LOWER}[FIGURES[column]]
         assert known_direction(key) == better == known_direction(column)
         assert LABELS[column].startswith(figures.describe(key).label)
-    result = {"metric": {"name": "completed samples per second", "unit": "samples/s"}, "scenario": "server"}
+    result = record(metric={"name": "completed samples per second", "value": 1.0, "unit": "samples/s"},
+                    scenario="server")
     rows = {r.label: r for r in deltas.figures(result)}
     assert rows["headline: completed samples per second"].higher_is_better
     assert not rows["latency p99"].higher_is_better and rows["throughput (samples/s)"].higher_is_better

@@ -174,7 +174,7 @@ def test_a_file_that_fails_to_write_never_costs_the_measurement(tmp_path, monkey
 def test_a_result_that_cannot_be_encoded_keeps_the_per_query_records(tmp_path, monkeypatch, capsys):
     def unencodable(result):
         raise ValueError("Out of range float values are not JSON compliant")
-    monkeypatch.setattr(output, "dumps", unencodable)
+    monkeypatch.setattr(output, "to_json", unencodable)  # result.json's writer
     out = tmp_path / "r"
     code, _, err = run_io(capsys, out)
     assert code == 2 and "not written: result.json (ValueError" in err

@@ -8,6 +8,10 @@ import numpy as np
 import pytest
 
 from harness.report import deltas, fmt, reduce, svg
+from harness.result_record import Latency, Metric
+from records import record
+
+LATENCY = ("min", "mean", "p50", "p90", "p95", "p97", "p99", "p99.9", "max")
 
 # ------------------------------------------------------------------ reduction
 
@@ -27,7 +31,8 @@ def test_cdf_of_nothing_is_empty():
 
 
 def test_cdf_from_summary_uses_the_recorded_percentiles():
-    s = reduce.cdf_from_summary({"min": 1.0, "p50": 2.0, "p90": 3.0, "p99": 4.0, "max": 5.0})
+    s = reduce.cdf_from_summary(Latency(min=1.0, mean=None, p50=2.0, p90=3.0, p95=None, p97=None,
+                                        p99=4.0, p99_9=None, max=5.0))
     assert s.x.tolist() == [1.0, 2.0, 3.0, 4.0, 5.0]
     assert s.y.tolist() == [0.0, 0.5, 0.9, 0.99, 1.0]
 
@@ -86,18 +91,19 @@ def test_si(value, unit, text):
 
 
 def test_metric_uses_the_unit():
-    assert fmt.metric({"value": 0.0011634, "unit": "s"}) == "1.163 ms"
-    assert fmt.metric({"value": 2000.7055, "unit": "samples/s"}) == "2,000.71 samples/s"
+    assert fmt.metric(Metric("early-stopping p90 latency", 0.0011634, "s")) == "1.163 ms"
+    assert fmt.metric(Metric("samples per second", 2000.7055, "samples/s")) == "2,000.71 samples/s"
 
 
 # ------------------------------------------------------------------ deltas
 
 
-def _result(metric=("completed samples per second", 100.0, "samples/s"), p99=0.01, energy=None):
+def _result(metric=("completed samples per second", 100.0, "samples/s"), p99=0.01, energy=None,
+            scenario="server"):
     name, value, unit = metric
-    return {"scenario": "server", "workload": {"name": "tiny"},
-            "metric": {"name": name, "value": value, "unit": unit}, "samples_per_second": value,
-            "latency_s": {"p99": p99}, "energy": energy}
+    return record(scenario=scenario, workload={"name": "tiny"},
+                  metric={"name": name, "value": value, "unit": unit}, samples_per_second=value,
+                  latency_s={k: (p99 if k == "p99" else None) for k in LATENCY}, energy=energy)
 
 
 def _row(rows, label):
@@ -120,7 +126,7 @@ def test_deltas_skip_figures_no_result_has_and_unlike_headlines():
 
 
 def test_unlike_results_are_named():
-    other = dict(_result(), scenario="offline")
+    other = _result(scenario="offline")
     assert deltas.unlike([_result(), _result()]) == []
     assert "different scenarios (offline, server)" in deltas.unlike([_result(), other])[0]
 

@@ -8,7 +8,10 @@ from harness import series
 from harness.output import write_run
 from harness.report import report_beside
 from harness.report.runs import load_run
+from harness.result_record import from_dict, to_dict
 from harness.runner import RunRequest, execute, prepare
+from harness.typed_json import dump
+from records import record
 
 
 @pytest.fixture(scope="module")
@@ -33,11 +36,16 @@ def test_result_json_holds_a_reference_not_the_series(written):
 
 def test_the_series_read_back_equal_the_run(written):
     run, out = written
-    back = load_run(out).result["accelerator"]["dram_timeline"]
-    assert back == run.result["accelerator"]["dram_timeline"]
+    back = load_run(out).record.accelerator.dram_timeline
+    assert back == run.record.accelerator.dram_timeline
+    assert dump(back) == run.result["accelerator"]["dram_timeline"]
 
 
 def test_an_older_result_with_inline_series_reads_as_before(tmp_path):
-    result = {"accelerator": {"dram_timeline": {"t_s": [0.0], "npu_bytes_per_s": [1.0]}}}
-    assert series.attach(result, tmp_path) is result
-    assert series.detach({"scenario": "server"}) == ({"scenario": "server"}, None)
+    data = to_dict(record())
+    data["accelerator"] = {"dram_timeline": {"t_s": [0.0], "npu_bytes_per_s": [1.0]}}
+    older = from_dict(data, "older")
+    assert series.attach(older, tmp_path) is older
+    assert older.accelerator.dram_timeline.t_s == (0.0,)
+    plain = record()
+    assert series.detach(plain) == (plain, None)

@@ -12,7 +12,7 @@ import pytest
 
 from harness.cli.main import main
 from harness.errors import ConfigError
-from harness.result import load
+from harness.result_record import load
 from harness.sweep import check_inputs, load_sweep, run_sweep
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -126,9 +126,9 @@ def test_run_points_are_ordinary_results(sweep_of, tmp_path, synthetic):
     assert (done.frame["status"] == "ok").all()
     row = done.frame.loc[3]
     result = load(tmp_path / "out" / row["path"])
-    assert result["settings"]["effective"]["target_qps"] == 300 and result["seed"] == 5
-    assert result["sut"]["config"]["service"]["servers"] == 2
-    assert result["latency_s"]["p99"] == row["p99_s"] and result["valid"] == row["valid"]
+    assert result.settings.effective.target_qps == 300 and result.seed == 5
+    assert result.sut.setting("service.servers") == 2
+    assert result.latency_s.p99 == row["p99_s"] and result.valid == row["valid"]
     assert done.choice.index in (2, 3) and done.choice.feasible == 2
     html = (tmp_path / "out" / "sweep.html").read_text()
     assert "Best configuration" in html and 'data-chart="pareto"' in html

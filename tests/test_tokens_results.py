@@ -182,11 +182,13 @@ def test_gate_headline_direction_follows_a_rate_unit():
 
 def test_report_of_a_token_run_shows_ttft_and_tpot_against_limits():
     from harness.report.tables import percentile_rows
+    from records import record
     tokens = {"output_tokens": 1000, "tokens_per_second": 50.0, "ttft_s": {"p50": 0.1, "p90": 0.2, "p99": 0.3, "max": 0.4},
               "tpot_s": {"p50": 0.01, "p90": 0.02, "p99": 0.03, "max": 0.04}, "limits": {"ttft_s": 0.45, "tpot_s": 0.04},
               "early_stopping": {"tpot": {"met": False, "overlatency_queries": 9, "queries": 100, "queries_needed": 1874}}}
-    result = {"scenario": "interactive", "latency_s": {}, "tokens": tokens,
-              "settings": {"effective": {"target_latency_ns": 0}}}
+    latency = {k: None for k in ("min", "mean", "p50", "p90", "p95", "p97", "p99", "p99.9", "max")}
+    result = record(scenario="interactive", latency_s=latency, tokens=tokens,
+                    settings={"effective": {"target_latency_ns": 0}})
     rows = {r["name"]: r for r in percentile_rows(result)}
     assert rows["TPOT p99"]["value"] == "30.000 ms" and rows["TPOT p99"]["note"] == "limit 40.000 ms"
     assert rows["TPOT early stopping"]["value"] == "not met" and "bound" not in " ".join(rows)

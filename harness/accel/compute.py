@@ -156,8 +156,10 @@ def array_cycles(compute: Compute, gemm: Gemm) -> int:
     return math.ceil(base / compute.rate)
 
 
-def vector_cycles(compute: Compute, layer: Layer, batch: int) -> int:
-    return math.ceil(layer.vector_ops * batch / compute.vector_lanes)
+def vector_cycles(compute: Compute, layer: Layer, batch: int, convert: int = 0) -> int:
+    """The vector unit's cycles: the layer's element ops plus `convert` elements per sample
+    requantized from another precision (mixed.conversion_ops)."""
+    return math.ceil((layer.vector_ops + convert) * batch / compute.vector_lanes)
 
 
 def on_vector_unit(compute: Compute, layer: Layer) -> bool:
@@ -166,9 +168,9 @@ def on_vector_unit(compute: Compute, layer: Layer) -> bool:
             and layer.n == 1)
 
 
-def layer_cycles(compute: Compute, layer: Layer, batch: int, gemm: Gemm) -> tuple[int, int]:
-    """(array cycles, vector cycles) of `batch` samples of `layer`."""
-    post = vector_cycles(compute, layer, batch)
+def layer_cycles(compute: Compute, layer: Layer, batch: int, gemm: Gemm, convert: int = 0) -> tuple[int, int]:
+    """(array cycles, vector cycles) of `batch` samples of `layer` (`compute` at its precision)."""
+    post = vector_cycles(compute, layer, batch, convert)
     if on_vector_unit(compute, layer):
         lanes = compute.vector_lanes * compute.rate
         return 0, math.ceil(executed_macs(gemm) / lanes) + post

@@ -10,7 +10,14 @@ other key has the default shown here (all units are in the key names)::
     array_cols = 32                # PE columns
     dataflow = "ws"                # "ws" | "os" | "is" (weight/output/input stationary) | "auto" (fastest per layer)
     clock_hz = 1.0e9
-    engines = 1                    # independent engines (own array + SRAM), one batch each
+    engines = 1                    # engines (own array + SRAM each)
+    schedule = "independent"       # how a batch uses the engines (schedules.py): "independent"
+                                   # (one batch per engine) | "pipeline" (layer groups, one per
+                                   # engine) | "split_batch" | "split_spatial" (every engine a
+                                   # slice of every layer)
+    pipeline_cuts = []             # pipeline: the first layer of stages 2..engines (names);
+                                   # [] = the cuts that balance the stages (schedules.py)
+    fused_overlap = true           # fused layers overlap tile by tile (fusion.py); false: in turn
     precision = "int8"             # int4 | int8 | int16 | fp8_e4m3 | fp8_e5m2 | bf16 | fp16 | tf32 | fp32
     sparsity = "1:1"               # N:M structured weight sparsity ("2:4": 2 of every 4 kept)
     vector_lanes = array_cols      # element ops per cycle of the vector unit (pool, add, norm)
@@ -85,6 +92,7 @@ DIRECTIONS = ("read", "write")
 WAKEUP_S = 20e-6  # default wake-up cost of a gated engine: 20 us of its static power
 MIXED_EFFICIENCY = 0.92  # 50/50 over all-read efficiency: 0.869 / 0.946 on LPDDR4 (dram-contention.md)
 DEPTHWISE = ("array", "vector")
+SCHEDULES = ("independent", "pipeline", "split_batch", "split_spatial")
 # A PE does one 8-bit MAC a cycle; narrower operands pack, wider ones take longer (fp8 runs at
 # the int8 rate and tf32 at half the fp16 rate, as on NVIDIA Hopper's tensor cores). tf32 is
 # stored in 32-bit words. Energy per MAC has no default: the system file names its precision's.
@@ -128,6 +136,9 @@ class Compute:
     weight_density: float = 1.0          # unstructured sparsity: the fraction of weights kept
     sparse_index_bits: float = math.nan  # ... each kept weight's index (stated when density < 1)
     sparse_skip_efficiency: float = math.nan  # ... share of the zero MACs the array skips
+    schedule: str = "independent"        # SCHEDULES: how one batch uses the engines
+    fused_overlap: bool = True           # fused layers overlap tile by tile (fusion.py)
+    pipeline_cuts: tuple[str, ...] = ()  # pipeline: first layer of stages 2.. (() = balanced)
 
     @property
     def unstructured(self) -> bool:
@@ -216,6 +227,10 @@ class Hardware:
         """The effective configuration as plain data (JSON-safe; loads back with load_hardware)."""
         compute = {k: getattr(self.compute, k) for k in Compute.__dataclass_fields__}
         compute["sparsity"] = "{}:{}".format(*self.compute.sparsity)
+        compute["pipeline_cuts"] = list(compute["pipeline_cuts"])
+        for key, default in (("schedule", "independent"), ("fused_overlap", True), ("pipeline_cuts", [])):
+            if compute[key] == default:
+                del compute[key]  # the defaults: results of earlier versions stay alike
         for key in ("macs_per_pe_cycle", "bytes_per_element"):
             compute[key] = dict(compute[key])
         memory = {k: getattr(self.memory, k) for k in Memory.__dataclass_fields__}
@@ -300,6 +315,9 @@ def _read_compute(r: Reader) -> Compute | None:
         bytes_per_element=_precision_table(c, "bytes_per_element", BYTES_PER_ELEMENT),
         voltage_v=c.get("voltage_v", float, default=math.nan, check=positive),
         vf_table=_vf_table(c),
+        schedule=c.get("schedule", str, default="independent", check=one_of(*SCHEDULES)),
+        fused_overlap=c.get("fused_overlap", bool, default=True),
+        pipeline_cuts=_names(c, "pipeline_cuts"),
         **_unstructured(c),
     )
     c.done()
@@ -358,6 +376,16 @@ def _read_memory(r: Reader) -> Memory | None:
     if math.isnan(values["mixed_efficiency"]):
         values["mixed_efficiency"] = MIXED_EFFICIENCY * values["dram_efficiency"]
     return Memory(**values, masters=tuple(masters))
+
+
+def _names(c: Reader, key: str) -> tuple[str, ...] | None:
+    raw = c.get(key, list, default=[])
+    if raw is None:
+        return None
+    if not all(isinstance(v, str) and v for v in raw):
+        c.problem(key, raw, "must be a list of layer names")
+        return None
+    return tuple(raw)
 
 
 def _vf_table(c: Reader) -> tuple[tuple[float, float], ...]:

@@ -2,7 +2,7 @@
 
 Dynamic energy of one batch:
 
-    E = (executed MACs + vector element ops) x pj_per_mac[precision] x s
+    E = (executed MACs + vector element ops) x pj_per_mac[precision] x s   (the layer's precision)
       + SRAM bytes x sram_pj_per_byte x s + DRAM bytes x dram_pj_per_byte
 
 where s = (V / reference_voltage_v)^2 scales the NPU's own switching energy with its operating
@@ -62,9 +62,10 @@ def voltage_scale(hw: Hardware) -> float:
 
 
 def dynamic(hw: Hardware, macs: float, vector_ops: float, sram_bytes: float,
-            dram_bytes: float) -> Dynamic:
+            dram_bytes: float, precision: str | None = None) -> Dynamic:
+    """`precision`: the layer's (mixed precision), default the system's compute.precision."""
     e, s = hw.energy, voltage_scale(hw)
-    pj_mac = e.pj_per_mac[hw.compute.precision]
+    pj_mac = e.pj_per_mac[precision or hw.compute.precision]
     return Dynamic(mac=(macs + vector_ops) * pj_mac * s * PJ,
                    sram=sram_bytes * e.sram_pj_per_byte * s * PJ,
                    dram=dram_bytes * e.dram_pj_per_byte * PJ)

@@ -113,10 +113,10 @@ class JointDram:
         return self.edges, cum, rate, per, float(self.period)
 
     def _phases(self) -> tuple:
-        """Flat phase arrays: plan 2 (b - 1) is a warm batch of b, plan 2 (b - 1) + 1 cold."""
+        """Flat phase arrays: plan 2 i is model.run_plans()[i] warm (a batch of i + 1 but in a
+        pipeline), plan 2 i + 1 cold."""
         c, d, first, a = [], [], [0], []
-        for b in range(1, self.model.max_batch + 1):
-            plan = self.model.plan(b)
+        for plan in self.model.run_plans():
             self.plans.append(plan)
             for phases in (plan.warm, plan.cold):
                 c.extend(ph.compute_s for ph in phases)
@@ -148,9 +148,10 @@ class JointDram:
     def plan_id(self, engine: int, samples: int) -> int:
         """Which phases a batch of `samples` on `engine` runs: the first on an engine loads
         the resident weights (cold)."""
-        cold = self.resident[samples - 1] and engine not in self.warm
+        index = self.model.plan_index(engine, samples)
+        cold = self.resident[index] and engine not in self.warm
         self.warm.add(engine)
-        return 2 * (samples - 1) + int(cold)
+        return 2 * index + int(cold)
 
     def begin(self, engine: int, plan: int, now: float) -> tuple[int, float] | None:
         """Start `plan` on `engine` at `now`; the next batch end (engine, instant)."""

@@ -25,6 +25,9 @@ straight from chip, whatever its size. The workload's input is read from DRAM by
 an output nobody reads (the workload's results) is written to DRAM. A table look-up streams
 only the rows it reads (`Layer.gathered`). SRAM bytes = operand traffic between SRAM and the
 array (compute.operand_sram_elems) plus every DRAM byte, which passes through SRAM once.
+
+Every size is at the layer's own precision (mixed.py): a layer's weights and output at its
+precision, the workload's input at the precision of the layer reading it.
 """
 
 from __future__ import annotations
@@ -38,7 +41,8 @@ import numpy as np
 from harness.accel import lifetimes as lt
 from harness.accel.compute import (dataflow_for, layer_gemm, on_vector_unit, operand_sram_elems, skipped_share,
                                    storage_sparsity, stores_unstructured, unstructured_stored_fraction)
-from harness.accel.config import Hardware
+from harness.accel.config import Compute, Hardware
+from harness.accel.mixed import computes, layer_compute
 from harness.accel.tiling import ORDERS, tile
 from harness.workloads.model import Layer
 
@@ -90,24 +94,29 @@ class Placement:
 
 
 def weight_bytes(layer: Layer, hw: Hardware) -> float:
-    """Stored weight bytes; N:M sparsity keeps N/M of them plus log2(M)-bit indices each,
-    unless that is no smaller than dense (then they are stored dense: compute.storage_sparsity)."""
-    bpe = hw.compute.element_bytes
+    """Stored weight bytes at the layer's precision (mixed.py); N:M sparsity keeps N/M of them
+    plus log2(M)-bit indices each, unless that is no smaller than dense (then they are stored
+    dense: compute.storage_sparsity)."""
+    return stored_weight_bytes(layer, layer_compute(hw.compute, layer))
+
+
+def stored_weight_bytes(layer: Layer, c: Compute) -> float:
+    bpe = c.element_bytes
     dense = layer.weights * bpe
-    if layer.weights > 0 and stores_unstructured(hw.compute):
-        return dense * unstructured_stored_fraction(hw.compute)
-    n, m = storage_sparsity(hw.compute)
+    if layer.weights > 0 and stores_unstructured(c):
+        return dense * unstructured_stored_fraction(c)
+    n, m = storage_sparsity(c)
     if layer.weights <= 0 or layer.k <= 0 or (n, m) == (1, 1):
         return dense
     kept = layer.weights * layer_gemm(layer, 1, (n, m)).k / layer.k
     return kept * bpe + kept * math.ceil(math.log2(m)) / 8
 
 
-def streamed_weight_bytes(layer: Layer, stored: float, hw: Hardware, batch: int) -> float:
+def streamed_weight_bytes(layer: Layer, stored: float, c: Compute, batch: int) -> float:
     """Weight bytes a batch reads when the weights are not resident: a look-up reads its rows."""
     if layer.gathered <= 0:
         return stored
-    return min(stored, layer.gathered * batch * hw.compute.element_bytes)
+    return min(stored, layer.gathered * batch * c.element_bytes)
 
 
 def producers(layers: tuple[Layer, ...]) -> list[list[int | None]]:
@@ -117,22 +126,31 @@ def producers(layers: tuple[Layer, ...]) -> list[list[int | None]]:
 class Graph:
     """The per-batch facts the planner needs: sizes, readers, graph inputs and outputs."""
 
-    def __init__(self, layers: tuple[Layer, ...], hw: Hardware, batch: int):
-        bpe = hw.compute.element_bytes
+    def __init__(self, layers: tuple[Layer, ...], hw: Hardware, batch: int,
+                 exported: tuple[bool, ...] = ()):
+        self.computes = computes(hw.compute, layers)
+        bpe = np.array([c.element_bytes for c in self.computes])
         self.count = len(layers)
         self.srcs = lt.producers(layers)
         self.fused = lt.fused_edges(layers, hw.memory.fusion)
         reads = lt.readers(self.srcs, self.fused)
-        self.sizes = np.array([layer.out_elems * batch * bpe for layer in layers], dtype=float)
+        self.sizes = np.array([layer.out_elems * batch for layer in layers], dtype=float) * bpe
         self.placed = lt.allocate(lt.tensors(list(self.sizes), reads))
-        self.stored = np.array([weight_bytes(layer, hw) for layer in layers], dtype=float)
-        self.stream = np.array([streamed_weight_bytes(layer, s, hw, batch)
-                                for layer, s in zip(layers, self.stored)], dtype=float)
+        self.stored = np.array([stored_weight_bytes(layer, c) for layer, c in zip(layers, self.computes)],
+                               dtype=float)
+        self.stream = np.array([streamed_weight_bytes(layer, s, c, batch)
+                                for layer, s, c in zip(layers, self.stored, self.computes)], dtype=float)
         self.gathers = np.array([layer.gathered > 0 for layer in layers])
+        # a single tile block leaves room for double-buffered array tiles of the streamed
+        # operand and of the outputs (tiling.passes)
+        self.reserve = 4 * hw.compute.array_rows * hw.compute.array_cols * bpe
+        self.double = hw.memory.double_buffering
         self.outputs = np.array([not c for c in lt.consumed(self.srcs)])
+        if exported:  # read by another engine's layers (schedules.py): written to DRAM too
+            self.outputs |= np.array(exported, dtype=bool)
         self.has_readers = np.array([bool(r) for r in reads])
-        self.input_dram = np.array([_graph_input(layer, s) * batch * bpe
-                                    for layer, s in zip(layers, self.srcs)], dtype=float)
+        self.input_dram = np.array([_graph_input(layer, s) * batch
+                                    for layer, s in zip(layers, self.srcs)], dtype=float) * bpe
         self.reads = np.zeros((self.count, self.count))     # [producer, reader]
         for producer, reader in ((p, r) for p, found in enumerate(reads) for r in found):
             self.reads[producer, reader] = 1.0
@@ -175,7 +193,7 @@ def layer_dram(g: Graph, in_dram, resident, buffer):
     """(weight DRAM, input DRAM, order code) of every layer: `tile` with resident weights at 0."""
     weights = np.where(resident, 0.0, g.stream)
     tiled_in = np.where(g.gathers, 0.0, in_dram)   # a look-up reads rows per token, no blocks
-    w, i, order = tile(weights, tiled_in, buffer)
+    w, i, order = tile(weights, tiled_in, buffer, g.reserve, g.double)
     return w, i + np.where(g.gathers, in_dram, 0.0), order
 
 
@@ -219,9 +237,11 @@ def _best_of(a: Choice | None, b: Choice) -> Choice:
     return b if a is None or b.dram < a.dram else a
 
 
-def place(layers: tuple[Layer, ...], hw: Hardware, batch: int) -> Placement:
-    """Plan the SRAM for one batch and count every layer's bytes."""
-    g = Graph(layers, hw, batch)
+def place(layers: tuple[Layer, ...], hw: Hardware, batch: int,
+          exported: tuple[bool, ...] = ()) -> Placement:
+    """Plan the SRAM for one batch and count every layer's bytes; `exported` marks outputs
+    that other engines read (written to DRAM whether or not they also stay on chip)."""
+    g = Graph(layers, hw, batch, exported)
     choice = cheapest(g, hw.memory.sram_bytes)
     resident = np.zeros(g.count, dtype=bool)
     resident[g.order[:choice.resident]] = True
@@ -235,7 +255,7 @@ def place(layers: tuple[Layer, ...], hw: Hardware, batch: int) -> Placement:
         dram = float(w[k] + i[k] + out_dram[k])
         in_use = min(choice.buffer, dram) + float(arena[k]) + resident_bytes
         rows.append(Traffic(weight_dram=float(w[k]), in_dram=float(i[k]), out_dram=float(out_dram[k]),
-                            sram=_sram_bytes(layer, hw, batch) + dram,
+                            sram=_sram_bytes(layer, g.computes[k], batch) + dram,
                             cold_weight_dram=float(g.stored[k]) if resident[k] else 0.0,
                             resident=bool(resident[k]), spilled=bool(spilled[k]),
                             order=ORDERS[int(order[k])], refetch=float(refetch[k]), sram_peak=in_use))
@@ -244,8 +264,7 @@ def place(layers: tuple[Layer, ...], hw: Hardware, batch: int) -> Placement:
                      names=tuple(layer.name for layer in layers))
 
 
-def _sram_bytes(layer: Layer, hw: Hardware, batch: int) -> float:
-    c = hw.compute
+def _sram_bytes(layer: Layer, c: Compute, batch: int) -> float:
     gemm = layer_gemm(layer, batch, storage_sparsity(c), skipped_share(c))
     vector = on_vector_unit(c, layer)
     elems = 0 if vector else operand_sram_elems(dataflow_for(c, gemm), c.array_rows, c.array_cols, gemm)

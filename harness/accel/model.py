@@ -25,15 +25,18 @@ from functools import cached_property
 from typing import NamedTuple
 
 from harness.accel import energy as en
+from harness.accel import fusion
 from harness.accel.compute import (core_cycles, executed_macs, layer_cycles, layer_gemm, skipped_share,
                                    storage_sparsity)
-from harness.accel.config import Hardware
+from harness.accel.config import Compute, Hardware
+from harness.accel.mixed import check_energy, computes, conversion_ops
 from harness.accel.contention import Leftover, best_effort_shares, engine_bandwidth
 from harness.accel.dram_cost import npu_cost
+from harness.accel.lifetimes import fused_edges
 from harness.accel.memory import Placement, Traffic, place
 from harness.accel.profile import Profile, Timing, build
 from harness.accel.timeline import Phase, ServiceTable, simulate
-from harness.workloads.model import Workload
+from harness.workloads.model import Layer, Workload
 
 
 class Service(NamedTuple):
@@ -65,6 +68,8 @@ class BatchPlan:
     warm_energy: en.Dynamic
     cold_energy: en.Dynamic
     layer_energy: tuple[en.Dynamic, ...] = field(repr=False)
+    computes: tuple[Compute, ...] = field(default=(), repr=False)  # per layer, at its precision
+    conversions: tuple[int, ...] = ()  # per layer: elements per sample converted from another precision
 
     @cached_property  # read for every batch a run serves
     def warm_dram_bytes(self) -> float:
@@ -82,31 +87,54 @@ def _phase(hw: Hardware, compute_s: float, t: Traffic, cold: bool) -> Phase:
 
 
 def plan_batch(hw: Hardware, workload: Workload, batch: int) -> BatchPlan:
-    c = hw.compute
-    placement = place(workload.layers, hw, batch)
+    return plan_layers(hw, workload.layers, batch)
+
+
+def plan_layers(hw: Hardware, layers: tuple[Layer, ...], batch: int,
+                exported: tuple[bool, ...] = ()) -> BatchPlan:
+    """One engine running `layers` on a batch; `exported`: outputs later engines read (DRAM)."""
+    placement = place(layers, hw, batch, exported)
+    cs = computes(hw.compute, layers)
+    converts = conversion_ops(layers, cs)
     cycles, macs, compute_s, energies = [], [], [], []
-    for layer, traffic in zip(workload.layers, placement.layers):
+    for layer, traffic, c, convert in zip(layers, placement.layers, cs, converts):
         gemm = layer_gemm(layer, batch, storage_sparsity(c), skipped_share(c))
-        cyc = layer_cycles(c, layer, batch, gemm)
+        cyc = layer_cycles(c, layer, batch, gemm, convert)
         cycles.append(cyc)
         macs.append(executed_macs(gemm))
         compute_s.append(max(core_cycles(*cyc) / c.clock_hz, traffic.sram / hw.memory.sram_bytes_per_s))
-        energies.append(en.dynamic(hw, macs[-1], layer.vector_ops * batch, traffic.sram, traffic.dram))
+        vector_ops = (layer.vector_ops + convert) * batch
+        energies.append(en.dynamic(hw, macs[-1], vector_ops, traffic.sram, traffic.dram, c.precision))
+    if hw.compute.fused_overlap:
+        compute_s = fusion.overlap(compute_s, layers, fused_edges(layers, hw.memory.fusion), batch)
+    return assemble(hw, batch, placement, compute_s, cycles, macs, energies, cs, converts)
+
+
+def assemble(hw: Hardware, batch: int, placement: Placement, compute_s, cycles, macs,
+             energies, computes, conversions) -> BatchPlan:
+    """A BatchPlan from its per-layer parts: the warm and cold phases and energy totals."""
     warm = tuple(_phase(hw, s, t, cold=False) for s, t in zip(compute_s, placement.layers))
     cold = tuple(_phase(hw, s, t, cold=True) for s, t in zip(compute_s, placement.layers))
     cold_extra = sum(t.cold_weight_dram for t in placement.layers)
     warm_energy = sum(energies, en.ZERO)
     cold_energy = warm_energy + en.dynamic(hw, 0, 0, cold_extra, cold_extra)
     return BatchPlan(batch, placement, tuple(compute_s), tuple(cycles), tuple(macs), warm, cold,
-                     warm_energy, cold_energy, tuple(energies))
+                     warm_energy, cold_energy, tuple(energies), tuple(computes), tuple(conversions))
 
 
 class AcceleratorModel:
     """An NPU running one workload. Not thread-safe: it caches per-batch tables."""
 
     def __init__(self, hardware: Hardware, workload: Workload):
-        self.hardware = hardware
+        from harness.accel import schedules
+
+        check_energy(hardware, workload)
+        self.physical = hardware                       # what the plans are made for
+        self.schedule = hardware.compute.schedule
+        self.hardware = schedules.serving_hardware(hardware)  # what serves: split engines act as one
         self.workload = workload
+        self.cuts = schedules.pipeline_cuts(hardware, workload) if self.schedule == "pipeline" else ()
+        self._schedules: dict[int, schedules.SchedulePlan] = {}
         self.leftover: Leftover = engine_bandwidth(hardware.memory)
         self._plans: dict[int, BatchPlan] = {}
         self._tables: dict[int, ServiceTable] = {}
@@ -127,11 +155,37 @@ class AcceleratorModel:
         return self.hardware.batching.timeout_s
 
     def plan(self, batch: int) -> BatchPlan:
+        """One batch as one engine (or the split engines acting as one) runs it; a pipeline's
+        stages in turn (its latency)."""
         if batch not in self._plans:
             if batch < 1:
                 raise ValueError(f"batch must be >= 1, got {batch}")
-            self._plans[batch] = plan_batch(self.hardware, self.workload, batch)
+            if self.schedule == "independent":
+                self._plans[batch] = plan_batch(self.hardware, self.workload, batch)
+            else:
+                self._plans[batch] = self.scheduled(batch).merged
         return self._plans[batch]
+
+    def scheduled(self, batch: int):
+        """The schedule's plan of one batch (schedules.SchedulePlan; not for "independent")."""
+        if batch not in self._schedules:
+            from harness.accel.schedules import plan_schedule
+
+            self._schedules[batch] = plan_schedule(self.physical, self.workload, batch, self.cuts)
+        return self._schedules[batch]
+
+    def run_plans(self) -> list[BatchPlan]:
+        """What the engines run, in plan order: per batch size 1..max_batch its plan, or a
+        pipeline's stages of it (plan_index finds one)."""
+        if self.schedule != "pipeline":
+            return [self.plan(b) for b in range(1, self.max_batch + 1)]
+        return [s.plan for b in range(1, self.max_batch + 1) for s in self.scheduled(b).stages]
+
+    def plan_index(self, engine: int, samples: int) -> int:
+        """Which of run_plans a batch of `samples` on `engine` runs."""
+        if self.schedule != "pipeline":
+            return samples - 1
+        return (samples - 1) * len(self.cuts) + engine
 
     def table(self, batch: int) -> ServiceTable:
         if batch not in self._tables:
@@ -196,5 +250,10 @@ class AcceleratorModel:
         """Per-layer figures of one warm batch on one engine alone: under the masters averaged
         over every start phase (default), from `start_s` on, or with no masters at all."""
         quiet = engine_bandwidth(replace(self.hardware.memory, masters=()))
-        return build(self.hardware, self.workload.name, self.workload.layers, self.plan(batch),
-                     self.leftover, quiet, Timing.of(start_s, masters))
+        profile = build(self.physical, self.workload.name, self.workload.layers, self.plan(batch),
+                        self.leftover, quiet, Timing.of(start_s, masters))
+        if self.schedule == "independent":
+            return profile
+        from harness.accel.schedules import with_schedule
+
+        return with_schedule(profile, self.physical, self.scheduled(batch), self.leftover)

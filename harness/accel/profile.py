@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from harness.accel import energy as en
 from harness.accel.compute import (core_cycles, dataflow_for, layer_gemm, skipped_share, sparsity_note,
                                    storage_sparsity)
-from harness.accel.config import Hardware
+from harness.accel.config import Compute, Hardware
 from harness.accel.contention import Leftover
 from harness.accel.memory import Placement, Traffic
 from harness.accel.timeline import Phase, PhaseStats, phase_stats, simulate
@@ -106,6 +106,8 @@ class LayerRow:
     refetch_bytes: float = 0.0      # DRAM bytes read again because of tiling
     sram_peak_bytes: float = 0.0    # SRAM in use while it runs: arena + resident weights + buffer
     dataflow: str = ""              # the array's dataflow for this layer ("" on the vector unit)
+    precision: str = ""             # the layer's precision (its own, or compute.precision)
+    converted_elems: int = 0        # input elements requantized from another precision (mixed.py)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -126,12 +128,12 @@ class Profile:
 def layer_row(hw: Hardware, layer: Layer, plan: BatchPlan, i: int, timed: Timed,
               quiet: Timed) -> LayerRow:
     """Layer i's row: `timed` under the profile's Timing, `quiet` with no masters."""
-    traffic = plan.placement.layers[i]
+    traffic, c = plan.placement.layers[i], plan.computes[i]
     array, vector = plan.cycles[i]
-    core_s = core_cycles(array, vector) / hw.compute.clock_hz
+    core_s = core_cycles(array, vector) / c.clock_hz
     memory_s = max(timed.memory_s[i], traffic.sram / hw.memory.sram_bytes_per_s)
     stats = timed.layers[i]
-    peak = hw.compute.peak_macs_per_s * stats.mean_s
+    peak = c.peak_macs_per_s * stats.mean_s
     return LayerRow(
         name=layer.name, op=layer.op, macs=layer.macs * plan.batch, compute_cycles=array,
         vector_cycles=vector, dram_bytes=traffic.dram, sram_bytes=traffic.sram,
@@ -140,13 +142,13 @@ def layer_row(hw: Hardware, layer: Layer, plan: BatchPlan, i: int, timed: Timed,
         time_s_worst=stats.worst_s, bound="memory" if memory_s > core_s else "compute",
         utilization=plan.macs[i] / peak if peak > 0 else 0.0,
         energy_j=plan.layer_energy[i].total + en.static_power_w(hw) * stats.mean_s,
-        dataflow=_dataflow(hw, layer, plan.batch, array), **_memory_fields(traffic))
+        dataflow=_dataflow(c, layer, plan.batch, array), precision=c.precision,
+        converted_elems=plan.conversions[i] * plan.batch, **_memory_fields(traffic))
 
 
-def _dataflow(hw: Hardware, layer: Layer, batch: int, array_cycles: int) -> str:
+def _dataflow(c: Compute, layer: Layer, batch: int, array_cycles: int) -> str:
     if not array_cycles:
         return ""
-    c = hw.compute
     return dataflow_for(c, layer_gemm(layer, batch, storage_sparsity(c), skipped_share(c)))
 
 
@@ -169,6 +171,14 @@ def memory_totals(hw: Hardware, p: Placement) -> dict[str, Any]:
             "sparsity_stored": sparsity_note(hw.compute)}
 
 
+def _precision_counts(plan: BatchPlan) -> dict[str, int]:
+    """How many layers run at each precision (one entry unless the workload mixes them)."""
+    counts: dict[str, int] = {}
+    for c in plan.computes:
+        counts[c.precision] = counts.get(c.precision, 0) + 1
+    return counts
+
+
 def _contention(timing: Timing, lo: Leftover, timed: Timed, quiet: Timed) -> dict[str, Any]:
     t = timed.total
     return {"mode": timing.mode, "start_s": timing.start_s,
@@ -185,7 +195,9 @@ def totals(hw: Hardware, plan: BatchPlan, rows: list[LayerRow],
     parts = en.breakdown(hw, plan.warm_energy, time_s)
     energy_j = sum(parts.values())
     executed = sum(plan.macs)
-    peak = hw.compute.peak_macs_per_s * time_s
+    # PE-cycles used over PE-cycles available: each layer's MACs at its own precision's rate
+    pe_cycles = sum(m / c.rate for m, c in zip(plan.macs, plan.computes))
+    peak = hw.compute.array_rows * hw.compute.array_cols * hw.compute.clock_hz * time_s
     return {
         "system": hw.name, "batch": plan.batch, "engines": hw.compute.engines,
         "macs": sum(r.macs for r in rows), "executed_macs": executed,
@@ -195,12 +207,13 @@ def totals(hw: Hardware, plan: BatchPlan, rows: list[LayerRow],
         "time_s": time_s, "samples_per_s": hw.compute.engines * plan.batch / time_s if time_s else 0.0,
         "bound": "memory" if memory_s > time_s / 2 else "compute",
         "memory_bound_time_fraction": memory_s / time_s if time_s else 0.0,
-        "utilization": executed / peak if peak else 0.0,
+        "utilization": pe_cycles / peak if peak else 0.0,
         "energy_j": energy_j, "energy_per_sample_j": energy_j / plan.batch,
         "breakdown_j": parts, "tops_per_w": en.tops_per_w(sum(r.macs for r in rows), energy_j),
         "weights_resident": plan.placement.resident, "weight_bytes": plan.placement.weight_bytes,
         "cold_start_dram_bytes": plan.cold_dram_bytes - plan.warm_dram_bytes,
         **memory_totals(hw, plan.placement),
+        "layer_precisions": _precision_counts(plan),
         "unmodeled_layers": [{"name": layer.name, "op": layer.unmodeled,
                               "approximation": "its output elements of vector work, no MACs"}
                              for layer in layers if layer.op == "other"],

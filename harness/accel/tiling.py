@@ -10,11 +10,21 @@ mapping or SCALE-Sim's DRAM access model with a finite SRAM):
     inputs outer:  blocks of `buffer / 2` input bytes (output rows); the weights are
                    re-read once per input block:    I + W * ceil(I / (buffer / 2))
 
-The other half of the buffer double-buffers the streamed operand and the outputs, which are
-complete per block (K is never split) and written once. The cheaper order wins (ties: weights
-outer). With either operand on chip (resident weights, input in the activation arena) nothing
-is re-read: passes = 1. Convolution halos (input rows shared by neighbouring output tiles) are
-not counted: an input block re-reads no overlap.
+The other half of the buffer holds the next block (double buffering: it loads while the
+current one computes), the streamed operand and the outputs, which are complete per block (K is
+never split) and written once. An operand that fits in one block needs no next block: it may
+take the whole buffer but `reserve` bytes, which stay for a double-buffered array tile of the
+streamed operand and of the outputs (memory.py: 4 x array_rows x array_cols elements), so
+its passes are 1 up to `buffer - reserve` bytes. Without double buffering
+(`memory.double_buffering = false`) every block may be that large: blocks of
+`buffer - reserve`, the input re-read W / (buffer - reserve) times or the weights
+I / (buffer - reserve) times. (Found against ZigZag, tests/data/zigzag: with
+blocks always `buffer / 2`, ResNet-50's stage4.2.conv2 at 64 KiB re-read its 2.4 MB of weights
+twice although its 50 KB input fits; ZigZag keeps the input whole and reads everything once.)
+The cheaper order wins (ties: weights outer). With either operand on chip (resident weights,
+input in the activation arena) nothing is re-read: passes = 1. Convolution halos (input rows
+shared by neighbouring output tiles) are not counted: an input block re-reads no overlap, and
+a weights-outer pass streams the input once through a line buffer.
 
 Every function here works elementwise on numbers or numpy arrays, so memory.py can cost many
 placements at once with the same formulas it then reports per layer.
@@ -27,18 +37,25 @@ import numpy as np
 ORDERS = ("untiled", "weights_outer", "inputs_outer")   # codes 0, 1, 2
 
 
-def passes(operand, buffer):
-    """Blocks of `operand` bytes in half of a `buffer`-byte tile buffer (at least 1)."""
-    return np.maximum(1.0, np.ceil(operand / (buffer / 2)))
+def passes(operand, buffer, reserve=None, double=True):
+    """Blocks of `operand` bytes: 1 up to `buffer - reserve` (one block, nothing to prefetch),
+    else blocks of half the buffer (`double`: the next block loads while one computes) or of
+    `buffer - reserve` (no double buffering). Default reserve: half the buffer."""
+    single = buffer / 2 if reserve is None else np.maximum(buffer - reserve, buffer / 2)
+    block = buffer / 2 if double else single
+    return np.where(operand <= single, 1.0, np.maximum(1.0, np.ceil(operand / block)))
 
 
-def tile(weights, inputs, buffer):
+def tile(weights, inputs, buffer, reserve=None, double=True):
     """(weight DRAM bytes, input DRAM bytes, order code) of one layer.
 
     weights: weight bytes streamed from DRAM (0 when resident); inputs: input bytes read from
-    DRAM (0 when on chip); buffer: tile-buffer bytes."""
+    DRAM (0 when on chip); buffer: tile-buffer bytes; reserve: bytes a single block leaves
+    for the streamed operand and the outputs (default half the buffer); double: whether
+    blocks are double-buffered (memory.double_buffering)."""
     both = (weights > 0) & (inputs > 0)
-    w_passes, i_passes = passes(weights, buffer), passes(inputs, buffer)
+    w_passes = passes(weights, buffer, reserve, double)
+    i_passes = passes(inputs, buffer, reserve, double)
     w_outer = weights + inputs * w_passes
     i_outer = inputs + weights * i_passes
     inner_first = both & (i_outer < w_outer)

@@ -27,8 +27,9 @@ from harness.workloads import load_workload
 
 COLUMNS = ("name", "op", "macs", "compute_cycles", "vector_cycles", "dram_bytes", "sram_bytes",
            "compute_time_s", "memory_time_s", "time_s", "time_s_uncontended", "time_s_best",
-           "time_s_worst", "bound", "utilization", "energy_j", "dataflow")
-TOTAL_COLUMNS = {"name": "total", "op": "", "compute_time_s": "", "memory_time_s": "", "dataflow": ""}
+           "time_s_worst", "bound", "utilization", "energy_j", "dataflow", "precision")
+TOTAL_COLUMNS = {"name": "total", "op": "", "compute_time_s": "", "memory_time_s": "", "dataflow": "",
+                 "precision": ""}
 
 
 def build_profile(sut: str, workload: str, batch: int, overrides: dict | None = None,
@@ -66,9 +67,9 @@ def render_csv(profile: Profile) -> str:
     return out.getvalue()
 
 
-def _line(name: str, op: str, macs: float, cycles: int, dram: float, time_s: float,
+def _line(name: str, op: str, precision: str, macs: float, cycles: int, dram: float, time_s: float,
           quiet_s: float, bound: str, util: float, energy_j: float) -> str:
-    return (f"{name[:28]:28s} {op[:8]:8s} {macs / 1e6:10.2f} {cycles:11d} {dram / 1e3:11.1f} "
+    return (f"{name[:28]:28s} {op[:8]:8s} {precision[:8]:8s} {macs / 1e6:10.2f} {cycles:11d} {dram / 1e3:11.1f} "
             f"{time_s * 1e6:11.1f} {quiet_s * 1e6:11.1f} {bound:8s} {util * 100:6.1f} "
             f"{energy_j * 1e6:11.2f}")
 
@@ -96,25 +97,33 @@ def _residency(total: dict) -> str:
 
 
 def render_table(profile: Profile) -> str:
-    head = (f"{'layer':28s} {'op':8s} {'MMACs':>10s} {'cycles':>11s} {'DRAM kB':>11s} "
+    head = (f"{'layer':28s} {'op':8s} {'prec':8s} {'MMACs':>10s} {'cycles':>11s} {'DRAM kB':>11s} "
             f"{'time us':>11s} {'quiet us':>11s} {'bound':8s} {'util%':>6s} {'energy uJ':>11s}")
     lines = [f"{profile.system} x {profile.workload}, batch {profile.batch}", head]
     for r in profile.layers:
-        lines.append(_line(r.name, r.op, r.macs, r.compute_cycles, r.dram_bytes, r.time_s,
+        lines.append(_line(r.name, r.op, r.precision, r.macs, r.compute_cycles, r.dram_bytes, r.time_s,
                            r.time_s_uncontended, r.bound, r.utilization, r.energy_j))
     t = profile.total
     c = t["contention"]
-    lines.append(_line("total", "", t["macs"], t["compute_cycles"], t["dram_bytes"], t["time_s"],
+    lines.append(_line("total", "", _mix(t), t["macs"], t["compute_cycles"], t["dram_bytes"], t["time_s"],
                        c["time_s_uncontended"], t["bound"], t["utilization"], t["energy_j"]))
     lines.append(_contention_line(c) + ("" if c["mode"] == "none" else "; 'quiet': without them"))
     lines.append(f"{t['samples_per_s']:.1f} samples/s on {t['engines']} engine(s), "
                  f"{t['energy_per_sample_j'] * 1e3:.3f} mJ/sample, {t['tops_per_w']:.2f} TOPS/W, "
                  f"weights {_residency(t)}")
     lines.append(_sram_line(t))
+    if "schedule" in t:
+        lines.extend(_schedule_lines(t["schedule"]))
     if t["unmodeled_layers"]:
         lines.append("not modelled (costed as vector work only): " + ", ".join(
             f"{u['name']} ({u['op']})" for u in t["unmodeled_layers"]))
     return "\n".join(lines)
+
+
+def _mix(t: dict) -> str:
+    """The total row's precision: the one precision, or "mixed"."""
+    kinds = list(t.get("layer_precisions") or {})
+    return kinds[0] if len(kinds) == 1 else "mixed"
 
 
 def _sram_line(t: dict) -> str:
@@ -124,6 +133,22 @@ def _sram_line(t: dict) -> str:
             f"{t['streamed_weight_bytes'] / 1e6:.2f} MB streamed; {len(spilled)} layer output(s) "
             f"spilled{' (' + ', '.join(spilled[:5]) + ('...' if len(spilled) > 5 else '') + ')' if spilled else ''}, "
             f"{len(tiled)} layer(s) tiled; weights stored {t['sparsity_stored']}")
+
+
+def _schedule_lines(s: dict) -> list[str]:
+    """compute.schedule: each engine's part, then latency and the interval between batches."""
+    lines = [f"schedule {s['name']} over {s['engines']} engines:"]
+    for st in s["stages"]:
+        lines.append(f"  engine {st['engine']}: {st['first_layer']} .. {st['last_layer']} "
+                     f"({st['layers']} layers) {st['time_s'] * 1e6:.1f} us {st['time_kind']}, "
+                     f"DRAM {st['dram_bytes'] / 1e6:.2f} MB, weights {st['resident_weight_bytes'] / 1e6:.2f} MB "
+                     f"resident + {st['streamed_weight_bytes'] / 1e6:.2f} MB streamed, SRAM peak "
+                     f"{st['sram_peak_bytes'] / 1e6:.2f} of {st['sram_bytes'] / 1e6:.2f} MB")
+    lines.append(f"  latency {s['latency_s'] * 1e6:.1f} us; a batch every {s['interval_s'] * 1e6:.1f} us "
+                 f"({s['interval_bound']}): {s['samples_per_s']:.1f} samples/s; "
+                 f"DRAM {s['dram_bytes_per_sample'] / 1e6:.3f} MB/sample")
+    lines.extend(f"  note: {n}" for n in s["notes"])
+    return lines
 
 
 RENDERERS = {"table": render_table, "json": render_json, "csv": render_csv}

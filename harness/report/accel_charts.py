@@ -1,4 +1,4 @@
-"""The accelerator's charts, from result["energy"] and result["accelerator"]: the energy
+"""The accelerator's charts, from the record's `energy` and `accelerator`: the energy
 breakdown, DRAM traffic over the whole run and over a few frame periods (each master's, the
 NPU's actual traffic, what the realtime masters leave, the usable bandwidth), and the per-layer
 roofline."""
@@ -15,13 +15,15 @@ from matplotlib.ticker import FuncFormatter
 
 from harness.report import fmt, svg
 from harness.report.runs import Run
+from harness.result_record import Accelerator, DramTimeline, TimelineView
 
 _GBPS = FuncFormatter(lambda v, _pos: f"{v / 1e9:g}")
 _BOUND_COLORS = {"compute": "#1f77b4", "memory": "#d62728"}
 
 
-def _parts(run: Run) -> dict:
-    return (run.result.get("energy") or {}).get("breakdown_j") or {}
+def _parts(run: Run) -> dict[str, float]:
+    energy = run.record.energy
+    return (energy.breakdown_j if energy else None) or {}
 
 
 def _draw_energy(fig: Figure, runs: Sequence[Run]) -> None:
@@ -30,7 +32,8 @@ def _draw_energy(fig: Figure, runs: Sequence[Run]) -> None:
     drawn = [(i, r) for i, r in enumerate(runs) if _parts(r)]
     height, y = 0.8 / len(drawn), np.arange(len(parts))
     for slot, (i, run) in enumerate(drawn):
-        ax.barh(y + slot * height, [_parts(run).get(p, 0.0) for p in parts], height=height,
+        breakdown = _parts(run)   # a part this run does not have: no bar (never a zero)
+        ax.barh(y + slot * height, [breakdown[p] if p in breakdown else np.nan for p in parts], height=height,
                 color=svg.color(i), label=run.label)
     ax.set_yticks(y + height * (len(drawn) - 1) / 2, parts)
     ax.invert_yaxis()
@@ -48,20 +51,20 @@ def energy(runs: Sequence[Run]) -> Markup:
                       size=(7.5, 1.4 + 0.22 * bars))
 
 
-def _step(ax: Axes, view: dict, key: str, scale: float, **style) -> None:
+def _step(ax: Axes, view: TimelineView, series, scale: float, **style) -> None:
     """A step series of the timeline: value i holds from t_s[i] to the next edge (end_s last)."""
-    values = np.asarray(view[key] if isinstance(key, str) else key, dtype=float)
-    edges = np.append(np.asarray(view["t_s"], dtype=float), view["end_s"]) * scale
+    values = np.asarray(series, dtype=float)
+    edges = np.append(np.asarray(view.t_s, dtype=float), view.end_s) * scale
     ax.step(edges, np.append(values, values[-1]), where="post", **style)
 
 
-def _draw_view(ax: Axes, view: dict, usable: float | None, title: str, scale: float) -> None:
-    for i, (name, rate) in enumerate(view.get("masters", {}).items()):
+def _draw_view(ax: Axes, view: TimelineView, usable: float | None, title: str, scale: float) -> None:
+    for i, (name, rate) in enumerate((view.masters or {}).items()):
         _step(ax, view, rate, scale, color=svg.color(i + 1), lw=1, label=f"{name} (delivered)")
-    _step(ax, view, "left_bytes_per_s", scale, color="#888", lw=1, ls="--",
+    _step(ax, view, view.left_bytes_per_s, scale, color="#888", lw=1, ls="--",
           label="left by the realtime masters")
-    if "npu_bytes_per_s" in view:
-        _step(ax, view, "npu_bytes_per_s", scale, color=svg.color(0), lw=1.6,
+    if view.npu_bytes_per_s is not None:
+        _step(ax, view, view.npu_bytes_per_s, scale, color=svg.color(0), lw=1.6,
               label="NPU (actual traffic, all engines)")
     if usable:
         ax.axhline(usable, color="#222", ls=":", lw=1, label=f"usable DRAM {fmt.si(usable, 'B/s')}")
@@ -72,17 +75,22 @@ def _draw_view(ax: Axes, view: dict, usable: float | None, title: str, scale: fl
     ax.set_ylim(bottom=0)
 
 
-def _draw_dram(fig: Figure, accel: dict) -> None:
+def _older(tl: DramTimeline) -> TimelineView:
+    """An older result's zoom: no actual traffic recorded, the NPU series was what was left for
+    it, and the last time was the end."""
+    masters = {name: rate[:-1] for name, rate in (tl.masters or {}).items()}
+    return TimelineView(t_s=tl.t_s[:-1], end_s=tl.t_s[-1], masters=masters,
+                        left_bytes_per_s=tl.npu_bytes_per_s[:-1])
+
+
+def _draw_dram(fig: Figure, accel: Accelerator) -> None:
     """The whole run in bins, then a zoom on a few master periods (older results: the zoom
     only, where the NPU series was the bandwidth left for it)."""
-    tl = accel["dram_timeline"]
-    usable = tl.get("usable_bytes_per_s") or accel.get("dram_bytes_per_s")
-    if "left_bytes_per_s" not in tl:  # an older result: no actual traffic was recorded
-        masters = {name: rate[:-1] for name, rate in tl.get("masters", {}).items()}
-        tl = {"t_s": tl["t_s"][:-1], "end_s": tl["t_s"][-1], "masters": masters,
-              "left_bytes_per_s": tl["npu_bytes_per_s"][:-1]}
-    views = [(tl["run"], "whole run", "time (s)", 1.0)] if "run" in tl else []
-    views.append((tl, "a few master periods, exact averages per bin", "time (ms)", 1e3))
+    tl = accel.dram_timeline
+    usable = tl.usable_bytes_per_s or accel.dram_bytes_per_s
+    zoom = tl if tl.left_bytes_per_s is not None else _older(tl)
+    views = [(tl.run, "whole run", "time (s)", 1.0)] if tl.run is not None else []
+    views.append((zoom, "a few master periods, exact averages per bin", "time (ms)", 1e3))
     for i, (view, title, xlabel, scale) in enumerate(views):
         ax = fig.add_subplot(len(views), 1, i + 1)
         _draw_view(ax, view, usable, title, scale)
@@ -104,25 +112,27 @@ def _roof(ax: Axes, peak: float, bandwidth: float, xs: np.ndarray, style: str, c
     ax.plot(grid, np.minimum(peak, grid * bandwidth), style, color=c, lw=1.2)
 
 
-def _layer_points(accel: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _layer_points(accel: Accelerator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(MAC per DRAM byte, achieved MAC/s, bound) of each layer with work and time."""
-    rows = [r for r in accel.get("layers", []) if r.get("macs") and r.get("time_s") and r.get("dram_bytes")]
-    macs = np.array([r["macs"] for r in rows], dtype=float)
-    intensity = macs / np.array([r["dram_bytes"] for r in rows], dtype=float)
-    achieved = macs / np.array([r["time_s"] for r in rows], dtype=float)
-    return intensity, achieved, np.array([r.get("bound", "") for r in rows])
+    rows = [r for r in accel.layers if r.macs and r.time_s and r.dram_bytes]
+    macs = np.array([r.macs for r in rows], dtype=float)
+    intensity = macs / np.array([r.dram_bytes for r in rows], dtype=float)
+    achieved = macs / np.array([r.time_s for r in rows], dtype=float)
+    return intensity, achieved, np.array([r.bound or "" for r in rows])
 
 
-def roofs(accel: dict) -> tuple[float | None, float | None]:
+def roofs(accel: Accelerator) -> tuple[float | None, float | None]:
     """(peak MAC/s, DRAM bytes/s) of the unit the layer points describe: one engine alone on the
     chip, with the bandwidth the bus masters leave it on average (older results: the chip's)."""
-    if accel.get("engine_peak_macs_per_s"):
-        return accel["engine_peak_macs_per_s"], accel.get("engine_dram_bytes_per_s")
-    return accel.get("peak_macs_per_s"), accel.get("dram_bytes_per_s")
+    if accel.engine_peak_macs_per_s:
+        return accel.engine_peak_macs_per_s, accel.engine_dram_bytes_per_s
+    return accel.peak_macs_per_s, accel.dram_bytes_per_s
 
 
 def has_roofline(run: Run) -> bool:
-    accel = run.accelerator or {}
+    accel = run.accelerator
+    if accel is None:
+        return False
     peak, bandwidth = roofs(accel)
     return bool(peak and bandwidth and len(_layer_points(accel)[0]))
 

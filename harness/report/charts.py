@@ -24,9 +24,9 @@ def _bound(ax: Axes, runs: Sequence[Run], axis: str) -> None:
 
 
 def _mark_percentiles(ax: Axes, run: Run, i: int, single: bool) -> None:
-    lat = run.result.get("latency_s", {})
+    lat = run.record.latency_s
     for key, p in (("p90", 0.9), ("p99", 0.99)):
-        value = lat.get(key)
+        value = lat.at(key)
         if not value:
             continue
         ax.plot([value], [p], "o", color=svg.color(i), ms=4)
@@ -37,7 +37,7 @@ def _mark_percentiles(ax: Axes, run: Run, i: int, single: bool) -> None:
 
 
 def _tail_axis(ax: Axes, runs: Sequence[Run]) -> None:
-    n = max(int(r.result.get("query_count") or 0) for r in runs)
+    n = max(r.record.query_count for r in runs)
     top = max(0.999, 1 - 1 / max(n, 2))
     ax.set_yscale("logit", nonpositive="clip")
     ax.set_ylim(0.01, top)
@@ -118,11 +118,11 @@ def _draw_throughput(fig: Figure, runs: Sequence[Run]) -> None:
         s = run.throughput
         ax.plot(s.x, s.y, "-", color=svg.color(i), lw=1.2,
                 label="completed samples/s" if single else run.label, drawstyle="steps-mid")
-        if single and run.result.get("samples_per_second"):
-            ax.axhline(run.result["samples_per_second"], color="#222", ls="--", lw=0.8,
-                       label=f"run average {fmt.number(run.result['samples_per_second'])}/s")
+        rate = run.record.samples_per_second
+        if single and rate:
+            ax.axhline(rate, color="#222", ls="--", lw=0.8, label=f"run average {fmt.number(rate)}/s")
     ax.set_ylim(bottom=0)
-    svg.headroom(ax, max((r.result.get("samples_per_second") or 0.0 for r in runs), default=None))
+    svg.headroom(ax, max((r.record.samples_per_second for r in runs), default=None))
     ax.set_xlabel("time since start (s)")
     ax.set_ylabel("samples per second")
     svg.legend(ax, 4 if len(runs) == 1 else 2)

@@ -8,6 +8,7 @@ from typing import Callable
 
 from harness import figures as registry
 from harness.report import fmt
+from harness.result_record import RunRecord, figure
 from harness.results.model import LATENCY_SCENARIOS
 
 LATENCY_KEYS = ("p50", "p90", "p95", "p97", "p99", "p99.9", "max")
@@ -16,34 +17,26 @@ LATENCY_KEYS = ("p50", "p90", "p95", "p97", "p99", "p99.9", "max")
 @dataclass(frozen=True)
 class Figure:
     label: str
-    value: Callable[[dict], float | None]
+    value: Callable[[RunRecord], float | None]
     text: Callable[[float | None], str]
     higher_is_better: bool
     headline: bool = False      # compares only with results of the same headline metric
 
 
-def _get(*path: str) -> Callable[[dict], float | None]:
-    def read(result: dict) -> float | None:
-        node = result
-        for key in path:
-            node = node.get(key) if isinstance(node, dict) else None
-        return node if isinstance(node, (int, float)) and not isinstance(node, bool) else None
-    return read
+def _get(key: str) -> Callable[[RunRecord], float | None]:
+    return lambda record: figure(record, key)
 
 
 def _row(fig: registry.Figure) -> Figure:
     """A delta row for a registered figure: its label, unit and direction from the registry."""
     label = f"{fig.label} ({fig.unit})" if fig.unit and fig.unit not in ("s",) else fig.label
-    return Figure(label, _get(*fig.key.split(".", 1)), fig.text, fig.better == registry.HIGHER,
+    return Figure(label, _get(fig.key), fig.text, fig.better == registry.HIGHER,
                   headline=fig.key == registry.HEADLINE)
 
 
-def figures(first: dict) -> list[Figure]:
-    metric = first.get("metric", {})
-    scenario = first.get("scenario")
-    head = registry.describe(registry.HEADLINE, metric,
-                             None if scenario is None else scenario in LATENCY_SCENARIOS)
-    head = Figure(f"headline: {head.label}", _get("metric", "value"), head.text,
+def figures(first: RunRecord) -> list[Figure]:
+    head = registry.headline(first.metric.name, first.metric.unit, first.scenario in LATENCY_SCENARIOS)
+    head = Figure(f"headline: {head.label}", _get(registry.HEADLINE), head.text,
                   head.better == registry.HIGHER, headline=True)
     keys = ["samples_per_second", *(f"latency_s.{k}" for k in LATENCY_KEYS),
             "energy.joules_per_sample", "energy.average_power_w"]
@@ -62,21 +55,19 @@ def judgement(delta: float | None, higher_is_better: bool) -> str:
     return "better" if (delta > 0) == higher_is_better else "worse"
 
 
-def cell(fig: Figure, base: float | None, result: dict, first: bool, like: bool = True) -> dict:
+def cell(fig: Figure, base: float | None, result: RunRecord, first: bool, like: bool = True) -> dict:
     value = fig.value(result)
     delta = None if first or not like else change(base, value)
     return {"value": fig.text(value), "delta": None if first else fmt.signed_percent(delta),
             "css": "" if first else judgement(delta, fig.higher_is_better)}
 
 
-def same_metric(a: dict, b: dict) -> bool:
+def same_metric(a: RunRecord, b: RunRecord) -> bool:
     """Headline metrics compare only when they are the same figure (same name and unit)."""
-    def key(r: dict) -> tuple:
-        return r.get("metric", {}).get("name"), r.get("metric", {}).get("unit")
-    return key(a) == key(b)
+    return (a.metric.name, a.metric.unit) == (b.metric.name, b.metric.unit)
 
 
-def rows(results: list[dict]) -> list[dict]:
+def rows(results: list[RunRecord]) -> list[dict]:
     """One row per figure present in any result; cells per result, deltas against the first."""
     out = []
     for fig in figures(results[0]):
@@ -89,11 +80,11 @@ def rows(results: list[dict]) -> list[dict]:
     return out
 
 
-def unlike(results: list[dict]) -> list[str]:
+def unlike(results: list[RunRecord]) -> list[str]:
     """Why the deltas may not be like for like (different scenario or workload)."""
     notes = []
     for key in ("scenario", "workload"):
-        seen = {str(r.get(key, {}).get("name") if key == "workload" else r.get(key)) for r in results}
+        seen = {r.workload.name if key == "workload" else r.scenario for r in results}
         if len(seen) > 1:
             notes.append(f"The results are of different {key}s ({', '.join(sorted(seen))}): "
                          "their headline metrics are not comparable.")

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import math
 
+from harness.result_record import Metric
+
 _TIME_UNITS = ((1.0, "s"), (1e-3, "ms"), (1e-6, "µs"), (1e-9, "ns"))
 
 
@@ -64,10 +66,9 @@ def signed_percent(value: float | None) -> str:
     return "n/a" if missing(value) else f"{value * 100:+.2f} %"
 
 
-def metric(m: dict) -> str:
+def metric(m: Metric) -> str:
     """The headline metric's value with its unit."""
-    value = m.get("value")
-    return seconds(value) if m.get("unit") == "s" else f"{number(value, 6)} {m.get('unit', '')}".strip()
+    return seconds(m.value) if m.unit == "s" else f"{number(m.value, 6)} {m.unit}".strip()
 
 
 FILTERS = {"seconds": seconds, "ms": ms, "number": number, "si": si, "percent": percent,

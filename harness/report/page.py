@@ -12,6 +12,7 @@ from harness import __version__
 from harness.output import write_file
 from harness.report import accel_charts, charts, deltas, fmt, tables, view
 from harness.report.runs import Run, load_run
+from harness.result_record import Accelerator
 
 TITLES = {
     "verdict": "Verdict", "results": "Results", "deltas": "Deltas against the first result",
@@ -47,11 +48,13 @@ def chart_set(runs: Sequence[Run]) -> dict:
 
 
 def _breakdown(run: Run) -> dict:
-    return (run.result.get("energy") or {}).get("breakdown_j") or {}
+    energy = run.record.energy
+    return (energy.breakdown_j if energy else None) or {}
 
 
 def _dram(run: Run) -> bool:
-    return bool(run.accelerator and (run.accelerator.get("dram_timeline") or {}).get("t_s"))
+    timeline = run.accelerator.dram_timeline if run.accelerator else None
+    return bool(timeline and timeline.t_s)
 
 
 def sections(chart_svgs: dict, head: Sequence[str], layer_table: bool,
@@ -69,15 +72,15 @@ def accel_context(run: Run) -> dict | None:
     accel = run.accelerator
     if not accel:
         return None
-    layers = list(accel.get("layers") or [])
+    layers = list(accel.layers)
     return {"layers": [tables.layer_row(r) for r in layers], "total": tables.layer_total(layers),
             "summary": tables.accelerator_summary(accel), "columns": tables.LAYER_COLUMNS,
             "numeric": tables.LAYER_NUMERIC, "roofline_caption": _roofline_caption(accel),
-            "realtime": tables.realtime_rows(accel.get("realtime_masters") or []),
+            "realtime": tables.realtime_rows(accel.realtime_masters),
             "realtime_columns": tables.REALTIME_COLUMNS}
 
 
-def _roofline_caption(accel: dict) -> str:
+def _roofline_caption(accel: Accelerator) -> str:
     peak, bandwidth = accel_charts.roofs(accel)
     return (f"Each layer's achieved MAC/s (one batch on one engine) against its arithmetic "
             f"intensity, under one engine's roofs: {fmt.si(peak, 'MAC/s')} and "
@@ -108,27 +111,27 @@ def _cdf_caption(run: Run) -> str:
 
 
 def single_context(run: Run) -> dict:
-    result, svgs = run.result, chart_set([run])
+    result, svgs = run.record, chart_set([run])
     accel = accel_context(run)
     return {
         "title": f"bench report: {run.label}", "heading": f"{run.label}",
-        "subtitle": f"bench report — {'VALID' if result.get('valid') else 'INVALID'} — "
-                    f"run of {result.get('created_utc', '?')}",
+        "subtitle": f"bench report — {'VALID' if result.valid else 'INVALID'} — "
+                    f"run of {result.created_utc or '?'}",
         "version": __version__, "result": result, "titles": TITLES, "charts": svgs, "accel": accel,
         "sections": sections(svgs, ("verdict", "metric", "identity", "settings", "percentiles"),
                              bool(accel and accel["layers"]), bool(accel and accel["realtime"])),
         "verdict": view.verdict(result), "headline": view.headline(result),
-        "identity": view.identity(result), "fingerprints": list((result.get("fingerprints") or {}).items()),
+        "identity": view.identity(result), "fingerprints": list((result.fingerprints or {}).items()),
         "settings": view.settings(result), "percentiles": tables.percentile_rows(result),
-        "early_stopping_lines": (result.get("early_stopping") or {}).get("lines", []),
-        "energy_rows": tables.energy_rows(result.get("energy") or {}),
-        "power_rows": tables.power_rows(result.get("energy") or {}),
+        "early_stopping_lines": list((result.early_stopping.lines if result.early_stopping else None) or []),
+        "energy_rows": tables.energy_rows(result.energy),
+        "power_rows": tables.power_rows(result.energy),
         "cdf_caption": _cdf_caption(run), "no_timeline": _no_timeline(run),
     }
 
 
 def multi_context(runs: Sequence[Run]) -> dict:
-    results = [r.result for r in runs]
+    results = [r.record for r in runs]
     svgs = chart_set(runs)
     return {
         "title": f"bench report: {len(runs)} results", "heading": f"{len(runs)} results side by side",

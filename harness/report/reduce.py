@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from harness.result_record import Latency
+
 
 CDF_POINTS = 400
 TIMELINE_BINS = 600
@@ -61,12 +63,12 @@ def cdf(sorted_latencies: np.ndarray, points: int = CDF_POINTS) -> Series:
     return Series(grid, np.searchsorted(sorted_latencies, grid, side="right") / n)
 
 
-def cdf_from_summary(latency_s: dict) -> Series:
+def cdf_from_summary(latency_s: Latency) -> Series:
     """A coarse CDF from result.json's percentiles, for runs whose records hold no per-sample
     latencies (offline: one query of every sample)."""
     keys = (("min", 0.0), ("p50", 0.5), ("p90", 0.9), ("p95", 0.95), ("p97", 0.97),
             ("p99", 0.99), ("p99.9", 0.999), ("max", 1.0))
-    pairs = [(latency_s.get(k), p) for k, p in keys if latency_s.get(k)]
+    pairs = [(latency_s.at(k), p) for k, p in keys if latency_s.at(k)]
     return Series(np.array([v for v, _ in pairs]), np.array([p for _, p in pairs]))
 
 

@@ -10,9 +10,8 @@ import numpy as np
 
 from harness import series
 from harness.report import reduce
-from harness.result import check_queries, floats, load, read_parquet
-from harness.results.bench_result import load_result_dir
-from harness.settings import SERVER_SCENARIOS
+from harness.result import check_queries, floats, read_parquet
+from harness.result_record import Accelerator, RunRecord, load
 
 COLUMNS = ("scheduled_s", "completed_s", "samples")
 
@@ -20,7 +19,7 @@ COLUMNS = ("scheduled_s", "completed_s", "samples")
 @dataclass(frozen=True)
 class Run:
     path: Path
-    result: dict
+    record: RunRecord
     label: str
     cdf: reduce.Series
     coarse_cdf: bool            # drawn from result.json's percentiles, not from the records
@@ -30,26 +29,21 @@ class Run:
 
     @property
     def scenario(self) -> str:
-        return self.result.get("scenario", "")
+        return self.record.scenario
 
     @property
     def bound_s(self) -> float | None:
         """The server scenario's latency bound (seconds); None elsewhere, and in a token run,
         which is judged on TTFT and TPOT, not on whole-sample latency."""
-        if self.scenario not in SERVER_SCENARIOS or self.result.get("tokens"):
-            return None
-        ns = self.result.get("settings", {}).get("effective", {}).get("target_latency_ns")
-        return ns / 1e9 if ns else None
+        return self.record.bound_s
 
     @property
-    def accelerator(self) -> dict | None:
-        return self.result.get("accelerator") or None
+    def accelerator(self) -> Accelerator | None:
+        return self.record.accelerator
 
 
-def label(result: dict, index: int | None = None) -> str:
-    sut = result.get("sut", {}).get("name", "?")
-    text = f"{sut} · {result.get('workload', {}).get('name', '?')} · {result.get('scenario', '?')}"
-    return text if index is None else f"#{index + 1} {text}"
+def label(record: RunRecord, index: int | None = None) -> str:
+    return record.label() if index is None else f"#{index + 1} {record.label()}"
 
 
 def read_columns(run_dir: Path) -> reduce.Queries | None:
@@ -74,27 +68,26 @@ def read_sample_completions(run_dir: Path) -> reduce.Queries | None:
     return reduce.Queries(np.zeros_like(done), done, samples)
 
 
-def _offline_run(run_dir: Path, result: dict, index: int | None, rows: int | None) -> Run | None:
+def _offline_run(run_dir: Path, record: RunRecord, index: int | None, rows: int | None) -> Run | None:
     """Offline statistics are per sample: the CDF and throughput come from the sample chunks."""
-    chunks = read_sample_completions(run_dir) if result.get("scenario") == "offline" else None
+    chunks = read_sample_completions(run_dir) if record.scenario == "offline" else None
     if chunks is None or len(chunks.completed_s) < 2:
         return None
     latencies = np.sort(np.repeat(chunks.completed_s, chunks.samples.astype(np.int64)))
-    return Run(Path(run_dir), result, label(result, index), reduce.cdf(latencies), False, None,
+    return Run(Path(run_dir), record, label(record, index), reduce.cdf(latencies), False, None,
                reduce.throughput(chunks), rows)
 
 
 def load_run(run_dir: Path, index: int | None = None) -> Run:
-    load_result_dir(Path(run_dir))  # the schema checks compare and gate make: one line if not
-    result = series.attach(load(run_dir), Path(run_dir))
-    records = read_columns(run_dir)
-    offline = _offline_run(run_dir, result, index, None if records is None else len(records.scheduled_s))
+    record = series.attach(load(run_dir), Path(run_dir))
+    queries = read_columns(run_dir)
+    offline = _offline_run(run_dir, record, index, None if queries is None else len(queries.scheduled_s))
     if offline is not None:
         return offline
-    rows = None if records is None else len(records.scheduled_s)
+    rows = None if queries is None else len(queries.scheduled_s)
     if not rows or rows < 2:
-        return Run(Path(run_dir), result, label(result, index),
-                   reduce.cdf_from_summary(result.get("latency_s", {})), True, None, None, rows)
-    x, y = reduce.completed(records)
-    return Run(Path(run_dir), result, label(result, index), reduce.cdf(np.sort(y)), False,
-               reduce.timeline(x, y), reduce.throughput(records), rows)
+        return Run(Path(run_dir), record, label(record, index),
+                   reduce.cdf_from_summary(record.latency_s), True, None, None, rows)
+    x, y = reduce.completed(queries)
+    return Run(Path(run_dir), record, label(record, index), reduce.cdf(np.sort(y)), False,
+               reduce.timeline(x, y), reduce.throughput(queries), rows)

@@ -1,66 +1,73 @@
 """What the single-result page shows, as plain rows for the templates. Figures are read from
-result.json and formatted here; nothing is recomputed."""
+the typed record (harness.result_record) and formatted here; nothing is recomputed."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from harness import provenance
 from harness.report import fmt
+from harness.result_record import Check, Energy, RunRecord, dump
 
-def checks(result: dict) -> list[dict]:
+
+def checks(record: RunRecord) -> list[Check]:
     """Every check with its reason and fix; older results carry only invalid_reasons."""
-    if "checks" in result:
-        return [dict(c) for c in result["checks"]]
-    return [{"name": "check", "met": False, "reason": r, "fix": ""}
-            for r in result.get("invalid_reasons", [])]
+    if record.checks is not None:
+        return list(record.checks)
+    return [Check("check", False, r, "") for r in record.invalid_reasons]
 
 
-def verdict(result: dict) -> dict:
-    all_checks = checks(result)
-    return {"valid": bool(result.get("valid")), "failed": [c for c in all_checks if not c["met"]],
-            "passed": [c["name"] for c in all_checks if c["met"]]}
+def verdict(record: RunRecord) -> dict:
+    all_checks = checks(record)
+    return {"valid": record.valid, "failed": [c for c in all_checks if not c.met],
+            "passed": [c.name for c in all_checks if c.met]}
 
 
-def headline(result: dict) -> list[tuple[str, str]]:
-    """The figures beside the headline metric."""
-    energy = result.get("energy") or {}
-    rows = [("samples per second", fmt.number(result.get("samples_per_second"), 6)),
-            ("queries", fmt.number(result.get("query_count"))),
-            ("samples", fmt.number(result.get("sample_count"))),
-            ("failed queries", fmt.number(result.get("failed_queries"))),
-            ("duration", fmt.seconds(result.get("duration_s")))]
-    if energy:
-        rows += [("energy per sample", fmt.seconds(None) if energy.get("joules_per_sample") is None
-                  else f"{energy['joules_per_sample'] * 1e3:.4g} mJ"),
-                 ("average power", f"{fmt.number(energy.get('average_power_w'))} W")]
-    return rows
+def headline(record: RunRecord) -> list[tuple[str, str]]:
+    """The figures beside the headline metric; energy only where the SUT has a power model
+    (said so where it has none: never a zero)."""
+    return [("samples per second", fmt.number(record.samples_per_second, 6)),
+            ("queries", fmt.number(record.query_count)),
+            ("samples", fmt.number(record.sample_count)),
+            ("failed queries", fmt.number(record.failed_queries)),
+            ("duration", fmt.seconds(record.duration_s)),
+            *energy_headline(record.energy)]
 
 
-def identity(result: dict) -> list[tuple[str, str]]:
-    sut, workload = result.get("sut", {}), result.get("workload", {})
-    effective = result.get("settings", {}).get("effective", {})
-    return [("system under test", f"{sut.get('name', '?')} (adapter {sut.get('adapter', '?')})"),
-            ("system file", str(sut.get("source", ""))),
-            *([("model served", str(sut["model"]))] if sut.get("model") else []),
-            ("workload", " — ".join(str(v) for v in (workload.get("name"), workload.get("description"))
-                                    if v)),
-            ("workload file", str(workload.get("source", ""))),
-            ("scenario", f"{result.get('scenario', '?')} ({effective.get('scenario', '')})"),
-            ("time mode", str(result.get("time_mode", ""))),
-            ("seed", str(result.get("seed", ""))),
-            ("harness version", str(result.get("harness_version", ""))),
-            *environment(result),
-            ("created (UTC)", str(result.get("created_utc", "")))]
+NOT_MEASURED = "not measured: the SUT has no power model"
 
 
-def environment(result: dict) -> list[tuple[str, str]]:
+def energy_headline(energy: Energy | None) -> list[tuple[str, str]]:
+    if energy is None:
+        return [("energy", NOT_MEASURED)]
+    per_sample = energy.joules_per_sample
+    return [("energy per sample", fmt.seconds(None) if per_sample is None else f"{per_sample * 1e3:.4g} mJ"),
+            ("average power", f"{fmt.number(energy.average_power_w)} W")]
+
+
+def identity(record: RunRecord) -> list[tuple[str, str]]:
+    sut, workload, effective = record.sut, record.workload, record.settings.effective
+    return [("system under test", f"{sut.name} (adapter {sut.adapter})"),
+            ("system file", sut.source or ""),
+            *([("model served", sut.model)] if sut.model else []),
+            ("workload", " — ".join(str(v) for v in (workload.name, workload.description) if v)),
+            ("workload file", workload.source or ""),
+            ("scenario", f"{record.scenario} ({effective.scenario if effective and effective.scenario else ''})"),
+            ("time mode", record.time_mode),
+            ("seed", str(record.seed)),
+            ("harness version", record.harness_version or ""),
+            *environment(record),
+            ("created (UTC)", record.created_utc or "")]
+
+
+def environment(record: RunRecord) -> list[tuple[str, str]]:
     """Where the run was measured (result.json `environment`), when it says."""
-    env = result.get("environment")
-    if not isinstance(env, dict):
+    env = record.environment
+    if env is None:
         return []
-    host = f"{env.get('host', '?')}: {env.get('cpu', '?')}, {env.get('cpu_count', '?')} CPUs, {env.get('os', '?')}"
-    versions = ", ".join(f"{k} {v}" for k, v in provenance.versions(env).items())
+    def known(v: object) -> str:
+        return "?" if v is None else str(v)
+    host = f"{known(env.host)}: {known(env.cpu)}, {known(env.cpu_count)} CPUs, {known(env.os)}"
+    versions = ", ".join(f"{k} {v}" for k, v in env.versions().items())
     return [("measured on", host), ("versions", versions)]
 
 
@@ -74,30 +81,30 @@ def flatten(data: Any, prefix: str = "") -> list[tuple[str, str]]:
     return rows
 
 
-def settings(result: dict) -> dict[str, list[tuple[str, str]]]:
-    block = dict(result.get("settings", {}))
-    effective = block.pop("effective", {})
-    return {"effective": flatten(effective), "requested": flatten(block),
-            "sut": flatten(result.get("sut", {}).get("config", {}))}
+def settings(record: RunRecord) -> dict[str, list[tuple[str, str]]]:
+    effective = record.settings.effective
+    return {"effective": flatten(dump(effective) if effective else {}),
+            "requested": flatten(record.settings.requested),
+            "sut": flatten(record.sut.config or {})}
 
 
-def _column(result: dict) -> dict[str, str]:
-    sut, fp, metric = result.get("sut", {}), result.get("fingerprints") or {}, result.get("metric", {})
-    return {"verdict": "VALID" if result.get("valid") else "INVALID",
-            "headline metric": f"{metric.get('name', '')}: {fmt.metric(metric)}",
-            "system under test": f"{sut.get('name', '?')} ({sut.get('adapter', '?')})",
-            "workload": str(result.get("workload", {}).get("name", "?")),
-            "scenario": str(result.get("scenario", "?")), "seed": str(result.get("seed", "")),
-            "queries": fmt.number(result.get("query_count")),
-            "duration": fmt.seconds(result.get("duration_s")),
-            "harness version": str(result.get("harness_version", "")),
-            **dict(environment(result)),
-            **{f"{k} fingerprint": str(v) for k, v in fp.items()},
-            "created (UTC)": str(result.get("created_utc", ""))}
+def _column(record: RunRecord) -> dict[str, str]:
+    sut, metric = record.sut, record.metric
+    return {"verdict": "VALID" if record.valid else "INVALID",
+            "headline metric": f"{metric.name}: {fmt.metric(metric)}",
+            "system under test": f"{sut.name} ({sut.adapter})",
+            "workload": record.workload.name,
+            "scenario": record.scenario, "seed": str(record.seed),
+            "queries": fmt.number(record.query_count),
+            "duration": fmt.seconds(record.duration_s),
+            "harness version": record.harness_version or "",
+            **dict(environment(record)),
+            **{f"{k} fingerprint": str(v) for k, v in (record.fingerprints or {}).items()},
+            "created (UTC)": record.created_utc or ""}
 
 
-def identity_columns(results: list[dict]) -> list[tuple[str, list[str]]]:
+def identity_columns(records: list[RunRecord]) -> list[tuple[str, list[str]]]:
     """Identity rows with one cell per result (a key missing from a result shows as blank)."""
-    columns = [_column(r) for r in results]
+    columns = [_column(r) for r in records]
     keys = list(dict.fromkeys(k for c in columns for k in c))
     return [(k, [c.get(k, "") for c in columns]) for k in keys]

@@ -6,9 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from harness.errors import BenchError, ConfigError
-from harness.result import floats, read_record, records_problems
+from harness.result import floats, records_problems
+from harness.result_record import RESULT_FILE, RunRecord, read
 from harness.results import closed_rules as cr
-from harness.results.bench_result import RESULT_FILE, result_from_record, validate
+from harness.results.bench_result import result_from_record
 from harness.results.mlperf_logs import parse_summary
 from harness.results.mlperf_tree import SUMMARY_FILE
 from harness.results.model import Result, scenario_name
@@ -21,30 +22,27 @@ def check_bench_dir(directory: Path) -> list[str]:
     problems = [f"{directory / name}: missing" for name in (QUERIES_FILE, SUMMARY_FILE)
                 if not (directory / name).is_file()]
     try:
-        data = read_record(directory / RESULT_FILE)
+        record = read(directory / RESULT_FILE)
     except ConfigError as exc:
         return problems + exc.lines()
-    broken = validate(data, str(directory / RESULT_FILE))
-    if broken:
-        return problems + [str(p) for p in broken]
-    result = result_from_record(data, directory)
+    result = result_from_record(record, directory)
     where = directory / RESULT_FILE
-    problems += [f"{where}: {m}" for m in result_problems(result, data)]
-    problems += queries_problems(directory / QUERIES_FILE, data)
+    problems += [f"{where}: {m}" for m in result_problems(result, record)]
+    problems += queries_problems(directory / QUERIES_FILE, record)
     problems += summary_problems(directory / SUMMARY_FILE, result)
     return problems
 
 
-def result_problems(r: Result, data: dict) -> list[str]:
+def result_problems(r: Result, record: RunRecord) -> list[str]:
     problems = []
     if not r.valid:
         problems.append("result is INVALID" + (f": {'; '.join(r.invalid_reasons)}"
                                                if r.invalid_reasons else ""))
-    problems += _duration_and_queries(r, data)
-    problems += _early_stopping(r, data)
-    if data["failed_queries"]:
-        problems.append(f"failed_queries = {data['failed_queries']}: a submission has none")
-    offline = data["sample_count"] if r.scenario == "offline" else None
+    problems += _duration_and_queries(r, record)
+    problems += _early_stopping(r, record)
+    if record.failed_queries:
+        problems.append(f"failed_queries = {record.failed_queries}: a submission has none")
+    offline = record.sample_count if r.scenario == "offline" else None
     settings = effective_view(r.settings)
     problems += cr.closed_settings_problems(r.workload, r.scenario, settings, offline)
     seed_issue = cr.seed_problem(settings)
@@ -60,31 +58,30 @@ def effective_view(settings: dict) -> dict:
     return merged
 
 
-def _duration_and_queries(r: Result, data: dict) -> list[str]:
+def _duration_and_queries(r: Result, record: RunRecord) -> list[str]:
     problems = []
     min_ms = r.settings.get("min_duration_ms")
-    if isinstance(min_ms, (int, float)) and data["duration_s"] * 1000 < min_ms:
-        problems.append(f"duration_s = {data['duration_s']}: shorter than min_duration_ms = {min_ms}")
+    if isinstance(min_ms, (int, float)) and record.duration_s * 1000 < min_ms:
+        problems.append(f"duration_s = {record.duration_s}: shorter than min_duration_ms = {min_ms}")
     min_queries = r.settings.get("min_query_count")
-    count = data["sample_count"] if r.scenario == "offline" else data["query_count"]
+    count = record.sample_count if r.scenario == "offline" else record.query_count
     if isinstance(min_queries, int) and count < min_queries:
         what = "sample_count" if r.scenario == "offline" else "query_count"
         problems.append(f"{what} = {count}: fewer than min_query_count = {min_queries}")
     return problems
 
 
-def _early_stopping(r: Result, data: dict) -> list[str]:
-    es = data.get("early_stopping") or {}
+def _early_stopping(r: Result, record: RunRecord) -> list[str]:
     problems = []
-    if es.get("met") is False:
+    if record.early_stopping and record.early_stopping.met is False:
         problems.append("early stopping not met")
     need = cr.EARLY_STOPPING_MIN_QUERIES.get(r.scenario)
-    if need is not None and data["query_count"] < need:
-        problems.append(f"query_count = {data['query_count']}: early stopping needs >= {need}")
+    if need is not None and record.query_count < need:
+        problems.append(f"query_count = {record.query_count}: early stopping needs >= {need}")
     return problems
 
 
-def queries_problems(path: Path, data: dict) -> list[str]:
+def queries_problems(path: Path, record: RunRecord) -> list[str]:
     if not path.is_file():
         return []
     try:
@@ -95,8 +92,8 @@ def queries_problems(path: Path, data: dict) -> list[str]:
     missing = [c for c in QUERY_COLUMNS if c not in table.column_names]
     if missing:
         return [f"{path}: missing columns {', '.join(missing)}"]
-    if table.num_rows != data["query_count"]:
-        return [f"{path}: {table.num_rows} rows but result.json query_count = {data['query_count']}"]
+    if table.num_rows != record.query_count:
+        return [f"{path}: {table.num_rows} rows but result.json query_count = {record.query_count}"]
     columns = [floats(table, c) for c in ("scheduled_s", "issued_s", "completed_s", "samples")]
     return [f"{path}: impossible record: {p}" for p in records_problems(*columns)]
 

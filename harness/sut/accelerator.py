@@ -32,8 +32,10 @@ from harness.accel.llm import LLMSettings
 from harness.accel.realtime import realtime_outcomes
 from harness.accel.runlog import BatchLog
 from harness.accel.traffic import timeline
+from harness.errors import config_error
 from harness.spec import Reader
 from harness.sut.accelerator_llm import LLMServer
+from harness.sut.pipeline import PipelinePool
 from harness.sut.pool import NextEnd, PooledSUT, ServicePool
 from harness.workloads import Workload
 from harness.workloads.decoder import Decoder
@@ -44,9 +46,15 @@ class AcceleratorSUT(PooledSUT):
         self.name = hardware.name
         self.hardware = hardware
         self.model = AcceleratorModel(hardware, workload)
+        hardware = self.model.hardware  # split engines serve as one (harness.accel.schedules)
         b, engines = hardware.batching, hardware.compute.engines
-        self.pool = ServicePool(engines, b.max_batch, b.timeout_s, self._alone,
-                                shared=self if engines > 1 else None)
+        self.stages = len(self.model.cuts)  # a pipeline's (0: none)
+        if self.stages:
+            self.pool = PipelinePool(self.stages, b.max_batch, b.timeout_s, shared=self)
+        else:
+            self.pool = ServicePool(engines, b.max_batch, b.timeout_s, self._alone,
+                                    shared=self if engines > 1 else None)
+        self.serving = hardware
 
     def start(self, env, done) -> None:
         self.dram = JointDram(self.model)  # every run starts with cold engines at t = 0
@@ -64,6 +72,8 @@ class AcceleratorSUT(PooledSUT):
     def end(self, engine: int, now: float) -> NextEnd:
         after = self.dram.step(now, -1, 0, engine)
         plan, samples, start = self.started.pop(engine)
+        if self.stages and engine < self.stages - 1:
+            samples = 0  # a pipeline's samples are counted once, by its last stage
         self.log.append(engine, start, now, samples, *self.dram.costs[plan])
         return after
 
@@ -76,6 +86,8 @@ class AcceleratorSUT(PooledSUT):
     # ------------------------------------------------------------ compiled (harness.sut.fast)
 
     def compiled_service(self, loadgen):
+        if self.stages:
+            return None  # a pipeline runs in the event loop only (harness.sut.pipeline)
         from harness.sut.fast import Service
         kind = "alone" if self.pool.shared is None else "shared"
         return Service(kind, dram=self.dram, absorb=self._absorb)
@@ -96,25 +108,38 @@ class AcceleratorSUT(PooledSUT):
 
     # ------------------------------------------------------------ after the run
 
+    def _schedule(self) -> dict[str, Any]:
+        """How a batch used the engines (nothing for the default, independent engines)."""
+        if self.model.schedule == "independent":
+            return {}
+        names = [layer.name for layer in self.model.workload.layers]
+        stages = [names[i] for i in self.model.cuts]
+        how = ("event loop (the compiled kernel does not run a pipeline)" if self.stages
+               else "as the default: the split engines serve as one")
+        return {"schedule": {"name": self.model.schedule, "engines": self.hardware.compute.engines,
+                             "stage_first_layers": stages, "simulated_by": how}}
+
     def finish(self, duration_s: float) -> dict[str, Any]:
         cols = self.log.arrays()
         end_s = float(cols["end_s"].max()) if len(cols["end_s"]) else duration_s
         dense_macs = self.model.workload.macs * float(cols["samples"].sum())
         return {
-            "energy": run_energy(self.hardware, cols, end_s - duration_s, end_s, dense_macs),
+            "energy": run_energy(self.serving, cols, end_s - duration_s, end_s, dense_macs),
             "accelerator": self._summary(duration_s, cols),
         }
 
     def _summary(self, duration_s: float, cols: dict) -> dict[str, Any]:
-        sizes, counts = np.unique(cols["samples"], return_counts=True)
+        sizes, counts = np.unique(cols["samples"][cols["samples"] > 0], return_counts=True)
         common = int(sizes[np.argmax(counts)]) if len(sizes) else 1
         c = self.hardware.compute
         dram_bytes = float(cols["dram_bytes"].sum())
         end_s = float(cols["end_s"].max()) if len(cols["end_s"]) else 0.0
         return {
-            "batches": len(self.log),
+            "batches": int(counts.sum()),
             "batch_sizes": {str(int(k)): int(v) for k, v in zip(sizes, counts)},
-            "utilization": self.pool.busy_s / (duration_s * c.engines) if duration_s > 0 else 0.0,
+            "utilization": (self.pool.busy_s / (duration_s * self.serving.compute.engines)
+                            if duration_s > 0 else 0.0),
+            **self._schedule(),
             "dram_bytes": dram_bytes,
             "dram_average_bytes_per_s": dram_bytes / duration_s if duration_s > 0 else 0.0,
             "peak_macs_per_s": c.peak_macs_per_s * c.engines,
@@ -151,6 +176,9 @@ class AcceleratorAdapter:
 
     def build(self, hw: Hardware, workload: Workload, seed: int) -> AcceleratorSUT | LLMServer:
         if isinstance(workload, Decoder):  # a decoder LLM: prefill and decode steps
+            if hw.compute.schedule != "independent":
+                raise config_error(hw.source, "compute.schedule", hw.compute.schedule,
+                                   "a decoder LLM is served on independent engines only")
             return LLMServer(hw, workload, hw.llm or LLMSettings())
         return AcceleratorSUT(hw, workload)
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from harness.accel import AcceleratorModel
 from harness.errors import BenchError, ConfigError, Problem
+from harness.result_record import RunRecord
 from harness.sweep import figures
 from harness.sweep.inputs import profile_inputs, run_request
 from harness.sweep.spec import RunSettings
@@ -35,7 +36,7 @@ class Outcome:
     figures: dict[str, Any]
     error: str | None = None
     traceback: str | None = None
-    result: dict | None = None       # run mode: result.json
+    result: RunRecord | None = None  # run mode: the result record
     records: Any = None              # run mode: the per-query records
     profile: dict | None = None      # profile mode: {"layers": [...], "total": {...}}
 
@@ -61,7 +62,8 @@ def _profile(task: Task) -> Outcome:
     profile = AcceleratorModel(hardware, workload).profile(batch).as_dict()  # as bench profile
     c = hardware.compute
     found = figures.from_profile(profile["total"])
-    found["accuracy"] = figures.accuracy(c.precision, "{}:{}".format(*c.sparsity), workload.accuracy)
+    found["accuracy"] = figures.accuracy(c.precision, "{}:{}".format(*c.sparsity), workload.accuracy,
+                                         workload.precisions)
     return Outcome(task.name, "ok", found, profile=profile)
 
 
@@ -69,7 +71,7 @@ def _run(task: Task) -> Outcome:
     from harness.runner import execute, prepare
 
     run = execute(prepare(run_request(task.params, task.settings)))
-    return Outcome(task.name, "ok", figures.from_result(run.result), result=run.result,
+    return Outcome(task.name, "ok", figures.from_result(run.record), result=run.record,
                    records=run.records)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from harness import figures as registry
+from harness.result_record import RunRecord
 from harness.workloads.accuracy import declared
 
 def _direction(column: str) -> str | None:
@@ -35,25 +36,29 @@ def empty() -> dict[str, Any]:
     return dict.fromkeys(FIGURES)
 
 
-def accuracy(precision: str | None, sparsity: str | None, declarations) -> float | None:
-    """The workload's declared accuracy for the point's precision and sparsity; None (unknown)
-    when it declares none, or when the SUT has no precision (bench never estimates it)."""
+def accuracy(precision: str | None, sparsity: str | None, declarations,
+             layers: dict[str, str] | None = None) -> float | None:
+    """The workload's declared accuracy for the point's precision, sparsity and per-layer
+    precisions (`layers`: mixed precision); None (unknown) when it declares none, or when the
+    SUT has no precision (bench never estimates it)."""
     if precision is None:
         return None
-    found = declared(declarations, precision, sparsity or "1:1")
+    found = declared(declarations, precision, sparsity or "1:1", layers)
     return None if found is None else float(found["value"])
 
 
-def from_result(result: dict) -> dict[str, Any]:
-    """Figures of an ordinary run (result.json)."""
-    metric, lat, energy = result["metric"], result["latency_s"], result.get("energy") or {}
-    compute = (result["sut"].get("config") or {}).get("compute") or {}
-    return {"accuracy": accuracy(compute.get("precision"), compute.get("sparsity"),
-                                 result["workload"].get("accuracy") or []),"metric_name": metric["name"], "metric_value": metric["value"], "metric_unit": metric["unit"],
-            "valid": bool(result["valid"]), "p50_s": lat.get("p50"), "p90_s": lat.get("p90"),
-            "p99_s": lat.get("p99"), "samples_per_s": result["samples_per_second"],
-            "energy_per_sample_j": energy.get("joules_per_sample"),
-            "power_w": energy.get("average_power_w")}
+def from_result(record: RunRecord) -> dict[str, Any]:
+    """Figures of an ordinary run (its result record); None where the run has none (a SUT
+    without a power model has no energy figures)."""
+    metric, lat, energy = record.metric, record.latency_s, record.energy
+    sut, workload = record.sut, record.workload
+    return {"accuracy": accuracy(sut.setting("compute.precision"), sut.setting("compute.sparsity"),
+                                 workload.accuracy or (), workload.precision),
+            "metric_name": metric.name, "metric_value": metric.value, "metric_unit": metric.unit,
+            "valid": record.valid, "p50_s": lat.p50, "p90_s": lat.p90,
+            "p99_s": lat.p99, "samples_per_s": record.samples_per_second,
+            "energy_per_sample_j": energy.joules_per_sample if energy else None,
+            "power_w": energy.average_power_w if energy else None}
 
 
 def from_profile(total: dict) -> dict[str, Any]:

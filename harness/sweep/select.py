@@ -84,7 +84,7 @@ def unknown_note(choice: Choice) -> str | None:
     if not choice.unknown_accuracy:
         return None
     return (f"{choice.unknown_accuracy} finished point(s) left out: their workload declares no accuracy "
-            "for their precision and sparsity (add an [[accuracy]] entry with its source)")
+            "for their precision, sparsity and per-layer precisions (add an [[accuracy]] entry with its source)")
 
 
 def describe(spec: Best) -> str:

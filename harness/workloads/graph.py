@@ -57,7 +57,8 @@ Operators and their keys (defaults in parentheses; * = required):
     norm        kind* ("layer" | "batch")
     lstm        hidden*, cell ("lstm" | "gru" | "rnn"), directions (1 | 2), bias (true); input a
                 sequence [T, D], output [T, directions x hidden]
-Every operator also takes `name`, `from` and `fused` (true: its input, the previous layer's
+A `[precision]` table gives layers their own precision (mixed precision; see
+`harness.workloads.precision`). Every operator also takes `name`, `from` and `fused` (true: its input, the previous layer's
 output, stays on chip). Loading is strict: unknown or missing keys, wrong types, bad values and
 shapes that do not fit are all reported together, each with file, key path, value and rule.
 '''
@@ -70,6 +71,7 @@ from typing import Any
 from harness import catalog
 from harness.errors import config_error
 from harness.spec import Problems, Reader, apply_overrides, read_toml
+from harness.workloads import precision
 from harness.workloads.accuracy import read_accuracy
 from harness.workloads.builder import NAME, BlockDef, GraphBuilder
 from harness.workloads.model import Workload
@@ -118,21 +120,28 @@ def _base_path(path: Path, base: str) -> Path:
 def load_graph(path: Path, overrides: dict[str, Any] | None = None) -> Workload:
     raw, files = read_chain(path)
     source = catalog.label(path)
-    origins = apply_overrides(raw, overrides or {})
+    rest, origins = precision.split_overrides(raw, overrides or {})
+    origins.update(apply_overrides(raw, rest))
     problems = Problems()
     r = Reader(raw, source, problems, origins=origins)
     name, benchmark, description = read_identity(r, path.stem)
     shape = r.get("input", list, check=shape_check)
     blocks = read_blocks(r)
-    accuracy = read_accuracy(r)
+    assignment = precision.read_assignment(r)
+    declarations = r.tables("accuracy")
     entries = r.get("layers", list, check=tables_check)
-    r.done()
     builder = GraphBuilder(source, problems, origins, blocks)
     if entries is not None:
         builder.build(input_tensor(shape) if shape else None, entries)
+    names = [layer.name for layer in builder.layers] if entries is not None and not problems.items else []
+    if names:   # a broken graph's names are incomplete: no "names no layer" on top
+        precision.report_unmatched(r, precision.TABLE, assignment, names)
+    accuracy = read_accuracy(declarations, names)
+    r.done()
     raise_unique(problems)
     return Workload(name=name, benchmark=benchmark, description=description, source=source,
-                    fingerprint=fingerprint_all(files, overrides), layers=tuple(builder.layers),
+                    fingerprint=fingerprint_all(files, overrides),
+                    layers=precision.apply(builder.layers, assignment),
                     input_shape=tuple(shape), accuracy=accuracy)
 
 

@@ -18,6 +18,9 @@ width per table), so streaming the table costs those rows, not the whole table.
 
 `fused` marks a layer that consumes its predecessor's output (the layer just before it in
 `Workload.layers`) straight from on-chip memory, so that intermediate never travels to DRAM.
+`precision` is the layer's own precision when the workload assigns one (workloads.precision);
+"" runs it at the system's `compute.precision`.
+
 `inputs` names the layers whose outputs this layer reads ("" = the workload input); `out_shape`
 is the output tensor shape per sample ([C, H, W] images, [T, D] token sequences, [H, T, D]
 per-head tensors, [D] vectors, [T] token ids).
@@ -49,6 +52,7 @@ class Layer:
     gathered: int = 0       # weight elements one sample reads when the layer looks rows up
                             # (embedding, Gather); 0: it reads all of its weights
     unmodeled: str = ""     # op "other": the imported operator bench has no model for
+    precision: str = ""     # its own precision (the workload's [precision] table); "" = the system's
 
     @property
     def macs(self) -> int:
@@ -78,10 +82,16 @@ class Workload:
     def params(self) -> int:
         return sum(layer.weights for layer in self.layers)
 
+    @property
+    def precisions(self) -> dict[str, str]:
+        """{layer name: precision} of the layers with their own (mixed precision)."""
+        return {layer.name: layer.precision for layer in self.layers if layer.precision}
+
     def describe(self) -> dict:
         return {"name": self.name, "benchmark": self.benchmark, "description": self.description,
                 "source": self.source, "fingerprint": self.fingerprint,
                 "layers": len(self.layers), "macs": self.macs, "params": self.params,
                 "input_shape": list(self.input_shape),
+                "precision": self.precisions,
                 "accuracy": [a.as_dict() for a in self.accuracy]}
 

@@ -2,7 +2,8 @@
 
     pytest tests/benchmarks/test_bench_profile.py --benchmark-only
 
-Targets (issue 3): `bench profile` of resnet50 <= 50 ms; service() fast enough that a 600 s
+Targets (issues 3 and 11): `bench profile` of resnet50 <= 50 ms and of yolov3 <= 200 ms, with
+SRAM allocation and tiling; service() fast enough that a 600 s
 MLPerf server run (~1.2 M calls) stays well inside its 5 s budget.
 """
 
@@ -17,6 +18,12 @@ def test_profile_resnet50(benchmark):
     text = benchmark(lambda: render_json(build_profile("npu_v2", "resnet50", 1)))
     assert '"layers"' in text
     assert benchmark.stats.stats.mean < 0.050
+
+
+def test_profile_yolov3(benchmark):
+    text = benchmark(lambda: render_json(build_profile("npu_v2", "yolov3", 1)))
+    assert '"layers"' in text
+    assert benchmark.stats.stats.mean < 0.200
 
 
 def test_service_calls(benchmark):

@@ -91,9 +91,19 @@ def _listen(page, check: PageCheck) -> None:
     page.on("dialog", lambda d: (check.dialogs.append(d.message), d.dismiss()))
 
 
+# Each chart's box, and what it draws outside that box (cut off at the page: a clipped label,
+# a legend or tick text past the edge). Geometry clipped to the axes (clip-path) is left out:
+# what it draws is inside the axes by construction.
 _CHART_BOXES = """() => Array.from(document.querySelectorAll('svg.chart')).map(s => {
   const r = s.getBoundingClientRect(); const st = getComputedStyle(s);
-  return {id: s.dataset.chart, width: r.width, height: r.height,
+  const outside = Array.from(s.querySelectorAll('text, path, line, rect, use, polyline, polygon'))
+    .filter(e => !e.closest('[clip-path]'))
+    .map(e => [e, e.getBoundingClientRect()])
+    .filter(([e, b]) => b.width + b.height > 0 &&
+      (b.left < r.left - 1 || b.top < r.top - 1 || b.right > r.right + 1 || b.bottom > r.bottom + 1))
+    .map(([e, b]) => `${e.tagName}#${e.id || e.parentNode.id}: ` +
+      `${Math.round(b.left - r.left)},${Math.round(b.top - r.top)} ${Math.round(b.width)}x${Math.round(b.height)}`);
+  return {id: s.dataset.chart, width: r.width, height: r.height, outside: outside,
           visible: st.visibility !== 'hidden' && st.display !== 'none' && s.checkVisibility()};
 })"""
 
