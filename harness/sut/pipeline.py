@@ -28,13 +28,8 @@ class PipelinePool(ServicePool):
         super().start(env, done)
         self.between: list[deque] = [deque() for _ in range(self.stages)]  # batches waiting per stage
 
-    def _on_end(self, version: int, engine: int) -> None:
-        if version != self.version:
-            return
-        now = self.env.now
-        batch, start = self.running.pop(engine)
-        self.busy_s += now - start
-        self._expect(self.shared.end(engine, now))
+    def _finish(self, engine: int, batch: list[tuple[int, int]]) -> None:
+        """Stage `engine` ended `batch`: it waits for the next stage, or the last one completes it."""
         if engine + 1 < self.stages:
             self.between[engine + 1].append(batch)
             self._advance(engine + 1)
