@@ -6,7 +6,7 @@ import copy
 import json
 from pathlib import Path
 
-from harness.result_record import RunRecord, from_dict
+from harness.record.schema import RunRecord, from_dict
 
 BASE = Path(__file__).parent / "data" / "results" / "npu_v1_resnet50_ss" / "result.json"
 

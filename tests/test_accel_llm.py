@@ -15,7 +15,7 @@ from harness.accel.config import load_hardware
 from harness.accel.llm import DecoderCost
 from harness.cli.main import main
 from harness.errors import ConfigError
-from harness.runner import RunRequest, execute, prepare
+from harness.measure.runner import RunRequest, execute, prepare
 from harness.spec import read_toml
 from harness.workloads import load_workload
 

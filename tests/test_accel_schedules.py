@@ -11,7 +11,7 @@ from harness.accel import AcceleratorModel, load_hardware
 from harness.accel import schedules as S
 from harness.accel.fusion import group_time, groups
 from harness.accel.model import plan_layers
-from harness.runner import RunRequest, execute, prepare
+from harness.measure.runner import RunRequest, execute, prepare
 from harness.workloads import load_workload
 from test_compiled import assert_identical, both
 

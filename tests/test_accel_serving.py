@@ -6,12 +6,12 @@ import pytest
 
 from harness import catalog
 from harness.accel import AcceleratorModel, load_hardware
-from harness.report import accel_charts
-from harness.engine import Environment
-from harness.judge import judge
-from harness.loadgen import LoadGen
-from harness.runner import RunRequest, execute, prepare
-from harness.schedule import generate
+from harness.render import accel_charts
+from harness.measure.engine import Environment
+from harness.judge.verdict import judge
+from harness.measure.loadgen import LoadGen
+from harness.measure.runner import RunRequest, execute, prepare
+from harness.measure.schedule import generate
 from harness.workloads import load_workload
 
 WORKLOADS = catalog.names("workloads")

@@ -9,7 +9,7 @@ import pytest
 
 from harness.errors import ConfigError
 from harness.sut.http_client import HttpConfig, InputSpec, Requests, fetch_inputs
-from harness.systems import load_system
+from harness.measure.systems import load_system
 from servers.kserve import KServeServer, Model
 from test_realtime import main_code
 
@@ -254,7 +254,7 @@ def test_a_trickling_server_fails_each_query_at_its_total_deadline(http_system, 
 
 @pytest.mark.realtime
 def test_closing_never_waits_for_a_request_being_trickled(trickle):
-    from harness.realtime import SUTError
+    from harness.measure.realtime import SUTError
     from harness.sut.http_client import Client
     server = trickle(length=600, every_s=0.1)
     config = HttpConfig(server.url, "m", "", 1, 1.0, 5.0, 4, 10, (InputSpec("INPUT0", "FP32", (-1, 4)),))

@@ -11,7 +11,7 @@ from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 
 from harness.errors import ConfigError  # noqa: E402
 from harness.sut.onnx_runtime import ModelInputs, make_session, session_options  # noqa: E402
-from harness.systems import load_system  # noqa: E402
+from harness.measure.systems import load_system  # noqa: E402
 from test_realtime import main_code  # noqa: E402
 
 

@@ -10,11 +10,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from harness.realtime import SUTError
+from harness.measure.realtime import SUTError
 from harness.sut.openai_config import Bodies, request_headers
 from harness.sut.openai_stream import EventStream, Tally
-from harness.systems import load_system
-from harness.tokens import tpot_s
+from harness.measure.systems import load_system
+from harness.judge.tokens import tpot_s
 from test_realtime import main_code
 
 

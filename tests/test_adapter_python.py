@@ -6,7 +6,7 @@ import pytest
 
 from harness.errors import ConfigError
 from harness.sut.base import adapters
-from harness.systems import load_system
+from harness.measure.systems import load_system
 
 SUT_PY = "def infer(samples):\n    return None\n\nclass Model:\n    @staticmethod\n    def run(samples):\n        pass\n\nvalue = 3\n"
 

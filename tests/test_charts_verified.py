@@ -67,8 +67,8 @@ def test_equal_latencies_still_get_labelled_axes_and_room_above(capsys, syntheti
     its ticks are labelled, and the flat lines are drawn below the frame's top, not on it."""
     from matplotlib.figure import Figure
 
-    from harness.report import charts
-    from harness.report.runs import load_run
+    from harness.render import charts
+    from harness.render.runs import load_run
 
     out = tmp_path / "ss"
     code, _, err = bench(capsys, "run", "--scenario", "single-stream", "--sut", str(synthetic(mean_s=0.008)),

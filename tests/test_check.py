@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from harness.results.check import check_path
+from harness.analyse.check import check_path
 from test_compare import DATA, DELETE, make_result, run_cli
 from test_mlperf_logs import SAMPLE, needs_sample
 

@@ -222,12 +222,12 @@ def test_nan_never_reaches_json(capsys, synthetic, tmp_path):
 
 
 def test_a_failing_report_keeps_the_result(capsys, synthetic, tmp_path, monkeypatch):
-    import harness.report.page
+    import harness.render.page
 
     def broken(run_dirs, out_file):
         raise RuntimeError("chart exploded")
 
-    monkeypatch.setattr(harness.report.page, "write_report", broken)
+    monkeypatch.setattr(harness.render.page, "write_report", broken)
     out = tmp_path / "run"
     code, _, err = bench(capsys, "run", "--scenario", "server", "--sut", str(synthetic()), "--workload", "tiny",
                          "--target-qps", "100", "--duration", "2", "--out", str(out))

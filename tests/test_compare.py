@@ -12,9 +12,9 @@ import pytest
 
 from harness.cli.main import main
 from harness.errors import ConfigError
-from harness.results import compare
-from harness.results.bench_result import load_result_dir
-from harness.results.loader import load_all
+from harness.analyse import compare
+from harness.analyse.bench_result import load_result_dir
+from harness.analyse.loader import load_all
 
 DATA = Path(__file__).parent / "data" / "results"
 SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "mlperf-sample"  # shared/ beside the checkout

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from harness import catalog
-from harness.runner import RunRequest, execute, prepare
+from harness.measure.runner import RunRequest, execute, prepare
 from harness.sut import fast
 
 SCENARIOS = ("single-stream", "multi-stream", "server", "offline")

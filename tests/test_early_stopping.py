@@ -4,7 +4,7 @@ the rows marked there as verified were produced by real LoadGen 6.0.17 runs)."""
 import numpy as np
 import pytest
 
-from harness import early_stopping as es
+from harness.judge import early_stopping as es
 
 
 @pytest.mark.parametrize("p, minimum", [(0.90, 64), (0.95, 130), (0.97, 219), (0.99, 662), (0.999, 6636)])

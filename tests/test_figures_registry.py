@@ -7,8 +7,8 @@ import pytest
 
 from harness import figures
 from clirun import bench
-from harness.report import deltas
-from harness.results.gate_rules import known_direction, parse_rules
+from harness.render import deltas
+from harness.analyse.gate_rules import known_direction, parse_rules
 from harness.sweep.figures import FIGURES, LABELS
 from records import record
 

@@ -224,7 +224,7 @@ def test_a_tree_is_not_one_run(capsys):
 
 
 def test_markdown_and_terminal_outputs_show_hostile_names_literally():
-    from harness.results import escape
+    from harness.render import escape
     name = "<script>alert(1)</script> | **b$c$d**\n\x1b[31m"
     md = escape.markdown(name)
     assert "<script>" not in md and "\n" not in md and "| " not in md.replace("\\|", "")

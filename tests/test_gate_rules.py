@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from harness.errors import BenchError
-from harness.results.gate import (EXACT, INCONCLUSIVE, PASS, POOLED, REGRESSION, WELCH,
+from harness.analyse.gate import (EXACT, INCONCLUSIVE, PASS, POOLED, REGRESSION, WELCH,
                                   check_rule, choose_method, log_ratio_interval)
-from harness.results.gate_rules import (DROP_IS_BAD, HEADLINE, RISE_IS_BAD, max_regression_rule,
+from harness.analyse.gate_rules import (DROP_IS_BAD, HEADLINE, RISE_IS_BAD, max_regression_rule,
                                         parse_rule, parse_rules)
-from harness.results.model import Metric, Result
+from harness.analyse.model import Metric, Result
 
 
 @pytest.mark.parametrize("text,metric,pct,direction", [

@@ -73,7 +73,7 @@ def test_workload_sizes_are_bounded(tmp_path, capsys, layer, message):
 def test_json_outputs_never_carry_nan_or_infinity():
     import json
 
-    from harness.result import json_text
+    from harness.record.build import json_text
     text = json_text({"a": float("nan"), "b": [float("inf"), 1.0]})
     assert json.loads(text) == {"a": None, "b": [None, 1.0]}
 

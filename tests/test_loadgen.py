@@ -3,11 +3,11 @@
 import numpy as np
 import pytest
 
-from harness.engine import Environment
-from harness.judge import judge
-from harness.loadgen import LoadGen
-from harness.schedule import generate
-from harness.settings import effective
+from harness.measure.engine import Environment
+from harness.judge.verdict import judge
+from harness.measure.loadgen import LoadGen
+from harness.measure.schedule import generate
+from harness.measure.settings import effective
 from harness.sut.synthetic import SyntheticConfig, SyntheticSUT
 
 D = 2.0 ** -10  # 0.9765625 ms, exact in binary
@@ -172,7 +172,7 @@ def test_whole_schedule_fast_path_gives_identical_records(servers):
 
 
 def test_whole_schedule_fast_path_on_the_accelerator():
-    from harness.runner import RunRequest, prepare
+    from harness.measure.runner import RunRequest, prepare
     from harness.sut.accelerator import AcceleratorSUT
 
     p = prepare(RunRequest("server", "npu_v2", target_qps=500.0, duration_s=10.0, sets=("batching.max_batch=1",)))

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from harness.errors import ConfigError
-from harness.results.loader import load
-from harness.results.mlperf_logs import parse_detail, parse_summary
-from harness.results.mlperf_tree import as_count, find_runs, load_run
+from harness.analyse.loader import load
+from harness.record.mlperf_log_read import parse_detail, parse_summary
+from harness.analyse.mlperf_tree import as_count, find_runs, load_run
 
 SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "mlperf-sample"  # shared/ beside the checkout
 if not SAMPLE.is_dir():

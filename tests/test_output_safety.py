@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from harness import output
+from harness.record import rundir as output
 from harness.cli.main import main
-from harness.results.loader import find
+from harness.analyse.loader import find
 
 ROOT = Path(__file__).resolve().parent.parent
 SYSTEM = """

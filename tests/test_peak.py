@@ -1,4 +1,4 @@
-"""Find-peak (harness.peak): short runs and an analytic bound narrow the bracket, full-length
+"""Find-peak (harness.measure.peak): short runs and an analytic bound narrow the bracket, full-length
 runs decide; the peak agrees with LoadGen's doubling search and with queueing theory."""
 
 import math
@@ -7,8 +7,9 @@ import pytest
 from scipy.optimize import brentq
 
 import queueing as qt  # tests/ is on sys.path under pytest's default "prepend" import mode
-from harness import early_stopping, peak
-from harness.runner import RunRequest, prepare
+from harness.judge import early_stopping
+from harness.measure import peak
+from harness.measure.runner import RunRequest, prepare
 
 
 @pytest.fixture

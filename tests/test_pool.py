@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from harness.engine import Environment
+from harness.measure.engine import Environment
 from harness.sut.pool import ServicePool
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from harness.cli import progress
-from harness.runner import RunRequest, execute, prepare
+from harness.measure.runner import RunRequest, execute, prepare
 
 SLEEPY = Path(__file__).resolve().parents[1] / "examples" / "sleepy" / "system.toml"
 

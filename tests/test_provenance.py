@@ -7,7 +7,7 @@ import platform
 import numpy as np
 
 from clirun import bench
-from harness.provenance import differences
+from harness.record.provenance import differences
 
 
 

@@ -18,11 +18,11 @@ import heapq
 import numpy as np
 import pytest
 
-from harness.engine import Environment
-from harness.loadgen import LoadGen
-from harness.runner import RunRequest, execute, prepare
-from harness.schedule import generate
-from harness.settings import effective
+from harness.measure.engine import Environment
+from harness.measure.loadgen import LoadGen
+from harness.measure.runner import RunRequest, execute, prepare
+from harness.measure.schedule import generate
+from harness.measure.settings import effective
 from harness.sut.synthetic import _BLOCK, SyntheticConfig, SyntheticSUT
 from queueing import sojourn_quantile
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.systems import load_system
+from harness.measure.systems import load_system
 from test_realtime import main_code
 
 README = Path(__file__).resolve().parents[1] / "README.md"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.systems import load_system
+from harness.measure.systems import load_system
 from harness.sut.base import find_adapter
 from test_adapter_onnxruntime import mlp
 

@@ -13,20 +13,20 @@ import numpy as np
 import pytest
 
 from harness.cli.main import main
-from harness.engine import Environment
-from harness.judge import judge
-from harness.loadgen import LoadGen
-from harness.realtime import PoolSUT, RealTimeEnvironment, WorkerPool, issue_lag_summary
-from harness.runner import make_environment
-from harness.schedule import generate
-from harness.settings import effective
+from harness.measure.engine import Environment
+from harness.judge.verdict import judge
+from harness.measure.loadgen import LoadGen
+from harness.measure.realtime import WorkerPoolSUT, RealTimeEnvironment, WorkerPool, issue_lag_summary
+from harness.measure.runner import make_environment
+from harness.measure.schedule import generate
+from harness.measure.settings import effective
 
 SLACK_S = 0.05  # upper-bound tolerance for a busy, shared 2-core machine
 
 
 def run_rt(scenario, call, workers=1, max_batch=1, timeout_s=5.0, **settings):
     s = effective(scenario, settings, 0)
-    sut = PoolSUT("t", WorkerPool(call, "t", workers, max_batch, 0.0, timeout_s))
+    sut = WorkerPoolSUT("t", WorkerPool(call, "t", workers, max_batch, 0.0, timeout_s))
     records = LoadGen(RealTimeEnvironment(), sut, s, generate(s)).run()
     sut.finish(1.0)
     return records, s
@@ -157,7 +157,7 @@ def test_a_real_time_run_starts_its_clock_at_run_and_hands_the_gil_over_often():
     """Time 0 is when the run starts, not when the environment was made; the switch interval
     is shortened during the run only."""
     import sys
-    from harness.realtime import SWITCH_INTERVAL_S, RealTimeEnvironment
+    from harness.measure.realtime import SWITCH_INTERVAL_S, RealTimeEnvironment
     env = RealTimeEnvironment()
     time.sleep(0.05)
     seen = []

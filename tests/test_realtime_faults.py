@@ -9,11 +9,11 @@ import time
 import numpy as np
 import pytest
 
-from harness.judge import judge
-from harness.loadgen import LoadGen
-from harness.realtime import PoolSUT, RealTimeEnvironment, WorkerPool
-from harness.schedule import generate
-from harness.settings import effective
+from harness.judge.verdict import judge
+from harness.measure.loadgen import LoadGen
+from harness.measure.realtime import WorkerPoolSUT, RealTimeEnvironment, WorkerPool
+from harness.measure.schedule import generate
+from harness.measure.settings import effective
 from test_realtime import main_code
 
 SERVER = dict(server_target_qps=200.0, min_duration_ms=300.0, min_query_count=1)
@@ -21,7 +21,7 @@ SERVER = dict(server_target_qps=200.0, min_duration_ms=300.0, min_query_count=1)
 
 def run_pool(call, workers=1, timeout_s=5.0, scenario="server", **settings):
     s = effective(scenario, {**SERVER, **settings} if scenario == "server" else settings, 0)
-    sut = PoolSUT("t", WorkerPool(call, "sut", workers, 1, 0.0, timeout_s))
+    sut = WorkerPoolSUT("t", WorkerPool(call, "sut", workers, 1, 0.0, timeout_s))
     records = LoadGen(RealTimeEnvironment(), sut, s, generate(s)).run()
     return records, judge(records, s), sut.finish(1.0), s
 
@@ -228,7 +228,7 @@ def test_first_tokens_of_long_streams_are_progress(write, tmp_path):
 def checked_run(answer, workers=1, max_batch=4):
     from harness.sut.python_callable import checked
     s = effective("offline", dict(offline_expected_qps=400.0, min_duration_ms=50.0, min_query_count=1), 0)
-    sut = PoolSUT("t", WorkerPool(checked(answer), "sut", workers, max_batch, 0.0, 5.0))
+    sut = WorkerPoolSUT("t", WorkerPool(checked(answer), "sut", workers, max_batch, 0.0, 5.0))
     records = LoadGen(RealTimeEnvironment(), sut, s, generate(s)).run()
     return records, judge(records, s)
 

@@ -6,9 +6,9 @@ import json
 import pytest
 
 from harness.cli.main import main
-from harness.judge import judge
-from harness.result import read_queries
-from harness.settings import Settings
+from harness.judge.verdict import judge
+from harness.record.build import read_queries
+from harness.measure.settings import Settings
 
 
 @pytest.mark.parametrize("scenario", ["single-stream", "multi-stream", "server", "offline"])

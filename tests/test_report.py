@@ -1,4 +1,4 @@
-"""harness.report's pieces: point reduction, formatting, deltas, SVG scoping, matplotlib state."""
+"""harness.render's pieces: point reduction, formatting, deltas, SVG scoping, matplotlib state."""
 
 import subprocess
 import sys
@@ -7,8 +7,11 @@ import matplotlib
 import numpy as np
 import pytest
 
-from harness.report import deltas, fmt, reduce, svg
-from harness.result_record import Latency, Metric
+from harness.render import deltas
+from harness.render import fmt
+from harness.render import reduce
+from harness.render import svg
+from harness.record.schema import Latency, Metric
 from records import record
 
 LATENCY = ("min", "mean", "p50", "p90", "p95", "p97", "p99", "p99.9", "max")
@@ -150,7 +153,7 @@ def test_render_leaves_matplotlib_as_it_found_it():
 
 
 def test_reports_never_import_pyplot():
-    code = ("import sys; from harness.report import svg, charts, accel_charts, page; "
+    code = ("import sys; from harness.render import svg, charts, accel_charts, page; "
             "svg.render('t', 't', lambda f: f.subplots().plot([1], [1])); "
             "print('matplotlib.pyplot' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -13,9 +13,9 @@ import textwrap
 from browser.chromium import ensure_browser, load_page
 from browser.runs import accelerator_run, make_run, system_file
 from harness.cli.main import main
-from harness.output import write_run
-from harness.report import write_report, write_run_report
-from harness.runner import RunRequest, execute, prepare
+from harness.record.rundir import write_run
+from harness.render.page import write_report, write_run_report
+from harness.measure.runner import RunRequest, execute, prepare
 from harness.sweep import load_sweep, run_sweep
 
 pytestmark = pytest.mark.browser

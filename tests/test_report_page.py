@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from browser.runs import DATA, accelerator_run, make_run, system_file
 from harness.cli.main import cli
-from harness.report import write_report, write_run_report
+from harness.render.page import write_report, write_run_report
 
 UPDATE = os.environ.get("BENCH_UPDATE_GOLDEN") == "1"   # rewrite tests/data/report/*.outline
 

@@ -1,4 +1,4 @@
-"""result.json's one typed record (harness.result_record): what a run builds is what it writes
+"""result.json's one typed record (harness.record.schema): what a run builds is what it writes
 and what every reader reads back; bad files are refused naming the file and the key."""
 
 import json
@@ -8,10 +8,11 @@ import pytest
 
 from clirun import bench
 from harness.errors import ConfigError
-from harness.output import write_run
-from harness.report import view, write_report
-from harness.result_record import load, read, to_dict, to_json
-from harness.runner import RunRequest, execute, prepare
+from harness.record.rundir import write_run
+from harness.render.page import write_report
+from harness.render import view
+from harness.record.schema import load, read, to_dict, to_json
+from harness.measure.runner import RunRequest, execute, prepare
 from harness.sweep.figures import from_result
 from records import record, record_dict
 

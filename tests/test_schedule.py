@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from harness.schedule import generate, periodic_count, poisson_offsets_ns
-from harness.settings import effective
+from harness.measure.schedule import generate, periodic_count, poisson_offsets_ns
+from harness.measure.settings import effective
 
 V61_SCHEDULE_SEED = 16159082839903944936
 

@@ -4,13 +4,13 @@ import json
 
 import pytest
 
-from harness import series
-from harness.output import write_run
-from harness.report import report_beside
-from harness.report.runs import load_run
-from harness.result_record import from_dict, to_dict
-from harness.runner import RunRequest, execute, prepare
-from harness.typed_json import dump
+from harness.record import series
+from harness.record.rundir import write_run
+from harness.render.page import report_beside
+from harness.render.runs import load_run
+from harness.record.schema import from_dict, to_dict
+from harness.measure.runner import RunRequest, execute, prepare
+from harness.record.typed_json import dump
 from records import record
 
 

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from clirun import bench
-from harness.runner import route_sets
+from harness.measure.runner import route_sets
 from harness.sweep.inputs import system_overrides
 
 

@@ -1,7 +1,7 @@
 import pytest
 
 from harness.errors import ConfigError
-from harness.settings import derive_seed, effective, scenario_name, validate_flat
+from harness.measure.settings import derive_seed, effective, scenario_name, validate_flat
 
 
 @pytest.mark.parametrize("text, name", [

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from harness.stats import latency_summary, percentile, percentile_index
+from harness.judge.stats import latency_summary, percentile, percentile_index
 
 
 def test_loadgen_percentile_example():

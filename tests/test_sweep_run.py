@@ -12,7 +12,7 @@ import pytest
 
 from harness.cli.main import main
 from harness.errors import ConfigError
-from harness.result_record import load
+from harness.record.schema import load
 from harness.sweep import check_inputs, load_sweep, run_sweep
 
 ROOT = Path(__file__).resolve().parent.parent

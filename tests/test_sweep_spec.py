@@ -5,7 +5,7 @@ import textwrap
 import pytest
 
 from harness.errors import ConfigError
-from harness.masters_edit import edit_masters
+from harness.measure.masters_edit import edit_masters
 from harness.spec import parse_value
 from harness.sweep import check_inputs, load_sweep
 from harness.sweep import params as P

@@ -6,13 +6,13 @@ import math
 import numpy as np
 import pytest
 
-from harness.engine import Environment
-from harness.judge import judge
-from harness.loadgen import LoadGen
-from harness.schedule import generate
-from harness.settings import effective
+from harness.measure.engine import Environment
+from harness.judge.verdict import judge
+from harness.measure.loadgen import LoadGen
+from harness.measure.schedule import generate
+from harness.measure.settings import effective
 from harness.sut.synthetic_tokens import DecodeSlots, TokenModel
-from harness.tokens import tpot_s
+from harness.judge.tokens import tpot_s
 
 F, P = 2.0 ** -5, 2.0 ** -8       # 31.25 ms prefill, 3.90625 ms per token: exact in binary and in ns
 

@@ -6,14 +6,14 @@ import re
 
 import pytest
 
-from harness import mlperf_log
-from harness.engine import Environment
-from harness.judge import judge
-from harness.loadgen import LoadGen
-from harness.result import build
-from harness.result_record import to_dict
-from harness.schedule import generate
-from harness.settings import effective, mlperf_view
+from harness.record import mlperf_log_write as mlperf_log
+from harness.measure.engine import Environment
+from harness.judge.verdict import judge
+from harness.measure.loadgen import LoadGen
+from harness.record.build import build
+from harness.record.schema import to_dict
+from harness.measure.schedule import generate
+from harness.measure.settings import effective, mlperf_view
 from harness.sut.synthetic_tokens import DecodeSlots, TokenModel
 
 lg = pytest.importorskip("mlperf_loadgen")

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from clirun import bench
-from harness.results import llm_rules
-from harness.results.check import check_path
-from harness.results.gate_rules import DROP_IS_BAD, RISE_IS_BAD, parse_rule
+from harness.analyse import llm_rules
+from harness.analyse.check import check_path
+from harness.analyse.gate_rules import DROP_IS_BAD, RISE_IS_BAD, parse_rule
 from harness.errors import BenchError
 
 LLM = Path(__file__).parent / "data" / "mlperf-llm"
@@ -175,13 +175,13 @@ def test_an_incomplete_endpoints_run_is_invalid_saying_why(tmp_path, capsys):
 
 
 def test_gate_headline_direction_follows_a_rate_unit():
-    from harness.results.gate_rules import max_regression_rule
+    from harness.analyse.gate_rules import max_regression_rule
     assert max_regression_rule("5").resolve("single-stream", "tokens/s").direction == DROP_IS_BAD
     assert max_regression_rule("5").resolve("single-stream", "ms").direction == RISE_IS_BAD
 
 
 def test_report_of_a_token_run_shows_ttft_and_tpot_against_limits():
-    from harness.report.tables import percentile_rows
+    from harness.render.tables import percentile_rows
     from records import record
     tokens = {"output_tokens": 1000, "tokens_per_second": 50.0, "ttft_s": {"p50": 0.1, "p90": 0.2, "p99": 0.3, "max": 0.4},
               "tpot_s": {"p50": 0.01, "p90": 0.02, "p99": 0.03, "max": 0.04}, "limits": {"ttft_s": 0.45, "tpot_s": 0.04},

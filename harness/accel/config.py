@@ -505,7 +505,7 @@ def load_hardware(path_or_dict: str | Path | dict, source: str | None = None,
     r = Reader(raw, label, problems, origins=origins)
     name = r.get("name", str, default=MISSING)
     r.get("adapter", str, check=one_of("accelerator"))
-    r.ignore("description", "settings")  # identity and test settings belong to harness.systems
+    r.ignore("description", "settings")  # identity and test settings belong to harness.measure.systems
     hw = read_hardware(r, name or "")
     r.done()
     problems.raise_if_any()

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from harness.cli import formats
-from harness.results.check import check_path
+from harness.analyse.check import check_path
 
 
 @click.command(name="check", epilog="""\b

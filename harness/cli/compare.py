@@ -6,9 +6,10 @@ from pathlib import Path
 
 import click
 
-from harness.results import compare, render
-from harness.results.loader import load_all
-from harness.output import write_file
+from harness.analyse import compare
+from harness.render import compare_text as render
+from harness.analyse.loader import load_all
+from harness.record.rundir import write_file
 
 FORMATS = ("table", "markdown", "csv", "json", "html")
 
@@ -41,7 +42,7 @@ def command(dirs: tuple[Path, ...], fmt: str, out: Path | None) -> None:
 
 def _render(rows: list[dict], fmt: str) -> str:
     if fmt == "html":
-        from harness.results.html import render_html
+        from harness.render.compare_html import render_html
         return render_html(rows)
     return {"table": render.table, "markdown": render.markdown, "csv": render.to_csv,
             "json": render.to_json}[fmt](rows)

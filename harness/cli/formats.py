@@ -17,5 +17,5 @@ def option(default: str = TEXT):
 
 def emit(data: Any) -> None:
     """One JSON document on stdout (strict: no NaN or Infinity)."""
-    from harness.result import json_text
+    from harness.record.build import json_text
     click.echo(json_text(data))

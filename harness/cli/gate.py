@@ -9,11 +9,11 @@ import click
 
 from harness.cli import formats
 
-from harness.results import gate_report
-from harness.results.gate import gate
-from harness.results.gate_rules import parse_rules
-from harness.results.loader import load_one
-from harness.output import write_file
+from harness.render import gate_report
+from harness.analyse.gate import gate
+from harness.analyse.gate_rules import parse_rules
+from harness.analyse.loader import load_one
+from harness.record.rundir import write_file
 
 DEFAULT_MAX_REGRESSION = 5.0
 

@@ -9,7 +9,7 @@ import click
 
 from harness import __version__
 from harness.errors import BenchError
-from harness.results.escape import terminal_line
+from harness.render.escape import terminal_line
 
 # command name -> module in harness.cli defining `command`
 COMMANDS = {

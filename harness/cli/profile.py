@@ -12,7 +12,7 @@ row named "total"; the table is for people.
 
 from __future__ import annotations
 
-from harness.result import json_text
+from harness.record.build import json_text
 
 import csv
 import io
@@ -22,7 +22,7 @@ import click
 from harness import catalog
 from harness.accel import AcceleratorModel, Profile, load_hardware
 from harness.errors import config_error
-from harness.runner import route_sets
+from harness.measure.runner import route_sets
 from harness.workloads import load_workload
 
 COLUMNS = ("name", "op", "macs", "compute_cycles", "vector_cycles", "dram_bytes", "sram_bytes",

@@ -13,7 +13,7 @@ from typing import Iterator
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from harness.loadgen import LoadGen
+from harness.measure.loadgen import LoadGen
 
 INTERVAL_S = 0.5
 

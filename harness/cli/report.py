@@ -20,7 +20,7 @@ def command(result_dirs: tuple[Path, ...], out: Path | None, fmt: str) -> None:
     """Write an HTML report of one result, or of several overlaid with deltas against the first.
 
     The page is one file that opens offline: charts are inline SVG, nothing is fetched."""
-    from harness.report import write_report
+    from harness.render.page import write_report
     out = out or default_out(result_dirs)
     written = write_report(list(result_dirs), out)
     if fmt == formats.JSON:

@@ -11,12 +11,12 @@ import click
 
 from harness.cli import formats
 from harness.cli.progress import real_time_progress, wanted
-from harness.output import (NotWritten, check_out_dir, claim, default_out_dir, release, target,
+from harness.record.rundir import (NotWritten, check_out_dir, claim, default_out_dir, release, target,
                             write_run)
-from harness import peak
-from harness.result import clean
-from harness.runner import RunOutput, RunRequest, execute, prepare
-from harness.settings import SERVER_SCENARIOS
+from harness.measure import peak
+from harness.record.build import clean
+from harness.measure.runner import RunOutput, RunRequest, execute, prepare
+from harness.measure.settings import SERVER_SCENARIOS
 
 
 def _ms(seconds: float | None) -> str:
@@ -140,7 +140,7 @@ def _import_report_meanwhile() -> None:
     `_write`, which reports it."""
     def load() -> None:
         try:
-            importlib.import_module("harness.report")
+            importlib.import_module("harness.render")
         except ImportError:
             pass
     threading.Thread(target=load, name="import-report", daemon=True).start()
@@ -153,7 +153,7 @@ def _write(out: Path, run: RunOutput, report: bool) -> NotWritten | None:
     except NotWritten as exc:
         return exc
     if report:   # measure, then render: the page is drawn from the files just written
-        from harness.report import report_beside
+        from harness.render.page import report_beside
         report_beside(out)
     return None
 

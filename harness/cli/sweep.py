@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from harness.cli import formats
-from harness.report import fmt
+from harness.render import fmt
 from harness.sweep import SweepRun, check_inputs, default_out, load_sweep, run_sweep
 from harness.sweep.select import describe, unknown_note
 

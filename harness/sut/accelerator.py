@@ -36,12 +36,12 @@ from harness.errors import config_error
 from harness.spec import Reader
 from harness.sut.accelerator_llm import LLMServer
 from harness.sut.pipeline import PipelinePool
-from harness.sut.pool import NextEnd, PooledSUT, ServicePool
+from harness.sut.pool import NextEnd, SimulatedPoolSUT, ServicePool
 from harness.workloads import Workload
 from harness.workloads.decoder import Decoder
 
 
-class AcceleratorSUT(PooledSUT):
+class AcceleratorSUT(SimulatedPoolSUT):
     def __init__(self, hardware: Hardware, workload: Workload):
         self.name = hardware.name
         self.hardware = hardware

@@ -80,7 +80,7 @@ class Adapter(Protocol):
     # then describes the graph; otherwise the workload names only the settings that apply), and
     # `model_of(config) -> str`, the model a SUT serves itself (result.json `sut.model`), and
     # `saturation_qps(config, workload) -> float | None`, a server rate the SUT cannot sustain
-    # (find-peak's analytic upper bound, harness.peak).
+    # (find-peak's analytic upper bound, harness.measure.peak).
 
     def load(self, r: Reader, path: Path | None) -> Any:
         """Read and check the adapter's own tables; problems go to r.problems."""

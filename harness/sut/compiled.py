@@ -1,6 +1,6 @@
 """The load generator and the serving pool compiled: one numba call runs a whole simulated run.
 
-This is harness.loadgen.LoadGen, harness.engine.Environment and harness.sut.pool.ServicePool
+This is harness.measure.loadgen.LoadGen, harness.measure.engine.Environment and harness.sut.pool.ServicePool
 ported operation for operation, so the records are bit-identical to the event engine's (which
 stays the reference: tests/test_compiled.py checks the identity for every scenario and preset).
 The pieces of the port, with what they keep from the Python code:

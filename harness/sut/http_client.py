@@ -47,7 +47,7 @@ from urllib.parse import urlsplit
 import numpy as np
 
 from harness.errors import config_error
-from harness.realtime import (PoolSUT, SUTError, WorkerPool, describe_batching, load_batching,
+from harness.measure.realtime import (WorkerPoolSUT, SUTError, WorkerPool, describe_batching, load_batching,
                               positive_int)
 from harness.spec import Reader, one_of, within
 from harness.workloads import Workload
@@ -402,7 +402,7 @@ class HttpAdapter:
                            for i in config.inputs]
         return {"http": table, "batching": describe_batching(config)}
 
-    def build(self, config: HttpConfig, workload: Workload, seed: int) -> PoolSUT:
+    def build(self, config: HttpConfig, workload: Workload, seed: int) -> WorkerPoolSUT:
         inputs = config.inputs or fetch_inputs(config)
         _generated_size(config, inputs)
         fixed = [s.shape[0] for s in inputs if s.shape[0] != -1]
@@ -412,7 +412,7 @@ class HttpAdapter:
         client = Client(config, Requests(config, inputs, seed))
         pool = WorkerPool(client.infer, f"http {config.model}", config.concurrency,
                           config.max_batch, config.batch_timeout_s, 0.0)
-        return PoolSUT("http", pool, client.close)
+        return WorkerPoolSUT("http", pool, client.close)
 
 
 ADAPTER = HttpAdapter()

@@ -35,7 +35,7 @@ import numpy as np
 
 from harness.errors import NO_VALUE, config_error
 from harness.workloads.onnx_graph import one_line
-from harness.realtime import PoolSUT, WorkerPool, describe_batching, load_batching, positive_int
+from harness.measure.realtime import WorkerPoolSUT, WorkerPool, describe_batching, load_batching, positive_int
 from harness.spec import Reader, one_of, positive
 from harness.workloads import Workload
 
@@ -200,7 +200,7 @@ class OnnxAdapter:
         table = {key: getattr(config, key) for key in keys}
         return {"onnxruntime": table, "batching": describe_batching(config)}
 
-    def build(self, config: OnnxConfig, workload: Workload, seed: int) -> PoolSUT:
+    def build(self, config: OnnxConfig, workload: Workload, seed: int) -> WorkerPoolSUT:
         session = make_session(config)
         inputs = ModelInputs(session, config, seed)
 
@@ -209,7 +209,7 @@ class OnnxAdapter:
 
         pool = WorkerPool(run, f"onnxruntime {config.model}", config.workers, config.max_batch,
                           config.batch_timeout_s, config.timeout_s)
-        return PoolSUT("onnxruntime", pool)
+        return WorkerPoolSUT("onnxruntime", pool)
 
 
 ADAPTER = OnnxAdapter()

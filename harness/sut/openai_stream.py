@@ -8,7 +8,7 @@ in one background thread, so one process holds a thousand streams and more at on
 - the first token is the first event carrying content (a completion's `text`, a chat delta's
   `content` or `reasoning_content`), timestamped when its bytes arrive;
 - the sample completes at the end of the stream (`data: [DONE]`), which is LoadGen's
-  QuerySamplesComplete, so TPOT = (completion − first token) / (tokens − 1) as harness.tokens has it;
+  QuerySamplesComplete, so TPOT = (completion − first token) / (tokens − 1) as harness.judge.tokens has it;
 - its output tokens are the final usage block's `completion_tokens` when the server sends one,
   else the content events counted (one token each, as the servers above send them); result.json's
   `sut_stats.token_counts` says how many samples were counted each way.
@@ -31,7 +31,7 @@ from typing import Any
 
 import aiohttp
 
-from harness.realtime import SUTError
+from harness.measure.realtime import SUTError
 from harness.spec import Reader
 from harness.sut.openai_config import Bodies, OpenAIConfig, describe_config, load_config, request_headers
 from harness.workloads import Workload

@@ -22,7 +22,7 @@ starts: another engine's start or end changes it. Such a SUT passes `shared` (`S
 pool tells it every start and end and schedules the one next end it predicts, dropping that
 prediction (a version counter) when a later start or end changes it.
 
-In virtual time a `PooledSUT` runs the whole schedule compiled instead (`simulate`,
+In virtual time a `SimulatedPoolSUT` runs the whole schedule compiled instead (`simulate`,
 harness.sut.fast and harness.sut.compiled: this pool and the load generator ported to numba,
 bit-identical records); this event-driven pool is the reference.
 """
@@ -205,7 +205,7 @@ class ServicePool:
         self._dispatch()
 
 
-class PooledSUT:
+class SimulatedPoolSUT:
     """The SUT contract for a simulated system served by a `ServicePool` (`self.pool`)."""
 
     pool: ServicePool

@@ -41,7 +41,7 @@ from typing import Any
 
 import numpy as np
 
-from harness.realtime import (PoolSUT, SampleFailures, SUTError, WorkerPool, describe_batching,
+from harness.measure.realtime import (WorkerPoolSUT, SampleFailures, SUTError, WorkerPool, describe_batching,
                               load_batching)
 from harness.spec import Reader, positive
 from harness.workloads import Workload
@@ -203,10 +203,10 @@ class PythonAdapter:
                            "timeout_s": config.timeout_s},
                 "batching": describe_batching(config)}
 
-    def build(self, config: PythonConfig, workload: Workload, seed: int) -> PoolSUT:
+    def build(self, config: PythonConfig, workload: Workload, seed: int) -> WorkerPoolSUT:
         pool = WorkerPool(checked(config.function), config.callable, config.workers, config.max_batch,
                           config.batch_timeout_s, config.timeout_s)
-        return PoolSUT("python", pool)
+        return WorkerPoolSUT("python", pool)
 
 
 ADAPTER = PythonAdapter()

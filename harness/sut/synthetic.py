@@ -39,7 +39,7 @@ from harness.spec import Reader, batching, non_negative, one_of, within
 
 SERVICE_S = within(1e-9, 3600, " s")   # one batch's service time
 MAX_SERVERS = 100_000
-from harness.sut.pool import PooledSUT, ServicePool
+from harness.sut.pool import SimulatedPoolSUT, ServicePool
 from harness.sut.synthetic_tokens import DecodeSlots, TokenModel, load_tokens
 from harness.workloads import Workload
 
@@ -155,7 +155,7 @@ class ServiceSampler:
         return base + c.per_sample_s * (batch - 1)
 
 
-class SyntheticSUT(PooledSUT):
+class SyntheticSUT(SimulatedPoolSUT):
     def __init__(self, name: str, config: SyntheticConfig, seed: int):
         self.name = name
         self.config = config

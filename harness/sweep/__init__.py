@@ -10,7 +10,8 @@ configuration under stated constraints.
 
 Modules: spec (the file format), params (parameter keys and their translation), check, inputs,
 execute (one point, in a worker), pool (in-process, process pool, Dask), store (directories and
-summary), select (Pareto front, best configuration), charts and page (sweep.html), run.
+summary), select (Pareto front, best configuration), run; sweep.html is drawn by
+harness.render (sweep_charts, sweep_page).
 """
 
 from harness.sweep.check import check_inputs

@@ -10,12 +10,12 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from harness.errors import ConfigError, config_error
-from harness.settings import scenario_name
+from harness.measure.settings import scenario_name
 from harness.spec import Problems
 from harness.sweep import params as P
 from harness.sweep.inputs import locate, system_file, system_overrides
 from harness.sweep.spec import Point, Sweep
-from harness.systems import load_system
+from harness.measure.systems import load_system
 from harness.workloads import load_workload
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from harness.accel import AcceleratorModel
 from harness.errors import BenchError, ConfigError, Problem
-from harness.result_record import RunRecord
+from harness.record.schema import RunRecord
 from harness.sweep import figures
 from harness.sweep.inputs import profile_inputs, run_request
 from harness.sweep.spec import RunSettings
@@ -68,7 +68,7 @@ def _profile(task: Task) -> Outcome:
 
 
 def _run(task: Task) -> Outcome:
-    from harness.runner import execute, prepare
+    from harness.measure.runner import execute, prepare
 
     run = execute(prepare(run_request(task.params, task.settings)))
     return Outcome(task.name, "ok", figures.from_result(run.record), result=run.record,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from harness import figures as registry
-from harness.result_record import RunRecord
+from harness.record.schema import RunRecord
 from harness.workloads.accuracy import declared
 
 def _direction(column: str) -> str | None:

@@ -15,9 +15,9 @@ from typing import Any
 
 from harness import __version__, catalog
 from harness.accel import Hardware, load_hardware
-from harness.masters_edit import fold
-from harness.runner import RunRequest
-from harness.systems import raw_system
+from harness.measure.masters_edit import fold
+from harness.measure.runner import RunRequest
+from harness.measure.systems import raw_system
 from harness.sweep import params as P
 from harness.sweep.spec import RunSettings
 from harness.workloads import Workload, fingerprint as file_fingerprint, load_workload

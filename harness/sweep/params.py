@@ -18,8 +18,8 @@ import json
 import math
 from typing import Any
 
-from harness import settings as settings_mod
-from harness.masters_edit import master_edits, master_key_rule as _master_key_rule, master_rules as _master_rules
+from harness.measure import settings as settings_mod
+from harness.measure.masters_edit import master_edits, master_key_rule as _master_key_rule, master_rules as _master_rules
 
 SPECIAL = {"system": str, "workload": str, "scenario": str, "target_qps": float, "batch": int}
 RUN_ONLY = ("scenario", "target_qps")

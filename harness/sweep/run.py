@@ -18,7 +18,7 @@ from harness.errors import config_error
 from harness.sweep import store
 from harness.sweep.execute import Outcome, Task
 from harness.sweep.inputs import fingerprint
-from harness.sweep.page import write_page
+from harness.render.sweep_page import write_page
 from harness.sweep.pool import chunks, make_pool
 from harness.sweep.select import Choice, best, pareto_mask
 from harness.sweep.spec import Sweep

@@ -21,8 +21,8 @@ from typing import Any
 
 import pandas as pd
 
-from harness.output import NotWritten, write_file, write_run
-from harness.report import report_beside
+from harness.record.rundir import NotWritten, write_file, write_run
+from harness.render.page import report_beside
 from harness.sweep.execute import Outcome
 from harness.sweep.figures import FIGURES
 from harness.sweep.spec import Sweep

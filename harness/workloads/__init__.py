@@ -10,7 +10,7 @@ with a `[decoder]` table, in `harness.workloads.decoder`), the CSV import in
 `bench run --set workload.input=[3,512,512]`); they are merged before validation, so a bad one
 is reported as `--set KEY=VALUE`. CSV and ONNX workloads accept only name/benchmark/description.
 
-An LLM benchmark's name (`--workload llama2-70b`, see harness.llm_benchmarks) that no workload
+An LLM benchmark's name (`--workload llama2-70b`, see harness.measure.llm_benchmarks) that no workload
 file holds names the benchmark only: its settings apply, and it has no layer graph, so it serves
 SUTs that model their own service (the synthetic token model, real SUTs), not the accelerator.
 """
@@ -22,7 +22,7 @@ from typing import Any
 
 from harness import catalog
 from harness.errors import config_error
-from harness.llm_benchmarks import is_token_benchmark
+from harness.measure.llm_benchmarks import is_token_benchmark
 from harness.workloads.model import Layer, Workload
 from harness.workloads.source import fingerprint
 

@@ -14,8 +14,8 @@ ratio is printed; it is a yardstick, not a like-for-like comparison (SimPy does 
 
 import time
 
-from harness.runner import RunRequest, execute, prepare
-from harness.schedule import generate
+from harness.measure.runner import RunRequest, execute, prepare
+from harness.measure.schedule import generate
 
 from .simpy_reference import simulate
 

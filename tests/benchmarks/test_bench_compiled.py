@@ -14,10 +14,10 @@ import subprocess
 import sys
 import time
 
-from harness import peak
-from harness.runner import RunRequest, execute, prepare
-from harness.schedule import generate
-from harness.settings import effective
+from harness.measure import peak
+from harness.measure.runner import RunRequest, execute, prepare
+from harness.measure.schedule import generate
+from harness.measure.settings import effective
 
 from .simpy_reference import simulate
 

@@ -13,10 +13,10 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from harness.engine import Environment
-from harness.loadgen import LoadGen
-from harness.schedule import generate
-from harness.settings import effective
+from harness.measure.engine import Environment
+from harness.measure.loadgen import LoadGen
+from harness.measure.schedule import generate
+from harness.measure.settings import effective
 from harness.sut.synthetic import SyntheticConfig, SyntheticSUT
 
 from .simpy_reference import simulate

@@ -24,7 +24,7 @@ import time
 import aiohttp
 import pytest
 
-from harness.runner import RunRequest, execute, prepare
+from harness.measure.runner import RunRequest, execute, prepare
 from servers.openai_llm import LLMServer
 
 STREAMS = 1000

@@ -18,8 +18,8 @@ import pytest
 pytest.importorskip("mlperf_loadgen")
 from .loadgen_reference import null, run_loadgen, sleep_2ms  # noqa: E402
 
-from harness.runner import RunRequest, execute, prepare  # noqa: E402
-from harness.schedule import generate  # noqa: E402
+from harness.measure.runner import RunRequest, execute, prepare  # noqa: E402
+from harness.measure.schedule import generate  # noqa: E402
 
 SEEDS = {"schedule_rng_seed": 20260101, "sample_index_rng_seed": 7, "qsl_rng_seed": 3}
 ROUNDS = 2
@@ -126,7 +126,7 @@ def climb(write) -> list[dict]:
 
 
 def generate_offsets(settings: dict) -> np.ndarray:
-    from harness.settings import effective
+    from harness.measure.settings import effective
 
     s = effective("server", {k: float(v) if k.endswith("_ms") else v for k, v in settings.items()}, 0)
     return generate(s).offsets_ns / 1e9

@@ -9,7 +9,7 @@ import json
 import pytest
 
 from browser.runs import make_run, system_file
-from harness.report import write_run_report
+from harness.render.page import write_run_report
 
 
 @pytest.fixture(scope="module")

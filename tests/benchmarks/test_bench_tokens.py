@@ -8,11 +8,11 @@ requests/s (about 240,000 requests, 110,000 tokens/s).
     pytest tests/benchmarks/test_bench_tokens.py --benchmark-only
 """
 
-from harness.engine import Environment
-from harness.judge import judge
-from harness.loadgen import LoadGen
-from harness.schedule import generate
-from harness.settings import effective
+from harness.measure.engine import Environment
+from harness.judge.verdict import judge
+from harness.measure.loadgen import LoadGen
+from harness.measure.schedule import generate
+from harness.measure.settings import effective
 from harness.sut.synthetic_tokens import DecodeSlots, TokenModel
 
 WALL_LIMIT_S = 5.0

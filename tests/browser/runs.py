@@ -8,8 +8,8 @@ import json
 import shutil
 from pathlib import Path
 
-from harness.output import write_run
-from harness.runner import RunRequest, execute, prepare
+from harness.record.rundir import write_run
+from harness.measure.runner import RunRequest, execute, prepare
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "report"
 
