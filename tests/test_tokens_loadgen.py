@@ -7,6 +7,7 @@ import re
 import pytest
 
 from harness.record import mlperf_log_write as mlperf_log
+from harness.record.schema import from_dict
 from harness.measure.engine import Environment
 from harness.judge.verdict import judge
 from harness.measure.loadgen import LoadGen
@@ -72,7 +73,7 @@ def test_token_figures_agree_with_loadgen(both):
 
 def test_detail_log_carries_loadgens_token_keys(both):
     real, result = both
-    ours = mlperf_log.detail(result)
+    ours = mlperf_log.detail(from_dict(result, "result"))
     keys = {m for m in re.findall(r'"key": "([^"]+)"', ours)}
     assert token_keys(real["detail"]) <= keys | {"requested_server_ttft_latency", "requested_server_tpot_latency"}
     assert token_keys(real["detail"]) - {"early_stopping_ttft_result", "early_stopping_tpot_result"} <= keys
@@ -80,7 +81,7 @@ def test_detail_log_carries_loadgens_token_keys(both):
 
 def test_summary_token_lines_match_loadgens_labels(both):
     real, result = both
-    assert summary_labels(mlperf_log.summary(result)) == summary_labels(real["summary"])
+    assert summary_labels(mlperf_log.summary(from_dict(result, "result"))) == summary_labels(real["summary"])
 
 
 def test_validity_agrees_with_loadgen(both):

@@ -17,63 +17,60 @@ from harness.measure import peak
 from harness.record.build import clean
 from harness.measure.runner import RunOutput, RunRequest, execute, prepare
 from harness.measure.settings import SERVER_SCENARIOS
+from harness.record.schema import FindPeak, RealtimeMaster, RunRecord, Tokens, from_dict, to_dict
 
 
 def _ms(seconds: float | None) -> str:
     return "n/a" if seconds is None else f"{seconds * 1e3:.3f} ms"
 
 
-def headline(result: dict) -> list[str]:
-    metric = result["metric"]
-    value = _ms(metric["value"]) if metric["unit"] == "s" else f"{metric['value']:.2f} {metric['unit']}"
-    lat = result["latency_s"]
-    lines = [f"  {metric['name']}: {value}",
-             f"  latency p50 {_ms(lat['p50'])}  p90 {_ms(lat['p90'])}  p99 {_ms(lat['p99'])}  max {_ms(lat['max'])}",
-             f"  {result['query_count']} queries, {result['sample_count']} samples in "
-             f"{result['duration_s']:.3f} s"]
-    bound = result["settings"]["effective"]["target_latency_ns"]
-    tokens = result.get("tokens")
-    if result["scenario"] in SERVER_SCENARIOS and not tokens:
-        lines[1] += f"  (bound {bound / 1e6:g} ms)"
-    if tokens:
-        lines += token_lines(tokens)
-    lag = result.get("issue_lag_s")
-    if result.get("time_mode") == "real" and lag:
-        lines.append(f"  issue lag p50 {lag['p50'] * 1e6:.0f} us  p99 {lag['p99'] * 1e6:.0f} us  "
-                     f"max {lag['max'] * 1e6:.0f} us (actual minus scheduled issue time)")
-    energy = result.get("energy")
-    if energy:
-        lines.append(f"  energy {energy['joules_per_sample'] * 1e3:.3f} mJ/sample, "
-                     f"average power {energy['average_power_w']:.3f} W")
-    return lines + realtime_lines((result.get("accelerator") or {}).get("realtime_masters") or [])
+def headline(record: RunRecord) -> list[str]:
+    metric, lat = record.metric, record.latency_s
+    value = _ms(metric.value) if metric.unit == "s" else f"{metric.value:.2f} {metric.unit}"
+    lines = [f"  {metric.name}: {value}",
+             f"  latency p50 {_ms(lat.p50)}  p90 {_ms(lat.p90)}  p99 {_ms(lat.p99)}  max {_ms(lat.max)}",
+             f"  {record.query_count} queries, {record.sample_count} samples in {record.duration_s:.3f} s"]
+    if record.bound_s is not None:
+        lines[1] += f"  (bound {record.bound_s * 1e3:g} ms)"
+    if record.tokens:
+        lines += token_lines(record.tokens)
+    lag = record.issue_lag_s
+    if record.time_mode == "real" and lag:
+        lines.append(f"  issue lag p50 {lag.p50 * 1e6:.0f} us  p99 {lag.p99 * 1e6:.0f} us  "
+                     f"max {lag.max * 1e6:.0f} us (actual minus scheduled issue time)")
+    energy = record.energy
+    if energy and energy.joules_per_sample is not None:
+        lines.append(f"  energy {energy.joules_per_sample * 1e3:.3f} mJ/sample, "
+                     f"average power {energy.average_power_w:.3f} W")
+    return lines + realtime_lines(record.accelerator.realtime_masters if record.accelerator else ())
 
 
-def realtime_lines(outcomes: list[dict]) -> list[str]:
+def realtime_lines(outcomes: tuple[RealtimeMaster, ...]) -> list[str]:
     """Realtime bus masters with a FIFO: their worst-case margin, or the deadline they miss."""
     parts = []
     for o in outcomes:
-        if o["margin_bytes"] is None:
+        if o.margin_bytes is None:
             continue
-        if o["deadline_miss"]:
-            what = "underflows" if o["direction"] == "read" else "overflows"
-            parts.append(f"{o['name']} FIFO {what} by {-o['margin_bytes']:.0f} B at t = {o['at_s']:.6g} s "
+        if o.deadline_miss:
+            what = "underflows" if o.direction == "read" else "overflows"
+            parts.append(f"{o.name} FIFO {what} by {-o.margin_bytes:.0f} B at t = {o.at_s:.6g} s "
                          f"(DEADLINE MISS)")
         else:
-            parts.append(f"{o['name']} {o['margin_s'] * 1e6:.2f} us")
+            parts.append(f"{o.name} {o.margin_s * 1e6:.2f} us")
     return [f"  real-time FIFO margins: {', '.join(parts)}"] if parts else []
 
 
-def token_lines(tokens: dict) -> list[str]:
+def token_lines(tokens: Tokens) -> list[str]:
     """Output tokens and rate; TTFT and TPOT percentiles (with the limits where they apply)."""
-    lines = [f"  {tokens['output_tokens']} output tokens, {tokens['tokens_per_second']:.2f} tokens/s"]
-    if tokens.get("joules_per_token") is not None:
-        lines[0] += f", {tokens['joules_per_token'] * 1e3:.3f} mJ/token"
-    limits = tokens.get("limits") or {}
+    lines = [f"  {tokens.output_tokens} output tokens, {tokens.tokens_per_second:.2f} tokens/s"]
+    if tokens.joules_per_token is not None:
+        lines[0] += f", {tokens.joules_per_token * 1e3:.3f} mJ/token"
     for key, label in (("ttft_s", "TTFT"), ("tpot_s", "TPOT")):
-        if key in tokens:
-            t = tokens[key]
-            line = f"  {label} p50 {_ms(t['p50'])}  p90 {_ms(t['p90'])}  p99 {_ms(t['p99'])}  max {_ms(t['max'])}"
-            lines.append(line + (f"  (limit {limits[key] * 1e3:g} ms)" if key in limits else ""))
+        t = getattr(tokens, key)
+        if t is not None:
+            limit = getattr(tokens.limits, key) if tokens.limits else None
+            line = f"  {label} p50 {_ms(t.p50)}  p90 {_ms(t.p90)}  p99 {_ms(t.p99)}  max {_ms(t.max)}"
+            lines.append(line + (f"  (limit {limit * 1e3:g} ms)" if limit is not None else ""))
     return lines
 
 
@@ -82,21 +79,22 @@ SUMMARY_KEYS = ("scenario", "valid", "invalid_reasons", "metric", "samples_per_s
                 "find_peak", "interrupted")
 
 
-def summary(out: Path, result: dict) -> dict:
+def summary(out: Path, record: RunRecord) -> dict:
     """What `--format json` prints: where the result is and its headline figures."""
-    return {"out": str(out), "system": result["sut"]["name"], "workload": result["workload"]["name"],
-            **{k: result.get(k) for k in SUMMARY_KEYS}}
+    data = to_dict(record)
+    return {"out": str(out), "system": record.sut.name, "workload": record.workload.name,
+            **{k: data.get(k) for k in SUMMARY_KEYS}}
 
 
-def render(out: Path, result: dict) -> None:
+def render(out: Path, record: RunRecord) -> None:
     click.echo(str(out))
-    click.echo("VALID" if result["valid"] else "INVALID")
-    for reason in result["invalid_reasons"]:
+    click.echo("VALID" if record.valid else "INVALID")
+    for reason in record.invalid_reasons:
         click.echo(f"  - {reason}")
-    for line in headline(result):
+    for line in headline(record):
         click.echo(line)
-    if result.get("find_peak"):
-        click.echo(peak_line(result["find_peak"]))
+    if record.find_peak:
+        click.echo(peak_line(record.find_peak))
 
 
 def _print_probe(probe: peak.Probe) -> None:
@@ -109,17 +107,17 @@ def _print_probe(probe: peak.Probe) -> None:
     click.echo(f"  probe {probe.target_qps:12.3f} QPS  {verdict}  p99 {_ms(probe.p99_s)}{why}", err=True)
 
 
-def peak_line(found: dict) -> str:
+def peak_line(found: FindPeak) -> str:
     """The QPS find-peak chose, and why the search stopped there."""
-    full = [p for p in found["probes"] if p.get("full_length", True)]
-    short = len(found["probes"]) - len(full)
+    full = [p for p in found.probes if p.get("full_length", True)]
+    short = len(found.probes) - len(full)
     runs = f"{len(full)} full-length probe{'s' * (len(full) != 1)}" + (
         f" (after {short} short run{'s' * (short != 1)})" if short else "")
     if not any(p["valid"] for p in full):
         return f"  find-peak: no VALID target QPS ({runs}; the lowest, {min(p['target_qps'] for p in full):.3f} QPS, failed)"
-    above = [p["target_qps"] for p in full if not p["valid"] and p["target_qps"] > found["peak_qps"]]
+    above = [p["target_qps"] for p in full if not p["valid"] and p["target_qps"] > found.peak_qps]
     limit = f"; {min(above):.3f} QPS was INVALID" if above else ""
-    return f"  find-peak: peak {found['peak_qps']:.3f} QPS, the highest VALID of {runs}{limit}"
+    return f"  find-peak: peak {found.peak_qps:.3f} QPS, the highest VALID of {runs}{limit}"
 
 
 def _measure(prepared, find_peak: bool) -> RunOutput:
@@ -140,16 +138,16 @@ def _import_report_meanwhile() -> None:
     `_write`, which reports it."""
     def load() -> None:
         try:
-            importlib.import_module("harness.render")
+            importlib.import_module("harness.render.page")
         except ImportError:
             pass
     threading.Thread(target=load, name="import-report", daemon=True).start()
 
 
-def _write(out: Path, run: RunOutput, report: bool) -> NotWritten | None:
+def _write(out: Path, record: RunRecord, run: RunOutput, report: bool) -> NotWritten | None:
     """Write the run; what could not be written (said after the figures), if anything."""
     try:
-        write_run(out, run.result, run.records)
+        write_run(out, record, run.records)
     except NotWritten as exc:
         return exc
     if report:   # measure, then render: the page is drawn from the files just written
@@ -193,14 +191,15 @@ def command(scenario, sut, workload, target_qps, duration, min_queries, seed, se
         if not no_report:
             _import_report_meanwhile()
         run = _measure(prepared, find_peak)
-        partial = _write(where, run, not no_report)
+        record = from_dict(run.result, "the run's result")   # checked against the schema once
+        partial = _write(where, record, run, not no_report)
     finally:
         release(where)
     if fmt == formats.JSON:
-        formats.emit(summary(out, run.result))
+        formats.emit(summary(out, record))
     else:
-        render(out, run.result)
+        render(out, record)
     if partial:
         raise partial
-    if run.result["interrupted"]:
+    if record.interrupted:
         raise click.exceptions.Exit(130)  # the partial result is written; still a Ctrl-C exit

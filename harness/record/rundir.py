@@ -48,7 +48,7 @@ from harness.record import series
 from harness.errors import NO_VALUE, BenchError, config_error
 from harness.measure.loadgen import Records
 from harness.record.build import write_queries, write_sample_completions
-from harness.record.schema import RunRecord, from_dict, to_dict, to_json
+from harness.record.schema import RunRecord, from_dict, to_json
 
 NAME_CHARS = re.compile(r"[^A-Za-z0-9._+-]+")
 MAX_NAME = 48
@@ -149,15 +149,14 @@ def write_run(path: Path, result: RunRecord | dict, records: Records) -> Path:
 
 def _writers(record: RunRecord, records: Records) -> list[tuple[str, Callable[[Path], None]]]:
     stored, table = series.detach(record)  # chart series go beside result.json, not in it
-    result = to_dict(record)               # the MLPerf log writers read the plain record
     files = [("result.json", lambda p: p.write_text(to_json(stored), encoding="utf-8"))]
     if table is not None:
         files.append((series.DRAM_FILE, lambda p: series.write(p.parent, table)))
     files.append(("queries.parquet", lambda p: write_queries(p, records)))
     if records.sample_completions:
         files.append(("sample_completions.parquet", lambda p: write_sample_completions(p, records)))
-    files += [("mlperf_log_summary.txt", lambda p: p.write_text(mlperf_log.summary(result), encoding="utf-8")),
-              ("mlperf_log_detail.txt", lambda p: p.write_text(mlperf_log.detail(result), encoding="utf-8"))]
+    files += [("mlperf_log_summary.txt", lambda p: p.write_text(mlperf_log.summary(record), encoding="utf-8")),
+              ("mlperf_log_detail.txt", lambda p: p.write_text(mlperf_log.detail(record), encoding="utf-8"))]
     return files
 
 

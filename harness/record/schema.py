@@ -94,6 +94,9 @@ class Effective(Section):
     performance_sample_count: int | None = opt()
     ttft_latency_ns: float | None = opt()
     tpot_latency_ns: float | None = opt()
+    qsl_rng_seed: int | None = opt()
+    sample_index_rng_seed: int | None = opt()
+    schedule_rng_seed: int | None = opt()
 
 
 @dataclass(frozen=True)
@@ -196,6 +199,9 @@ class Tokens(Section):
     """A token run's figures (harness.judge.tokens)."""
     output_tokens: int | None = opt()
     tokens_per_second: float | None = opt()
+    token_throughput: float | None = opt()                        # LoadGen's TPS w/o overhead
+    token_throughput_with_loadgen_overhead: float | None = opt()
+    completed_tokens_per_second: float | None = opt()             # server: LoadGen 6.0's rate
     ttft_s: TokenLatency | None = opt()
     tpot_s: TokenLatency | None = opt()
     early_stopping: dict[str, EarlyStopping] | None = opt()   # "ttft", "tpot"
