@@ -17,14 +17,16 @@ most of the time.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from harness.accel import energy as en
+from harness.accel import fusion
 from harness.accel.compute import (core_cycles, dataflow_for, layer_gemm, skipped_share, sparsity_note,
                                    storage_sparsity)
 from harness.accel.config import Compute, Hardware
 from harness.accel.contention import Leftover
+from harness.accel.lifetimes import fused_edges
 from harness.accel.memory import Placement, Traffic
 from harness.accel.timeline import Phase, PhaseStats, phase_stats, simulate
 from harness.workloads.model import Layer
@@ -95,7 +97,7 @@ class LayerRow:
     time_s_best: float
     time_s_worst: float
     bound: str
-    utilization: float
+    utilization: float              # its MACs over the array's peak for its time (a fused group's)
     energy_j: float
     weight_dram_bytes: float = 0.0
     input_dram_bytes: float = 0.0
@@ -144,6 +146,20 @@ def layer_row(hw: Hardware, layer: Layer, plan: BatchPlan, i: int, timed: Timed,
         energy_j=plan.layer_energy[i].total + en.static_power_w(hw) * stats.mean_s,
         dataflow=_dataflow(c, layer, plan.batch, array), precision=c.precision,
         converted_elems=plan.conversions[i] * plan.batch, **_memory_fields(traffic))
+
+
+def group_utilization(rows: list[LayerRow], plan: BatchPlan, fused: list[bool]) -> list[LayerRow]:
+    """A fused group's layers run interleaved, tile by tile, over the whole group's time
+    (fusion.py), so each one's utilization is its MACs over the array's peak for that time; the
+    group's rows share its time in proportion, which would show an array layer faster than the
+    array (up to 197 % on npu_v1 x resnet50_1440). Summed over a group, they give the array's."""
+    out = list(rows)
+    for first, last in fusion.groups(fused):
+        group_s = sum(r.time_s for r in rows[first:last + 1])
+        for i in range(first, last + 1):
+            peak = plan.computes[i].peak_macs_per_s * group_s
+            out[i] = replace(rows[i], utilization=plan.macs[i] / peak if peak > 0 else 0.0)
+    return out
 
 
 def _dataflow(c: Compute, layer: Layer, batch: int, array_cycles: int) -> str:
@@ -228,6 +244,8 @@ def build(hw: Hardware, workload_name: str, layers: tuple[Layer, ...], plan: Bat
     quiet = time_phases(plan.warm, quiet_lo, db, Timing("none"))
     timed = quiet if timing.mode == "none" else time_phases(plan.warm, lo, db, timing)
     rows = [layer_row(hw, layer, plan, i, timed, quiet) for i, layer in enumerate(layers)]
+    if hw.compute.fused_overlap:
+        rows = group_utilization(rows, plan, fused_edges(layers, hw.memory.fusion))
     total = totals(hw, plan, rows, layers)
     total["contention"] = _contention(timing, quiet_lo if timing.mode == "none" else lo, timed, quiet)
     return Profile(system=hw.name, workload=workload_name, batch=plan.batch, layers=tuple(rows),
