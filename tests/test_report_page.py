@@ -201,3 +201,29 @@ def test_a_run_whose_queries_all_failed_still_renders(runs, tmp_path):
         warnings.simplefilter("error")
         html = write_report([failed], tmp_path / "r.html").read_text(encoding="utf-8")
     assert "INVALID" in html and "n/a" in html
+
+
+def test_configuration_reads_in_units_and_masters_by_name(tmp_path):
+    """The SUT table shows sizes, rates and times in their units, each bus master's fields under
+    its name: never raw bytes or a Python list of dicts."""
+    from harness.record.schema import load
+    from harness.render import view
+
+    out = tmp_path / "npu"
+    result = CliRunner().invoke(cli, ["run", "--scenario", "single-stream", "--sut", "npu_v2",
+                                      "--duration", "0.2", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    rows = dict(view.settings(load(out))["sut"])
+    assert rows["memory.sram_bytes"] == "16 MiB"
+    assert rows["memory.dram_bytes_per_s"] == "102.4 GB/s"
+    assert rows["compute.clock_hz"] == "1 GHz"
+    assert rows["memory.masters.camera.bytes_per_s"] == "1.7 GB/s"
+    assert rows["memory.masters.camera.period_s"] == "33.33 ms"
+    assert rows["memory.masters.display.fifo_bytes"] == "32 KiB"
+    assert rows["batching.timeout_s"] == "1 ms"
+    assert rows["compute.vf_table"] == "400 MHz at 0.55 V; 1 GHz at 0.75 V; 1.2 GHz at 0.85 V"
+    effective = dict(view.settings(load(out))["effective"])
+    assert effective["min_duration_ms"] == "200 ms"
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert "{&#39;" not in page and "{'" not in page
+    assert "16 MiB" in page and "1.7 GB/s" in page

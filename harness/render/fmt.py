@@ -48,14 +48,56 @@ _PREFIXES = ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k"), (1.0, ""), (1e-3, 
              (1e-6, "µ"), (1e-9, "n"))
 
 
-def si(value: float | None, unit: str = "") -> str:
+def si(value: float | None, unit: str = "", digits: int = 3) -> str:
     """Engineering prefixes: 1.2e9 B/s -> '1.2 GB/s'."""
     if missing(value):
         return "n/a"
     for scale, prefix in _PREFIXES:
         if abs(value) >= scale:
-            return f"{value / scale:.3g} {prefix}{unit}".rstrip()
-    return f"{value:.3g} {unit}".rstrip()
+            return f"{value / scale:.{digits}g} {prefix}{unit}".rstrip()
+    return f"{value:.{digits}g} {unit}".rstrip()
+
+
+def binary_bytes(value: float | None) -> str:
+    """A size in binary units as memories are sized: 16,777,216 -> '16 MiB', 32768 -> '32 KiB'."""
+    if missing(value):
+        return "n/a"
+    for scale, unit in ((2**30, "GiB"), (2**20, "MiB"), (2**10, "KiB")):
+        if abs(value) >= scale:
+            return f"{value / scale:,.4g} {unit}"
+    return f"{number(value)} B"
+
+
+# a setting's unit from its key's suffix (longest first): how a value of that key reads
+_SETTING_UNITS = (("_bytes_per_s", lambda v: si(v, "B/s", 4)), ("_bytes", binary_bytes),
+                  ("_hz", lambda v: si(v, "Hz", 4)), ("_ns", lambda v: seconds(v * 1e-9)),
+                  ("_ms", lambda v: seconds(v * 1e-3)), ("_s", seconds),
+                  ("_w", lambda v: si(v, "W", 4)), ("_j", lambda v: si(v, "J", 4)))
+
+
+def _unit_of(key: str):
+    """How a value of `key` reads: by its last dotted part's suffix (`bytes_per_s` matches
+    `_bytes_per_s` too)."""
+    last = "_" + key.rsplit(".", 1)[-1]
+    return next((show for suffix, show in _SETTING_UNITS if last.endswith(suffix)), None)
+
+
+def _vf_table(rows: list) -> str:
+    """A voltage-frequency table: (clock Hz, volts) pairs."""
+    return "; ".join(f"{si(hz, 'Hz', 4)} at {volts:g} V" for hz, volts in rows)
+
+
+def setting(key: str, value: object) -> str:
+    """A configuration or test-setting value with the unit its key names (`sram_bytes`,
+    `clock_hz`, `target_latency_ns`, `period_s`); other values as `number` shows them."""
+    if key.endswith("vf_table") and isinstance(value, list):
+        return _vf_table(value)
+    show = _unit_of(key)
+    if show and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return show(value)
+    if isinstance(value, (list, tuple)):
+        return ", ".join(setting(key, v) for v in value) if value else "none"
+    return number(value)
 
 
 def percent(value: float | None, digits: int = 1) -> str:

@@ -72,9 +72,12 @@ def environment(record: RunRecord) -> list[tuple[str, str]]:
 
 
 def flatten(data: Any, prefix: str = "") -> list[tuple[str, str]]:
-    """Nested tables as dotted keys, in file order."""
+    """Nested tables as dotted keys, in file order, each value in the unit its key names; a
+    list of named tables (bus masters) as one dotted key per name."""
+    if isinstance(data, list) and data and all(isinstance(v, dict) and "name" in v for v in data):
+        data = {str(v["name"]): {k: x for k, x in v.items() if k != "name"} for v in data}
     if not isinstance(data, dict):
-        return [(prefix, fmt.number(data) if not isinstance(data, (list, str)) else str(data))]
+        return [(prefix, data if isinstance(data, str) else fmt.setting(prefix, data))]
     rows: list[tuple[str, str]] = []
     for key, value in data.items():
         rows += flatten(value, f"{prefix}.{key}" if prefix else str(key))
