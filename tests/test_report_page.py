@@ -224,6 +224,7 @@ def test_configuration_reads_in_units_and_masters_by_name(tmp_path):
     assert rows["compute.vf_table"] == "400 MHz at 0.55 V; 1 GHz at 0.75 V; 1.2 GHz at 0.85 V"
     effective = dict(view.settings(load(out))["effective"])
     assert effective["min_duration_ms"] == "200 ms"
+    assert effective["max_duration_ms"] == "no limit"  # LoadGen's 0, not a zero bound
     page = (out / "report.html").read_text(encoding="utf-8")
     assert "{&#39;" not in page and "{'" not in page
     assert "16 MiB" in page and "1.7 GB/s" in page

@@ -59,7 +59,7 @@ def _step(ax: Axes, view: TimelineView, series, scale: float, **style) -> None:
     ax.step(edges, np.append(values, values[-1]), where="post", **style)
 
 
-def _draw_view(ax: Axes, view: TimelineView, usable: float | None, title: str, scale: float) -> None:
+def _draw_view(ax: Axes, view: TimelineView, usable: float | None, scale: float) -> None:
     for i, (name, rate) in enumerate((view.masters or {}).items()):
         _step(ax, view, rate, scale, color=svg.color(i + 1), lw=1, label=f"{name} (delivered)")
     _step(ax, view, view.left_bytes_per_s, scale, color="#888", lw=1, ls="--",
@@ -69,8 +69,6 @@ def _draw_view(ax: Axes, view: TimelineView, usable: float | None, title: str, s
               label="NPU (actual traffic, all engines)")
     if usable:
         ax.axhline(usable, color="#222", ls=":", lw=1, label=f"usable DRAM {fmt.si(usable, 'B/s')}")
-    ax.text(0.01, 0.96, title, transform=ax.transAxes, va="top", fontsize="small",
-            bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 1.5})
     ax.yaxis.set_major_formatter(_GBPS)
     ax.set_ylabel("GB/s")
     ax.set_ylim(bottom=0)
@@ -90,15 +88,15 @@ def _draw_dram(fig: Figure, accel: Accelerator) -> None:
     tl = accel.dram_timeline
     usable = tl.usable_bytes_per_s or accel.dram_bytes_per_s
     zoom = tl if tl.left_bytes_per_s is not None else _older(tl)
-    views = [(tl.run, "whole run", "time (s)", 1.0)] if tl.run is not None else []
-    views.append((zoom, "a few master periods, exact averages per bin", "time (ms)", 1e3))
-    for i, (view, title, xlabel, scale) in enumerate(views):
+    views = [(tl.run, "time (s): the whole run", 1.0)] if tl.run is not None else []
+    views.append((zoom, "time (ms): a few master periods, exact averages per bin", 1e3))
+    for i, (view, xlabel, scale) in enumerate(views):
         ax = fig.add_subplot(len(views), 1, i + 1)
-        _draw_view(ax, view, usable, title, scale)
-        ax.set_xlabel(xlabel)
+        _draw_view(ax, view, usable, scale)
+        ax.set_xlabel(xlabel)  # the panel's name, where no series can run over it
         if i == 0:
             svg.legend(ax, 3)
-    fig.subplots_adjust(hspace=0.55, top=0.8)
+    fig.subplots_adjust(hspace=0.45, top=0.89)
 
 
 def dram_timeline(run: Run) -> Markup:

@@ -87,11 +87,17 @@ def _vf_table(rows: list) -> str:
     return "; ".join(f"{si(hz, 'Hz', 4)} at {volts:g} V" for hz, volts in rows)
 
 
+# LoadGen reads 0 in these settings as "no limit" (test_settings.h), not as a zero bound
+NO_LIMIT_AT_ZERO = ("max_duration_ms", "max_query_count")
+
+
 def setting(key: str, value: object) -> str:
     """A configuration or test-setting value with the unit its key names (`sram_bytes`,
     `clock_hz`, `target_latency_ns`, `period_s`); other values as `number` shows them."""
     if key.endswith("vf_table") and isinstance(value, list):
         return _vf_table(value)
+    if key in NO_LIMIT_AT_ZERO and value == 0:
+        return "no limit"
     show = _unit_of(key)
     if show and isinstance(value, (int, float)) and not isinstance(value, bool):
         return show(value)
