@@ -205,7 +205,7 @@ def test_a_run_whose_queries_all_failed_still_renders(runs, tmp_path):
 
 def test_configuration_reads_in_units_and_masters_by_name(tmp_path):
     """The SUT table shows sizes, rates and times in their units, each bus master's fields under
-    its name: never raw bytes or a Python list of dicts."""
+    its name as --set spells them: never raw bytes or a Python list of dicts."""
     from harness.record.schema import load
     from harness.render import view
 
@@ -217,9 +217,9 @@ def test_configuration_reads_in_units_and_masters_by_name(tmp_path):
     assert rows["memory.sram_bytes"] == "16 MiB"
     assert rows["memory.dram_bytes_per_s"] == "102.4 GB/s"
     assert rows["compute.clock_hz"] == "1 GHz"
-    assert rows["memory.masters.camera.bytes_per_s"] == "1.7 GB/s"
-    assert rows["memory.masters.camera.period_s"] == "33.33 ms"
-    assert rows["memory.masters.display.fifo_bytes"] == "32 KiB"
+    assert rows["masters.camera.bytes_per_s"] == "1.7 GB/s"
+    assert rows["masters.camera.period_s"] == "33.33 ms"
+    assert rows["masters.display.fifo_bytes"] == "32 KiB"
     assert rows["batching.timeout_s"] == "1 ms"
     assert rows["compute.vf_table"] == "400 MHz at 0.55 V; 1 GHz at 0.75 V; 1.2 GHz at 0.85 V"
     effective = dict(view.settings(load(out))["effective"])

@@ -73,9 +73,11 @@ def environment(record: RunRecord) -> list[tuple[str, str]]:
 
 def flatten(data: Any, prefix: str = "") -> list[tuple[str, str]]:
     """Nested tables as dotted keys, in file order, each value in the unit its key names; a
-    list of named tables (bus masters) as one dotted key per name."""
+    list of named tables (bus masters) as one dotted key per name, spelt as --set takes it
+    (`masters.camera.bytes_per_s`, harness.measure.masters_edit)."""
     if isinstance(data, list) and data and all(isinstance(v, dict) and "name" in v for v in data):
         data = {str(v["name"]): {k: x for k, x in v.items() if k != "name"} for v in data}
+        prefix = "masters" if prefix == "memory.masters" else prefix
     if not isinstance(data, dict):
         return [(prefix, data if isinstance(data, str) else fmt.setting(prefix, data))]
     rows: list[tuple[str, str]] = []
