@@ -109,7 +109,15 @@ def humanise(value: float | None, unit: str) -> str:
         return _si(value, unit)
     if float(value).is_integer() and abs(value) < 1e15:
         return f"{int(value):,} {unit}".rstrip()
-    return f"{value:,.4g} {unit}".rstrip()
+    return f"{significant(value)} {unit}".rstrip()
+
+
+def significant(value: float, digits: int = 4) -> str:
+    """`digits` significant digits with thousands separators, or to the unit when the value
+    has more integer digits than that: 73191.51 -> '73,192', never '7.319e+04'."""
+    if abs(value) >= 1e15:
+        return f"{value:.{digits}e}"
+    return f"{value:,.0f}" if abs(value) >= 10 ** digits else f"{value:,.{digits}g}"
 
 
 _BINARY = ((2**40, "TiB"), (2**30, "GiB"), (2**20, "MiB"), (2**10, "KiB"))

@@ -17,7 +17,8 @@ from records import record
 @pytest.mark.parametrize("value,unit,text", [
     (1.37395e-3, "s", "1.374 ms"), (405.565e-6, "s", "405.6 µs"), (2.5, "s", "2.5 s"),
     (0.0013636, "J", "1.364 mJ"), (3.4088, "W", "3.409 W"), (2465.7, "samples/s", "2,466 samples/s"),
-    (12.0, "", "12"), (None, "s", "n/a"), (float("nan"), "W", "n/a")])
+    (12.0, "", "12"), (None, "s", "n/a"), (float("nan"), "W", "n/a"),
+    (73191.51, "tokens/s", "73,192 tokens/s"), (103274.69, "tokens/s", "103,275 tokens/s")])
 def test_values_read_with_their_units(value, unit, text):
     assert figures.humanise(value, unit) == text
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+from harness.figures import significant
 from harness.record.schema import Metric
 
 _TIME_UNITS = ((1.0, "s"), (1e-3, "ms"), (1e-6, "µs"), (1e-9, "ns"))
@@ -30,7 +31,7 @@ def ms(value: float | None) -> str:
 
 
 def number(value: object, digits: int = 4) -> str:
-    """Integers with thousands separators; floats to `digits` significant digits."""
+    """Integers with thousands separators; floats as figures.significant shows them."""
     if missing(value):
         return "n/a"
     if isinstance(value, bool):
@@ -40,7 +41,7 @@ def number(value: object, digits: int = 4) -> str:
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
         return f"{int(value):,}"
     if isinstance(value, float):
-        return f"{value:,.{digits}g}" if abs(value) < 1e15 else f"{value:.{digits}e}"
+        return significant(value, digits)
     return str(value)
 
 
