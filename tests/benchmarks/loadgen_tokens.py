@@ -3,8 +3,10 @@ equivalent of bench's synthetic token model: `slots` threads take requests from 
 each sleeps `first_token_s`, reports its first token (`FirstTokenComplete`), sleeps
 (tokens - 1) * `per_token_s` and completes with `n_tokens = tokens`.
 
-`run(settings, slots, first_token_s, per_token_s, tokens)` returns LoadGen's summary text and
-the detail log's keys and values, for comparison with a bench run of the same schedule.
+`run(settings, slots, first_token_s, per_token_s, tokens)` returns LoadGen's summary text, the
+detail log's keys and values, for comparison with a bench run of the same schedule, and how late
+the SUT's sleeps ran on average (`late_s`: a busy machine stretches every service time, and the
+queue amplifies that in LoadGen's latencies).
 
     python tests/benchmarks/loadgen_tokens.py     # one short server run, its token keys printed
 """
@@ -29,6 +31,7 @@ class StreamingSUT:
     def __init__(self, slots: int, first_token_s: float, per_token_s: float, tokens: int):
         self.first_token_s, self.per_token_s, self.tokens = first_token_s, per_token_s, tokens
         self.queue: queue.SimpleQueue = queue.SimpleQueue()
+        self.late_s: list[float] = []   # per request: how much longer than asked its sleeps took
         self.threads = [threading.Thread(target=self._work, daemon=True) for _ in range(slots)]
         for thread in self.threads:
             thread.start()
@@ -40,11 +43,14 @@ class StreamingSUT:
     def _work(self) -> None:
         payload = array.array("B", [0])
         address, _ = payload.buffer_info()
+        asked = self.first_token_s + (self.tokens - 1) * self.per_token_s
         while (sample_id := self.queue.get()) is not None:
+            start = time.perf_counter()
             time.sleep(self.first_token_s)
             lg.FirstTokenComplete([lg.QuerySampleResponse(sample_id, address, 1)])
             time.sleep((self.tokens - 1) * self.per_token_s)
             lg.QuerySamplesComplete([lg.QuerySampleResponse(sample_id, address, 1, self.tokens)])
+            self.late_s.append(time.perf_counter() - start - asked)
 
     def close(self) -> None:
         for _ in self.threads:
@@ -85,7 +91,9 @@ def run(settings: dict, slots: int, first_token_s: float, per_token_s: float, to
     sut.close()
     lg.DestroyQSL(qsl)
     lg.DestroySUT(lg_sut)
-    return {"summary": summary, "detail": read_detail(detail_text), "detail_text": detail_text}
+    late_s = sum(sut.late_s) / len(sut.late_s) if sut.late_s else 0.0
+    return {"summary": summary, "detail": read_detail(detail_text), "detail_text": detail_text,
+            "late_s": late_s}
 
 
 if __name__ == "__main__":
