@@ -29,11 +29,13 @@ import io
 import json
 import math
 import os
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from venv_bootstrap import rerun_in_venv  # noqa: E402
 
 VENV = Path(os.environ.get("SCALESIM_VENV", "/tmp/scalesim-venv"))
 OUT = Path(__file__).resolve().parents[2] / "tests" / "data" / "scalesim" / "cycles.json"
@@ -104,17 +106,8 @@ LAYOUT_HEADER = ("Layer name, IFMAP Height Intraline Factor, IFMAP Width Intrali
 
 
 def ensure_scalesim() -> None:
-    """Re-run this script under the SCALE-Sim venv unless scalesim is importable here."""
-    try:
-        import scalesim  # noqa: F401
-        return
-    except ImportError:
-        pass
-    python = VENV / "bin" / "python"
-    if not python.exists():
-        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
-        subprocess.run([str(python), "-m", "pip", "install", "-q", *PIP_SPECS], check=True)
-    os.execv(str(python), [str(python), __file__, *sys.argv[1:]])
+    """Re-run this script under the scalesim venv unless scalesim is importable here."""
+    rerun_in_venv("scalesim", VENV, PIP_SPECS, __file__)
 
 
 def gemm_view(row: tuple) -> dict:

@@ -34,11 +34,13 @@ from __future__ import annotations
 import json
 import logging
 import os
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from venv_bootstrap import rerun_in_venv  # noqa: E402
 
 VENV = Path(os.environ.get("ZIGZAG_VENV", "/tmp/zigzag-venv"))
 OUT = Path(__file__).resolve().parents[2] / "tests" / "data" / "zigzag" / "dram.json"
@@ -120,17 +122,8 @@ def workload(row: tuple) -> str:
 
 
 def ensure_zigzag() -> None:
-    """Re-run this script under the ZigZag venv unless zigzag is importable here."""
-    try:
-        import zigzag  # noqa: F401
-        return
-    except ImportError:
-        pass
-    python = VENV / "bin" / "python"
-    if not python.exists():
-        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
-        subprocess.run([str(python), "-m", "pip", "install", "-q", *PIP_SPECS], check=True)
-    os.execv(str(python), [str(python), __file__, *sys.argv[1:]])
+    """Re-run this script under the zigzag venv unless zigzag is importable here."""
+    rerun_in_venv("zigzag", VENV, PIP_SPECS, __file__)
 
 
 def _cmes(found):
