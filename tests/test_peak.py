@@ -109,3 +109,16 @@ def test_real_time_suts_search_by_doubling(monkeypatch):
     assert prepared.adapter.time_mode == "real"
     monkeypatch.setattr(peak, "doubling", lambda p, on_probe: "doubling")
     assert peak.find_peak(prepared) == "doubling"
+
+
+def test_the_slope_that_aims_the_full_runs_straddles_the_crossing():
+    """npu_v2's short runs ended at 4345.580 and 4348.266 QPS, both under the bound: their
+    secant (noise, 0.0007 per QPS) sent the second full-length run to the saturation bound,
+    4594.263 QPS. The nearest runs either side of the crossing give the tail's own slope."""
+    from harness.measure.peak import Point, _straddling_slope
+
+    seen = [Point(4004.009, -0.856), Point(4289.164, -0.161), Point(4367.851, 0.061),
+            Point(4345.580, -0.0101), Point(4348.266, -0.0082)]
+    assert _straddling_slope(seen) == pytest.approx((0.061 + 0.0082) / (4367.851 - 4348.266))
+    one_side = [Point(100.0, -0.5), Point(110.0, -0.3)]
+    assert _straddling_slope(one_side) == pytest.approx(0.02)

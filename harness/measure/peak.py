@@ -201,7 +201,17 @@ def _short_bracket(search: _Searcher, upper: float | None) -> tuple[float, float
             lo = Point(lo.qps, lo.f / 2) if side >= 2 else lo
         if abs(point.f) < SHORT_NEAR:
             break
-    return _interpolate(lo, hi), _secant_slope(seen[-1], seen[-2])
+    return _interpolate(lo, hi), _straddling_slope(seen)
+
+
+def _straddling_slope(seen: list[Point]) -> float:
+    """The secant through the nearest short runs on either side of the crossing: two runs on
+    one side a few QPS apart give a slope that is mostly the tail's noise."""
+    under = [p for p in seen if p.f <= 0]
+    over = [p for p in seen if p.f > 0 and math.isfinite(p.f)]
+    if not under or not over:
+        return _secant_slope(seen[-1], seen[-2])
+    return _secant_slope(max(under, key=lambda p: p.f), min(over, key=lambda p: p.f))
 
 
 def _inverse_quadratic(a: Point, b: Point, c: Point) -> float:
