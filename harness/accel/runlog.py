@@ -15,16 +15,19 @@ CHUNK = 1 << 14                  # rows kept as tuples before they are packed in
 
 class BatchLog:
     """Per-batch rows: a tuple per append (one list append a batch), packed into float64
-    blocks of CHUNK rows as they fill; columns as arrays on request."""
+    blocks as they fill (CHUNK rows; a compiled run's whole table is one block); columns as
+    arrays on request, built once until the next append."""
 
     def __init__(self) -> None:
         self.rows: list[tuple] = []
         self.blocks: list[np.ndarray] = []
+        self._columns: dict[str, np.ndarray] | None = None
 
     def append(self, engine: int, start_s: float, end_s: float, samples: int, mac_j: float,
                sram_j: float, dram_j: float, dram_bytes: float) -> None:
         rows = self.rows
         rows.append((engine, start_s, end_s, samples, mac_j, sram_j, dram_j, dram_bytes))
+        self._columns = None
         if len(rows) == CHUNK:
             self.blocks.append(np.array(rows, dtype=np.float64))
             rows.clear()
@@ -33,18 +36,21 @@ class BatchLog:
     def from_table(cls, table: np.ndarray) -> "BatchLog":
         """A log of the rows of `table` (float64, one column per COLUMNS), as appends make it."""
         log = cls()
-        full = len(table) - len(table) % CHUNK
-        log.blocks = [table[i:i + CHUNK] for i in range(0, full, CHUNK)]
-        log.rows = [tuple(row) for row in table[full:].tolist()]
+        log.blocks = [table]
         return log
 
     def __len__(self) -> int:
-        return CHUNK * len(self.blocks) + len(self.rows)
+        return sum(len(b) for b in self.blocks) + len(self.rows)
 
     def arrays(self) -> dict[str, np.ndarray]:
         """The columns: INTEGER ones int64 (exact: engines and sample counts are far below
-        2**53), the others float64."""
-        tail = np.array(self.rows, dtype=np.float64).reshape(len(self.rows), len(COLUMNS))
-        table = np.concatenate([*self.blocks, tail])
-        return {name: table[:, i].astype(np.int64 if name in INTEGER else np.float64)
-                for i, name in enumerate(COLUMNS)}
+        2**53), the others float64. Shared between callers: read, do not write."""
+        if self._columns is None:
+            tail = np.array(self.rows, dtype=np.float64).reshape(len(self.rows), len(COLUMNS))
+            table = self.blocks[0] if len(self.blocks) == 1 and not self.rows \
+                else np.concatenate([*self.blocks, tail])
+            self._columns = {name: table[:, i].astype(np.int64 if name in INTEGER else np.float64)
+                             for i, name in enumerate(COLUMNS)}
+            for column in self._columns.values():
+                column.flags.writeable = False
+        return self._columns

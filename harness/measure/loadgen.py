@@ -12,6 +12,7 @@ The same code runs in virtual and real time: only the environment's clock differ
 
 from __future__ import annotations
 
+import functools
 import math
 from array import array
 from dataclasses import dataclass, field
@@ -54,7 +55,7 @@ class Records:
 
 def _array(code: str, values: np.ndarray) -> array:
     out = array(code)
-    out.frombytes(np.ascontiguousarray(values, dtype=np.dtype(code)).tobytes())
+    out.frombytes(memoryview(np.ascontiguousarray(values, dtype=np.dtype(code))).cast("B"))   # one copy
     return out
 
 
@@ -70,9 +71,7 @@ class LoadGen:
         self.scheduled, self.issued, self.completed = nan * n, nan * n, nan * n
         self.remaining = array("q", [schedule.samples_per_query]) * n
         self.latest = nan * n if schedule.samples_per_query > 1 else None
-        self.picks = _array("q", schedule.loaded[schedule.first])
-        self.offsets_s = _array("d", schedule.offsets_ns / NS) \
-            if schedule.offsets_ns is not None else array("d", [0.0])
+        self.offsets = schedule.offsets_ns / NS if schedule.offsets_ns is not None else np.zeros(1)
         self.max_count = settings.max_query_count or math.inf
         self.max_time = settings.max_duration_s or math.inf
         self.errors: dict[int, str] = {}
@@ -85,6 +84,18 @@ class LoadGen:
         self.closed_loop = settings.scenario in ("single-stream", "multi-stream")
         self.offline = settings.scenario == "offline"
         self.tokens = TokenLog(n) if settings.use_token_latencies else None
+        self.final = False               # True once nothing writes the record arrays (compiled)
+
+    # The event loop's per-query reads, as arrays whose items read fast from Python; a compiled
+    # run reads neither (the kernel takes `offsets`, and samples are ranges of query ids).
+
+    @functools.cached_property
+    def offsets_s(self) -> array:
+        return _array("d", self.offsets)
+
+    @functools.cached_property
+    def picks(self) -> array:
+        return _array("q", self.schedule.loaded[self.schedule.first])
 
     # ------------------------------------------------------------------ run
 
@@ -138,11 +149,14 @@ class LoadGen:
         return self.closed_loop or not self.issuing
 
     def records(self) -> Records:
+        """The records: copies while a SUT could still report (real time), else the arrays."""
         n = self.issued_count
-        arrays = [np.frombuffer(a, dtype=np.float64)[:n].copy()
-                  for a in (self.scheduled, self.issued, self.completed)]
+        arrays = [np.frombuffer(a, dtype=np.float64)[:n] for a in (self.scheduled, self.issued, self.completed)]
+        if not self.final:
+            arrays = [a.copy() for a in arrays]
         first, tokens = self.tokens.arrays(n) if self.tokens else (None, None)
-        return Records(*arrays, np.full(n, self.schedule.samples_per_query, dtype=np.int64),
+        samples = np.broadcast_to(np.int64(self.schedule.samples_per_query), (n,))   # read-only
+        return Records(*arrays, samples,
                        dict(self.errors), self.sample_completions, list(self.runtime_errors),
                        interrupted=self.env.stopped, first_token_s=first, tokens=tokens)
 

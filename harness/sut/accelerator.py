@@ -42,10 +42,11 @@ from harness.workloads.decoder import Decoder
 
 
 class AcceleratorSUT(SimulatedPoolSUT):
-    def __init__(self, hardware: Hardware, workload: Workload):
+    def __init__(self, hardware: Hardware, workload: Workload, model: AcceleratorModel | None = None):
         self.name = hardware.name
         self.hardware = hardware
-        self.model = AcceleratorModel(hardware, workload)
+        self.model = model or AcceleratorModel(hardware, workload)
+        self.model.reset()
         hardware = self.model.hardware  # split engines serve as one (harness.accel.schedules)
         b, engines = hardware.batching, hardware.compute.engines
         self.stages = len(self.model.cuts)  # a pipeline's (0: none)
@@ -180,7 +181,15 @@ class AcceleratorAdapter:
                 raise config_error(hw.source, "compute.schedule", hw.compute.schedule,
                                    "a decoder LLM is served on independent engines only")
             return LLMServer(hw, workload, hw.llm or LLMSettings())
-        return AcceleratorSUT(hw, workload)
+        return AcceleratorSUT(hw, workload, self._model(hw, workload))
+
+    def _model(self, hw: Hardware, workload: Workload) -> AcceleratorModel:
+        """The last model built, when the same hardware and workload come again (find-peak's
+        probes, repeated runs): its batch plans are the same, and take a tenth of a second."""
+        last = getattr(self, "_last", None)
+        if last is None or last.physical is not hw or last.workload is not workload:
+            last = self._last = AcceleratorModel(hw, workload)
+        return last
 
 
 def _plain(value: Any) -> Any:

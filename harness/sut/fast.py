@@ -48,6 +48,7 @@ def run(loadgen, pool, service: Service) -> None:
     else:
         raise RuntimeError(f"the compiled run still ran out of DRAM bins after {span_s} s")
     _write_back(loadgen, pool, out)
+    loadgen.final = True
     service.absorb(out)
 
 
@@ -65,7 +66,7 @@ def most_batches(loadgen) -> int:
 
 def _horizon_s(loadgen) -> float:
     """DRAM bins for twice the schedule's span at first (a longer run starts again)."""
-    offsets = np.frombuffer(loadgen.offsets_s, dtype=np.float64)
+    offsets = loadgen.offsets
     return 2 * max(float(offsets[-1]), loadgen.settings.target_duration_s)
 
 
@@ -96,7 +97,7 @@ def _attempt(loadgen, pool, service: Service, span_s: float) -> dict | None:
     dram = _pack(service.dram, span_s)
     log = np.zeros((samples if service.kind != "draws" else 0, 5))
     heap = np.zeros((servers + 16, 4))
-    offsets = np.frombuffer(loadgen.offsets_s, dtype=np.float64)
+    offsets = loadgen.offsets
     k.run(offsets, I, R, lg, sc, heap, P, service.draws, dram, log)
     if I[k.ABORTED]:
         return None
