@@ -137,12 +137,21 @@ def static_by_state(hw: Hardware, states: States, seconds: float) -> dict[str, f
 def _window_energy(edges: np.ndarray, starts: np.ndarray, ends: np.ndarray,
                    watts: np.ndarray) -> np.ndarray:
     """Energy in each window of `edges` of constant powers watts[i] over [starts[i], ends[i])."""
+    if not len(starts):
+        return np.zeros(len(edges) - 1)
     times = np.concatenate([starts, ends])
-    steps = np.concatenate([watts, -watts])
     order = np.argsort(times, kind="stable")
-    times, power = times[order], np.cumsum(steps[order])
-    energy = np.concatenate([[0.0], np.cumsum(power[:-1] * np.diff(times))])
-    return np.diff(np.interp(edges, times, energy)) if len(times) else np.zeros(len(edges) - 1)
+    times = times[order]
+    power = np.concatenate([watts, -watts])[order]
+    del order   # a run's batch log is long: each temporary is freed as soon as it is used
+    np.cumsum(power, out=power)
+    step = np.diff(times)
+    np.multiply(power[:-1], step, out=step)
+    del power
+    energy = np.empty(len(times))
+    energy[0] = 0.0
+    np.cumsum(step, out=energy[1:])
+    return np.diff(np.interp(edges, times, energy))
 
 
 def peak_power_w(hw: Hardware, cols: dict, states: States, t0: float, t1: float) -> float:

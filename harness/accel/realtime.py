@@ -64,11 +64,12 @@ def first_active(m: Master, a: float, b: float) -> float | None:
     return float(on) if on < b else None
 
 
-def _worst_case(m: Master, log: BatchLog | None, engines: int) -> tuple[int, float | None]:
-    """(most engines busy together while m is active, the first instant of that)."""
-    if log is None or not len(log):
+def _worst_case(m: Master, busy: tuple | None, engines: int) -> tuple[int, float | None]:
+    """(most engines busy together while m is active, the first instant of that), from a run's
+    busy_counts (None: no run, any number of engines may be)."""
+    if busy is None:
         return engines, None
-    times, counts = busy_counts(log)
+    times, counts = busy
     for k in range(int(counts.max()), 0, -1):
         for i in np.nonzero(counts[:-1] == k)[0]:
             when = first_active(m, float(times[i]), float(times[i + 1]))
@@ -77,9 +78,9 @@ def _worst_case(m: Master, log: BatchLog | None, engines: int) -> tuple[int, flo
     return 0, None
 
 
-def outcome(hw: Hardware, m: Master, log: BatchLog | None) -> Outcome:
+def outcome(hw: Hardware, m: Master, busy: tuple | None) -> Outcome:
     memory = hw.memory
-    busy, when = _worst_case(m, log, hw.compute.engines)
+    busy, when = _worst_case(m, busy, hw.compute.engines)
     others = sum(1 for o in memory.masters if o.priority == "realtime" and o is not m)
     wait = (busy + others) * memory.npu_burst_bytes / memory.dram_bytes_per_s
     rate = m.peak_bytes_per_s
@@ -91,4 +92,5 @@ def outcome(hw: Hardware, m: Master, log: BatchLog | None) -> Outcome:
 
 def realtime_outcomes(hw: Hardware, log: BatchLog | None = None) -> list[dict[str, Any]]:
     """Each realtime master's outcome, worst case over the run in `log` (or any run)."""
-    return [outcome(hw, m, log).as_dict() for m in hw.memory.masters if m.priority == "realtime"]
+    busy = busy_counts(log) if log is not None and len(log) else None
+    return [outcome(hw, m, busy).as_dict() for m in hw.memory.masters if m.priority == "realtime"]
