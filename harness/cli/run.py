@@ -144,16 +144,19 @@ def _import_report_meanwhile() -> None:
     threading.Thread(target=load, name="import-report", daemon=True).start()
 
 
-def _write(out: Path, record: RunRecord, run: RunOutput, report: bool) -> NotWritten | None:
+def _write(out: Path, record: RunRecord, run: RunOutput) -> NotWritten | None:
     """Write the run; what could not be written (said after the figures), if anything."""
     try:
         write_run(out, record, run.records)
     except NotWritten as exc:
         return exc
-    if report:   # measure, then render: the page is drawn from the files just written
-        from harness.render.page import report_beside
-        report_beside(out)
     return None
+
+
+def _report(out: Path) -> None:
+    """Measure, then render: the page is drawn from the files just written."""
+    from harness.render.page import report_beside
+    report_beside(out)
 
 
 @click.command("run")
@@ -192,7 +195,10 @@ def command(scenario, sut, workload, target_qps, duration, min_queries, seed, se
             _import_report_meanwhile()
         run = _measure(prepared, find_peak)
         record = from_dict(run.result, "the run's result")   # checked against the schema once
-        partial = _write(where, record, run, not no_report)
+        partial = _write(where, record, run)
+        del run   # the records are on disk: the report reads them back, with their memory freed
+        if not (no_report or partial):
+            _report(where)
     finally:
         release(where)
     if fmt == formats.JSON:

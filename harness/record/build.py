@@ -218,10 +218,20 @@ def read_parquet(path: Path, columns: list[str] | None = None):
         raise config_error(str(path), "", NO_VALUE, f"unreadable per-query records: {first}") from None
 
 
-def check_queries(path: Path) -> None:
-    """queries.parquet's times must be possible: a one-line error naming the file otherwise."""
-    table = read_parquet(path, ["scheduled_s", "issued_s", "completed_s", "samples"])
-    columns = [floats(table, c) for c in table.column_names]
-    problems = records_problems(*columns)
+CHECKED_COLUMNS = ("scheduled_s", "issued_s", "completed_s", "samples")
+
+
+def checked_columns(path: Path) -> dict[str, np.ndarray]:
+    """queries.parquet's CHECKED_COLUMNS as float64, its times possible: a one-line error naming
+    the file otherwise."""
+    table = read_parquet(path, list(CHECKED_COLUMNS))
+    columns = {c: floats(table, c) for c in CHECKED_COLUMNS}
+    problems = records_problems(*columns.values())
     if problems:
         raise config_error(str(path), "", NO_VALUE, f"impossible per-query records: {problems[0]}")
+    return columns
+
+
+def check_queries(path: Path) -> None:
+    """queries.parquet's times must be possible: a one-line error naming the file otherwise."""
+    checked_columns(path)

@@ -10,7 +10,7 @@ import numpy as np
 
 from harness.record import series
 from harness.render import reduce
-from harness.record.build import check_queries, floats, read_parquet
+from harness.record.build import checked_columns, floats, read_parquet
 from harness.record.schema import Accelerator, RunRecord, load
 
 COLUMNS = ("scheduled_s", "completed_s", "samples")
@@ -52,10 +52,8 @@ def read_columns(run_dir: Path) -> reduce.Queries | None:
     path = Path(run_dir) / "queries.parquet"
     if not path.is_file():
         return None
-    table = read_parquet(path, list(COLUMNS))
-    arrays = [floats(table, c) for c in COLUMNS]
-    check_queries(path)
-    return reduce.Queries(*arrays)
+    columns = checked_columns(path)   # read once, checked as `bench check` checks them
+    return reduce.Queries(*(columns[c] for c in COLUMNS))
 
 
 def read_sample_completions(run_dir: Path) -> reduce.Queries | None:
