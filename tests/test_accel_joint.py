@@ -6,10 +6,12 @@ import random
 import numpy as np
 import pytest
 
+from harness import catalog
 from harness.accel import AcceleratorModel, load_hardware
-from harness.accel.joint import JointDram
+from harness.accel.joint import JointDram, fluid_phases
 from harness.accel.timeline import Phase
 from harness.accel.traffic import _left, best_effort_bytes_until, npu_bytes_until, segments
+from harness.workloads import load_workload
 from harness.workloads.model import Layer, Workload
 
 GB = 1e9
@@ -164,3 +166,51 @@ def test_the_npu_never_takes_more_than_the_masters_leave():
     gpu = np.diff(best_effort_bytes_until(dram, 0, edges)) / width
     left = np.diff(_left(dram).cumulative_many(edges)) / width
     assert npu.max() > 0.5 * left.max() and np.all(npu + gpu <= left * (1 + 1e-9))
+
+
+
+def test_a_warm_resnet50_batch_steps_ten_phases_not_seventy_two():
+    model = AcceleratorModel(load_hardware(catalog.resolve("systems", "npu_v2"), "npu_v2"),
+                             load_workload("resnet50"))
+    c, d, first, _ = JointDram(model).phases
+    warm = model.plan(1).warm
+    assert (len(warm), first[1] - first[0]) == (72, 10)
+    assert not np.any((d[1:first[1]] <= 0) & (d[:first[1] - 1] <= 0))   # no two compute-only in a row
+    assert c[:first[1]].sum() == pytest.approx(sum(p.compute_s for p in warm), rel=1e-12)
+
+
+@pytest.mark.parametrize("double_buffering", [True, False])
+def test_compute_only_layers_in_a_row_are_one_phase_with_the_same_batch_ends(double_buffering):
+    layers = [(1e-4, 1e6), (5e-5, 0.0), (7e-5, 0.0), (3e-5, 0.0), (1e-4, 2e6), (2e-5, 0.0),
+              (4e-5, 0.0), (6e-5, 3e5), (1e-5, 0.0)]
+    merged = fluid_phases([Phase(c, d) for c, d in layers])
+    assert [d for _, d, _ in merged] == [1e6, 0.0, 2e6, 0.0, 3e5, 0.0]
+    masters = [master("camera", 1.7 * GB, duty=0.9, period_s=1 / 30),
+               master("gpu", 1 * GB, duty=0.5, period_s=0.004, priority="best_effort")]
+    ends = []
+    for plan in (layers, [(c, d) for c, d, _ in merged]):
+        dram = with_phases(joint([MEMORY_BOUND], masters=masters, double_buffering=double_buffering)[0],
+                           [plan, plan])
+        ends.append(_drive(dram, seed=5))   # the same starts on two engines sharing the DRAM
+    assert len(ends[0]) == len(ends[1]) > 40
+    assert [e for e, _ in ends[0]] == [e for e, _ in ends[1]]
+    assert [t for _, t in ends[0]] == pytest.approx([t for _, t in ends[1]], rel=1e-12)
+
+
+def _drive(dram, seed):
+    """Batches of one sample started at random instants on whichever of two engines is free,
+    as the serving pool drives the DRAM: (engine, end) of every batch, in order."""
+    rng, now, upcoming, busy, ends = random.Random(seed), 0.0, None, set(), []
+    for _ in range(100):
+        start = now + rng.uniform(0, 1e-3)   # batches of about 1 ms: often both engines busy
+        while upcoming is not None and upcoming[1] <= start:
+            engine, now = upcoming
+            busy.discard(engine)
+            ends.append(upcoming)
+            upcoming = dram.end(engine, now)
+        now = start
+        free = [e for e in (0, 1) if e not in busy]
+        if free:
+            busy.add(free[0])
+            upcoming = dram.begin(free[0], dram.plan_id(free[0], 1), now)
+    return ends

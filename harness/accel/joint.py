@@ -51,6 +51,21 @@ def _cumulative(period: float, edges: np.ndarray, rates: np.ndarray) -> tuple[np
     return cum, float(cum[-1])
 
 
+def fluid_phases(phases) -> list[tuple[float, float, float]]:
+    """(compute_s, dram_bytes, moved_per_byte) of a batch's phases as the fluid steps them.
+    Layers that move no DRAM bytes in a row are one phase of their summed compute: between them
+    nothing changes that another engine sees (neither requests DRAM), so only the instants'
+    float rounding differs, and every step costs the same (a warm resnet50 batch on npu_v2:
+    72 layers, 10 phases)."""
+    out: list[tuple[float, float, float]] = []
+    for ph in phases:
+        if ph.dram_bytes <= 0 and out and out[-1][1] <= 0:
+            out[-1] = (out[-1][0] + ph.compute_s, out[-1][1], out[-1][2])
+        else:
+            out.append((ph.compute_s, ph.dram_bytes, ph.moved_per_byte))
+    return out
+
+
 class JointDram:
     """The DRAM shared by the engines of one AcceleratorModel, stepped with the serving pool."""
 
@@ -113,22 +128,16 @@ class JointDram:
         return self.edges, cum, rate, per, float(self.period)
 
     def _phases(self) -> tuple:
-        """Flat phase arrays: plan 2 i is model.run_plans()[i] warm (a batch of i + 1 but in a
-        pipeline), plan 2 i + 1 cold. Layers that move no DRAM bytes in a row are one phase of
-        their summed compute: between them nothing changes that another engine sees (neither
-        requests DRAM), so only the instants' float rounding differs, and a step costs the
-        same whatever it holds (a warm resnet50 batch on npu_v2: 72 layers, 10 phases)."""
+        """Flat phase arrays (fluid_phases of each plan): plan 2 i is model.run_plans()[i] warm
+        (a batch of i + 1 but in a pipeline), plan 2 i + 1 cold."""
         c, d, first, a = [], [], [0], []
         for plan in self.model.run_plans():
             self.plans.append(plan)
             for phases in (plan.warm, plan.cold):
-                for ph in phases:
-                    if ph.dram_bytes <= 0 and len(c) > first[-1] and d[-1] <= 0:
-                        c[-1] += ph.compute_s   # compute after compute: one phase (see _phases' doc)
-                        continue
-                    c.append(ph.compute_s)
-                    d.append(ph.dram_bytes)
-                    a.append(ph.moved_per_byte)
+                for compute_s, dram_bytes, moved_per_byte in fluid_phases(phases):
+                    c.append(compute_s)
+                    d.append(dram_bytes)
+                    a.append(moved_per_byte)
                 first.append(len(c))
         return np.array(c), np.array(d), np.array(first, dtype=np.int64), np.array(a)
 
