@@ -109,7 +109,7 @@ def test_ctrl_c_while_a_finished_run_is_written_keeps_it(tmp_path, monkeypatch):
 
     def interrupted_fill(*args):
         os.kill(os.getpid(), signal.SIGINT)  # arrives while the files are being written
-        real_fill(*args)
+        return real_fill(*args)
 
     monkeypatch.setattr(output, "_fill", interrupted_fill)
     assert run_to(tmp_path / "r") == 130  # a Ctrl-C exit, after the run is in place
@@ -158,8 +158,8 @@ def run_io(capsys, out):
 
 
 def test_a_file_that_fails_to_write_never_costs_the_measurement(tmp_path, monkeypatch, capsys):
-    def full_disk(path, records):
-        path.write_bytes(b"half")
+    def full_disk(sink, records):
+        sink.write(b"half")
         raise OSError(28, "No space left on device")
     monkeypatch.setattr(output, "write_queries", full_disk)
     out = tmp_path / "r"
@@ -200,3 +200,19 @@ def test_out_dot_in_an_empty_folder_writes_the_run_there(tmp_path, monkeypatch, 
 def test_out_of_the_root_folder_is_a_one_line_error(capsys):
     code, _, err = run_io(capsys, Path("/"))
     assert code == 2 and err.count("\n") == 1 and "cannot be the root folder" in err
+
+
+@pytest.mark.parametrize("scenario", ["offline", "server"])
+def test_files_encoded_where_the_run_ran_are_written_byte_for_byte(tmp_path, scenario):
+    """A sweep's worker sends its run's files encoded (rundir.encode_run); the directory the
+    caller writes from them is the one the records would have made."""
+    from harness.measure.runner import RunRequest, execute, prepare
+
+    request = RunRequest(scenario, "npu_v2", "resnet50", 300.0, 1.0, 64)
+    run = execute(prepare(request))
+    output.write_run(tmp_path / "records", run.record, run.records)
+    output.write_run(tmp_path / "encoded", run.record, output.encode_run(run.record, run.records))
+    names = sorted(p.name for p in (tmp_path / "records").iterdir())
+    assert "queries.parquet" in names and names == sorted(p.name for p in (tmp_path / "encoded").iterdir())
+    for name in names:
+        assert (tmp_path / "records" / name).read_bytes() == (tmp_path / "encoded" / name).read_bytes(), name

@@ -122,19 +122,20 @@ COLUMN_ENCODINGS = {"query_id": "DELTA_BINARY_PACKED", "scheduled_s": "BYTE_STRE
                     "first_token_s": "BYTE_STREAM_SPLIT"}
 
 
-def write_queries(path: Path, records: Records) -> None:
+def write_queries(sink, records: Records) -> None:
+    """queries.parquet into `sink` (a binary file, or a pyarrow buffer stream)."""
     table = queries_table(records)
     names = table.column_names
-    pq.write_table(table, path, compression="zstd",
+    pq.write_table(table, sink, compression="zstd",
                    use_dictionary=[n for n in names if n in DICTIONARY_COLUMNS],
                    column_encoding={n: COLUMN_ENCODINGS[n] for n in names if n in COLUMN_ENCODINGS})
 
 
-def write_sample_completions(path: Path, records: Records) -> None:
+def write_sample_completions(sink, records: Records) -> None:
     """Offline: when each chunk of samples completed (its statistics are per sample)."""
     times, counts = zip(*records.sample_completions)
     pq.write_table(pa.table({"completed_s": column(np.array(times, dtype=np.float64)),
-                             "samples": column(np.array(counts, dtype=np.int64))}), path, compression="zstd")
+                             "samples": column(np.array(counts, dtype=np.int64))}), sink, compression="zstd")
 
 
 _NUMPY = {pa.float64(): np.float64, pa.int64(): np.int64, pa.float32(): np.float32, pa.int32(): np.int32}

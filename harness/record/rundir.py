@@ -40,8 +40,12 @@ import signal
 import tempfile
 from collections.abc import Callable
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
 
 from harness.record import mlperf_log_write as mlperf_log
 from harness.record import series
@@ -125,19 +129,53 @@ class NotWritten(BenchError):
         super().__init__(f"{path}: the measurement is kept, but not written: {'; '.join(missing)}")
 
 
-def write_run(path: Path, result: RunRecord | dict, records: Records) -> Path:
-    """Write the run into `path` in one atomic step (see the module docstring); NotWritten,
-    once the directory is in place, names the files that could not be written and why.
-    `result` is the run's record, or its dict (the CLI's, with `find_peak` added), which is
-    checked against the schema first."""
-    result = result if isinstance(result, RunRecord) else from_dict(result, "the run's result")
+@dataclass(frozen=True)
+class Encoded:
+    """A run's files as bytes, encoded where the run ran (a sweep's worker sends these, not
+    the records), and those that could not be encoded, with why."""
+
+    files: tuple[tuple[str, bytes], ...]
+    missing: tuple[str, ...] = ()
+
+
+def encode_run(result: RunRecord | dict, records: Records) -> Encoded:
+    """Every file of the run as bytes; one that cannot be encoded is left out, never the others."""
+    files, missing = [], []
+    for name, write in _writers(_typed(result), records):
+        sink = pa.BufferOutputStream()
+        try:
+            write(sink)
+            files.append((name, sink.getvalue().to_pybytes()))
+        except Exception as exc:  # noqa: BLE001 - the measurement is kept; the caller says what is missing
+            missing.append(_why(name, exc))
+    return Encoded(tuple(files), tuple(missing))
+
+
+def _typed(result: RunRecord | dict) -> RunRecord:
+    """The run's record, or its dict (the CLI's, with `find_peak` added) checked against the schema."""
+    return result if isinstance(result, RunRecord) else from_dict(result, "the run's result")
+
+
+def _why(name: str, exc: Exception) -> str:
+    return f"{name} ({type(exc).__name__}: {exc})"
+
+
+def write_run(path: Path, result: RunRecord | dict, records: Records | Encoded) -> Path:
+    """Write the run (its records, or its files already encoded) into `path` in one atomic step
+    (see the module docstring); NotWritten, once the directory is in place, names the files
+    that could not be written and why."""
+    if isinstance(records, Encoded):
+        missing = list(records.missing)
+        files = [(name, lambda sink, data=data: sink.write(data)) for name, data in records.files]
+    else:
+        missing, files = [], _writers(_typed(result), records)
     path = target(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     clean_stale(path)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-{os.getpid()}-", dir=path.parent))
     try:
         with deferred_interrupt():
-            missing = _fill(tmp, result, records)
+            missing += _fill(tmp, files)
             _place(tmp, path)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -147,28 +185,33 @@ def write_run(path: Path, result: RunRecord | dict, records: Records) -> Path:
     return path
 
 
-def _writers(record: RunRecord, records: Records) -> list[tuple[str, Callable[[Path], None]]]:
+Writer = Callable[[Any], None]   # writes one file's bytes into a binary sink
+
+
+def _writers(record: RunRecord, records: Records) -> list[tuple[str, Writer]]:
     stored, table = series.detach(record)  # chart series go beside result.json, not in it
-    files = [("result.json", lambda p: p.write_text(to_json(stored), encoding="utf-8"))]
+    files: list[tuple[str, Writer]] = [("result.json", lambda f: f.write(to_json(stored).encode("utf-8")))]
     if table is not None:
-        files.append((series.DRAM_FILE, lambda p: series.write(p.parent, table)))
-    files.append(("queries.parquet", lambda p: write_queries(p, records)))
+        files.append((series.DRAM_FILE, lambda f: series.write(f, table)))
+    files.append(("queries.parquet", lambda f: write_queries(f, records)))
     if records.sample_completions:
-        files.append(("sample_completions.parquet", lambda p: write_sample_completions(p, records)))
-    files += [("mlperf_log_summary.txt", lambda p: p.write_text(mlperf_log.summary(record), encoding="utf-8")),
-              ("mlperf_log_detail.txt", lambda p: p.write_text(mlperf_log.detail(record), encoding="utf-8"))]
+        files.append(("sample_completions.parquet", lambda f: write_sample_completions(f, records)))
+    files += [("mlperf_log_summary.txt", lambda f: f.write(mlperf_log.summary(record).encode("utf-8"))),
+              ("mlperf_log_detail.txt", lambda f: f.write(mlperf_log.detail(record).encode("utf-8")))]
     return files
 
 
-def _fill(tmp: Path, result: RunRecord, records: Records) -> list[str]:
-    """Every file of the run into `tmp`; one that fails is left out, never the others."""
+def _fill(tmp: Path, files: list[tuple[str, Writer]]) -> list[str]:
+    """Every file of the run into `tmp`; one that fails (to encode or to write) is left out,
+    never the others."""
     missing = []
-    for name, write in _writers(result, records):
+    for name, write in files:
         try:
-            write(tmp / name)
+            with open(tmp / name, "wb") as f:
+                write(f)
         except Exception as exc:  # noqa: BLE001 - the measurement is kept; the caller says what is missing
             (tmp / name).unlink(missing_ok=True)
-            missing.append(f"{name} ({type(exc).__name__}: {exc})")
+            missing.append(_why(name, exc))
     return missing
 
 

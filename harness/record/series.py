@@ -84,9 +84,9 @@ def _strings(values: list[str]) -> pa.Array:
                                                           pa.py_buffer(b"".join(data))])
 
 
-def write(directory: Path, table: pa.Table | None) -> None:
-    if table is not None:
-        pq.write_table(table, directory / DRAM_FILE, compression="zstd")
+def write(sink, table: pa.Table) -> None:
+    """The sidecar into `sink` (a binary file, or a pyarrow buffer stream)."""
+    pq.write_table(table, sink, compression="zstd")
 
 
 def attach(record: RunRecord, directory: Path) -> RunRecord:

@@ -1,7 +1,8 @@
 """One point, evaluated where a worker runs it: a pure function of its parameters and the sweep's
 run settings (seeds included), so a pool worker, a Dask worker and the caller's own process all
 return the same outcome. Nothing here writes files: the caller stores what comes back, so Dask
-workers need no file system shared with the client.
+workers need no file system shared with the client. A run's files come back encoded (Parquet
+compressed on the worker, in parallel), not as records for the caller to encode one by one.
 
 A point that fails is an outcome too: its error on one line (and, for an error that is not a
 user's, the traceback), never an exception that stops the sweep.
@@ -37,7 +38,7 @@ class Outcome:
     error: str | None = None
     traceback: str | None = None
     result: RunRecord | None = None  # run mode: the result record
-    records: Any = None              # run mode: the per-query records
+    files: Any = None                # run mode: the run's files, encoded by the worker (rundir.Encoded)
     profile: dict | None = None      # profile mode: {"layers": [...], "total": {...}}
 
 
@@ -69,10 +70,11 @@ def _profile(task: Task) -> Outcome:
 
 def _run(task: Task) -> Outcome:
     from harness.measure.runner import execute, prepare
+    from harness.record.rundir import encode_run
 
     run = execute(prepare(run_request(task.params, task.settings)))
     return Outcome(task.name, "ok", figures.from_result(run.record), result=run.record,
-                   records=run.records)
+                   files=encode_run(run.record, run.records))   # compressed here, in parallel
 
 
 def one_line(exc: BaseException) -> str:

@@ -56,7 +56,7 @@ def write_point(out: Path, outcome: Outcome, params: dict[str, Any], inputs: str
     missing = ""
     if outcome.result is not None:
         try:
-            write_run(path, outcome.result, outcome.records)
+            write_run(path, outcome.result, outcome.files)
             if report:
                 report_beside(path)
         except NotWritten as exc:   # the measurement is there; point.json says what is not
