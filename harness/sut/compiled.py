@@ -26,8 +26,11 @@ start with a larger one; nothing is approximated.
 State lives in a few packed arrays (I, R, P, the DRAM's four, LoadGen's own) because a call
 between compiled functions costs in proportion to the arrays it passes, and `run` works on views
 that hold no reference (`_unowned`): numba's atomic reference counting of every array at every
-call otherwise took over half the time. numba keys this file's cached machine code on this file
-alone, though the kernel compiles harness/accel/fluid.py's functions into it: `drop_stale_cache`
+call otherwise took over half the time. For the same reason the functions on the per-query and
+per-batch paths are inlined into their callers at numba's level (`inline="always"`): npu_v2's
+600 s server kernel 1.30 -> 0.69 s, for about 30 s of compilation once per machine (cached after;
+inlining the heap and the rest gained nothing and cost 12 s more). numba keys this file's cached
+machine code on this file alone, though the kernel compiles harness/accel/fluid.py's functions into it: `drop_stale_cache`
 removes it when fluid.py is newer.
 """
 
@@ -141,7 +144,7 @@ def _matrix(typingctx, flat, start, rows, cols):
     return matrix(flat, start, rows, cols), codegen
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _views(dram):
     """JointDram's (band, phases, rec) tuples as views of the packed arrays."""
     fl, di = dram[2], dram[3]
@@ -157,7 +160,7 @@ def _views(dram):
     return band, phases, rec
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _fluid_until(limit, I, dram):
     """The engine whose batch ends first at or before `limit` (the state left there), else
     -1; ABORTED when the bins run out. What the last call learnt saves the next: the next end
@@ -183,7 +186,7 @@ def _fluid_until(limit, I, dram):
     return ended if clock[0] <= limit else -1
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _begin(e, size, now, I, dram):
     """AcceleratorSUT.begin: the plan (the first batch on an engine loads its resident
     weights: cold), JointDram's commit of the state to `now`, the batch's start."""
@@ -202,14 +205,14 @@ def _begin(e, size, now, I, dram):
     return plan
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _end(e, dram):
     """JointDram.end, the state already stepped to the end: the engine is idle."""
     dram[0][e, fluid.PLAN] = -1.0
     dram[1][1], dram[1][2] = np.nan, -1.0
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _log(e, start, end, size, plan, I, log):
     i = I[LOG]
     if i >= log.shape[0]:
@@ -250,7 +253,7 @@ def _service(e, size, start, I, R, draws, dram, log):
 # ---------------------------------------------------------------- the load generator
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _complete(q, n, time, I, R, lg, sc, heap):
     """LoadGen.complete: n samples of query q done at `time`."""
     I[REPORTS] += 1
@@ -270,7 +273,7 @@ def _complete(q, n, time, I, R, lg, sc, heap):
             _push(heap, I, R, time, ISSUE_CLOSED, 0)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _complete_range(s0, s1, time, I, R, lg, sc, heap):
     spq = I[SPQ]
     for q in range(s0 // spq, (s1 - 1) // spq + 1):
@@ -303,7 +306,7 @@ def _issue_closed(I, R, lg, sc, heap, P, draws, dram, log):
         _stop_issuing(I, R, heap)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _due(t, I, R, heap, dram):
     """Environment.advance's refusal: an event at or before t (a batch end among them)."""
     if I[HEAP] > 0 and heap[0, 0] <= t:
@@ -313,7 +316,7 @@ def _due(t, I, R, heap, dram):
     return I[END_SEQ] >= 0 and _fluid_until(t, I, dram) >= 0
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _issue_open(q, offsets, I, R, lg, sc, heap, P, draws, dram, log):
     """LoadGen._issue_open: runs of queries without the heap."""
     while True:
@@ -338,7 +341,7 @@ def _issue_open(q, offsets, I, R, lg, sc, heap, P, draws, dram, log):
 # ---------------------------------------------------------------- the serving pool
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _issue(q, I, R, lg, sc, heap, P, draws, dram, log):
     """ServicePool.issue."""
     if I[EAGER]:
@@ -369,7 +372,7 @@ def _issue_eager(q, I, R, lg, sc, heap, P, draws, dram, log):
     I[BATCHES] += I[SPQ]
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _dispatch(I, R, lg, sc, heap, P, draws, dram, log):
     """ServicePool._dispatch (P's IDLE_E column: the idle engines' stack)."""
     while I[IDLE] > 0 and I[TAIL] > I[HEAD] and not I[ABORTED]:
@@ -393,7 +396,7 @@ def _dispatch(I, R, lg, sc, heap, P, draws, dram, log):
         _start_batch(e, s0, s1, I, R, heap, P, draws, dram, log)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _start_batch(e, s0, s1, I, R, heap, P, draws, dram, log):
     """ServicePool._start_batch: shared engines learn their end later (END_SEQ); the others
     at once (a FINISH event)."""
@@ -409,7 +412,7 @@ def _start_batch(e, s0, s1, I, R, heap, P, draws, dram, log):
     _push(heap, I, R, R[NOW] + duration, FINISH, e)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _finish(e, I, R, lg, sc, heap, P, draws, dram, log):
     """ServicePool._finish."""
     _complete_range(int(P[e, RUN_S0]), int(P[e, RUN_S1]), R[NOW], I, R, lg, sc, heap)
@@ -418,7 +421,7 @@ def _finish(e, I, R, lg, sc, heap, P, draws, dram, log):
     _dispatch(I, R, lg, sc, heap, P, draws, dram, log)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _on_end(e, I, R, lg, sc, heap, P, draws, dram, log):
     """ServicePool._on_end with AcceleratorSUT.end: the fluid state is already at the end."""
     eng = dram[0]
@@ -448,7 +451,7 @@ def _next(I, R, heap):
     return seq >= 0, t, seq, timer
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _event(kind, arg, offsets, I, R, lg, sc, heap, P, draws, dram, log):
     if kind == ISSUE_OPEN:
         _issue_open(arg, offsets, I, R, lg, sc, heap, P, draws, dram, log)
