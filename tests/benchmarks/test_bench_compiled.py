@@ -35,7 +35,9 @@ def test_main_job_compiled_against_the_event_loop(benchmark):
     ratio = event_s / benchmark.stats.stats.mean
     benchmark.extra_info.update(event_loop_s=event_s, speedup=ratio)
     print(f"\nmain job: compiled {benchmark.stats.stats.mean:.2f} s, event loop {event_s:.2f} s, {ratio:.1f}x")
-    assert ratio >= 1.5
+    # Measured on the 2-core machine: 5.1x (1.31 s against 6.75 s; the kernel alone 0.67-0.80 s
+    # of the 1.31, after merging compute-only layers, the 2-D view intrinsic and inlining).
+    assert ratio >= 3
 
 
 def test_synthetic_server_run_whole_cli_against_simpy(benchmark, tmp_path):
@@ -58,10 +60,12 @@ def test_synthetic_server_run_whole_cli_against_simpy(benchmark, tmp_path):
           f"SimPy {simpy_s:.2f} s, {ratio:.1f}x")
     # Issue 15 asks for 20x. Measured on the shared 2-core machine: 6.1x before (scipy and
     # parquet's default encodings on the path), 7.3x after (5.6x while others ran; the CLI alone
-    # 1.29 -> 0.96 s best of three against SimPy's 8.1-9.6 s). What is left
-    # is mostly fixed: Python and numpy start (~0.3 s), numba's import and first dispatch with
-    # the cached kernel (~0.45 s, under the GIL: a thread loading it meanwhile gained nothing),
-    # the simulation ~0.05 s. The bound guards against those costs coming back.
+    # 1.29 -> 0.96 s best of three against SimPy's 8.1-9.6 s); 7.4x on 2026-12-04 (1.37 s
+    # against 10.1 s; 1.06-1.12 s alone under /usr/bin/time). What is left is mostly fixed:
+    # Python and numpy start (~0.3 s), numba's import and first dispatch with the cached kernel
+    # (~0.45 s, of which 0.22 s is scipy.linalg, imported by numba's BLAS check; under the GIL:
+    # a thread loading it meanwhile gained nothing), the simulation ~0.05 s. The bound guards
+    # against those costs coming back.
     assert ratio >= 5
 
 
