@@ -1,6 +1,9 @@
 """Early stopping against the tables in mlperf-loadgen.md §9.1 (computed by LoadGen's formula;
 the rows marked there as verified were produced by real LoadGen 6.0.17 runs)."""
 
+import math
+import statistics
+
 import numpy as np
 import pytest
 
@@ -58,3 +61,25 @@ def test_estimate_fails_below_the_minimum():
     out = es.estimate(np.ones(63), 0.90)
     assert not out.met
     assert out.lines() == ["Only processed 63 queries.", "Need to process at least 64 queries for early stopping."]
+
+
+def _plain_search(t, p):
+    """h(t) by doubling from h(0) and bisecting (the search before the normal estimate)."""
+    limit = 1 - es.CONFIDENCE
+    lo = max(1, math.ceil(math.log(limit) / math.log(p)))
+    if es._odds(lo, t, p) < limit:
+        return lo
+    hi = 2 * lo
+    while not es._odds(hi, t, p) < limit:
+        lo, hi = hi, 2 * hi
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if es._odds(mid, t, p) < limit else (mid, hi)
+    return hi
+
+
+@pytest.mark.parametrize("p", [0.5, 0.9, 0.99, 0.999])
+def test_the_bracket_from_the_normal_estimate_finds_what_a_plain_search_finds(p):
+    assert es._Z == pytest.approx(statistics.NormalDist().inv_cdf(es.CONFIDENCE), rel=1e-15)
+    for t in [*range(40), 500, 3000, 26_000]:
+        assert es.min_passing(t, p) == _plain_search(t, p), t
