@@ -46,10 +46,19 @@ def mt19937(seed: int) -> np.random.MT19937:
 
 def exponential_gaps_ns(bits: np.random.MT19937, qps: float, n: int) -> np.ndarray:
     """n inter-arrival gaps as libstdc++'s exponential_distribution draws them, in whole ns."""
-    raw = bits.random_raw(2 * n).astype(np.float64)
-    u = (raw[0::2] + raw[1::2] * 4294967296.0) / 18446744073709551616.0
-    u = np.minimum(u, np.nextafter(1.0, 0.0))
-    return np.trunc(-np.log(1.0 - u) / qps * 1e9).astype(np.int64)
+    raw = bits.random_raw(2 * n)
+    u = raw[1::2].astype(np.float64)     # each step in place: the same operations, in order, as
+    u *= 4294967296.0                    # trunc(-log(1 - min((lo + hi * 2^32) / 2^64, 1-)) / qps * 1e9)
+    u += raw[0::2]
+    del raw
+    u /= 18446744073709551616.0
+    np.minimum(u, np.nextafter(1.0, 0.0), out=u)
+    np.subtract(1.0, u, out=u)
+    np.log(u, out=u)
+    np.negative(u, out=u)
+    u /= qps
+    u *= 1e9
+    return np.trunc(u, out=u).astype(np.int64)
 
 
 def _count_until(offsets: np.ndarray, window_ns: float, min_queries: int) -> int | None:
