@@ -57,6 +57,12 @@ class ServicePool:
         self.batches = 0
         self.busy_s = 0.0
 
+    def release(self) -> None:
+        """After a run: drop the references back to the SUT (its methods) and to the load
+        generator. They close reference cycles, which kept a dropped run's memory until the
+        next garbage collection: find-peak held every probe it had run, 1.3 GB on npu_v2."""
+        self.service = self.shared = self.done = self.closed = self.env = None
+
     def start(self, env, done) -> None:
         self.env, self.done = env, done
         self.free = [(0.0, engine) for engine in range(self.servers)]  # eager path
@@ -227,6 +233,7 @@ class SimulatedPoolSUT:
             return False
         from harness.sut import fast  # numba: imported by runs that use it
         fast.run(loadgen, self.pool, service)
+        self.pool.release()   # the run is over (the pool keeps its counters)
         return True
 
     def compiled_service(self, loadgen):
