@@ -122,3 +122,24 @@ def test_the_slope_that_aims_the_full_runs_straddles_the_crossing():
     assert _straddling_slope(seen) == pytest.approx((0.061 + 0.0082) / (4367.851 - 4348.266))
     one_side = [Point(100.0, -0.5), Point(110.0, -0.3)]
     assert _straddling_slope(one_side) == pytest.approx(0.02)
+
+
+@pytest.mark.parametrize("sut", ["npu_v2", "npu_v1"])
+def test_a_dropped_probe_frees_its_run_at_once(sut):
+    """No reference cycle keeps a run alive once it is dropped: numpy's arrays never trigger a
+    garbage collection, so find-peak held every probe's SUT, log and records (1.3 GB on npu_v2)
+    until it ended."""
+    import gc
+    import weakref
+
+    from harness.measure.runner import judged
+
+    prepared = prepare(RunRequest("server", sut, duration_s=2.0, min_queries=100))
+    gc.disable()
+    try:
+        run = judged(prepared, prepared.settings)
+        sut_ref, log_ref = weakref.ref(run.sut), weakref.ref(run.sut.log)
+        del run
+        assert sut_ref() is None and log_ref() is None
+    finally:
+        gc.enable()
