@@ -33,13 +33,19 @@ class BatchLog:
             rows.clear()
 
     @classmethod
-    def from_table(cls, table: np.ndarray) -> "BatchLog":
-        """A log of the rows of `table` (float64, one column per COLUMNS), as appends make it."""
+    def from_columns(cls, columns: dict[str, np.ndarray]) -> "BatchLog":
+        """A whole run's log from its columns (float64, as COLUMNS name them): the columns
+        `arrays` gives, without a table of rows in between."""
         log = cls()
-        log.blocks = [table]
+        log._columns = {name: np.asarray(columns[name], dtype=np.float64).astype(   # contiguous
+            np.int64 if name in INTEGER else np.float64) for name in COLUMNS}
+        for column in log._columns.values():
+            column.flags.writeable = False
         return log
 
     def __len__(self) -> int:
+        if not self.blocks and not self.rows and self._columns is not None:
+            return len(self._columns["engine"])
         return sum(len(b) for b in self.blocks) + len(self.rows)
 
     def arrays(self) -> dict[str, np.ndarray]:

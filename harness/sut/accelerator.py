@@ -30,7 +30,7 @@ from harness.accel.energy import run_energy
 from harness.accel.joint import JointDram
 from harness.accel.llm import LLMSettings
 from harness.accel.realtime import realtime_outcomes
-from harness.accel.runlog import BatchLog
+from harness.accel.runlog import COLUMNS, BatchLog
 from harness.accel.traffic import timeline
 from harness.errors import config_error
 from harness.spec import Reader
@@ -103,9 +103,10 @@ class AcceleratorSUT(SimulatedPoolSUT):
             dram.rec[i][:] = state[name]
         dram.eng[:], dram.clock[:], dram.warm = state["eng"], state["clock"], state["warm"]
         rows = out["log"]
-        costs = np.array(dram.costs).reshape(-1, 4)
-        table = np.column_stack([rows[:, :4], costs[rows[:, 4].astype(np.int64)]])
-        self.log = BatchLog.from_table(table)
+        costs = np.array(dram.costs).reshape(-1, 4)[rows[:, 4].astype(np.int64)]
+        columns = {name: rows[:, i] for i, name in enumerate(COLUMNS[:4])}
+        columns.update({name: costs[:, i] for i, name in enumerate(COLUMNS[4:])})
+        self.log = BatchLog.from_columns(columns)
 
     # ------------------------------------------------------------ after the run
 
