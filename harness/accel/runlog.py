@@ -15,8 +15,8 @@ CHUNK = 1 << 14                  # rows kept as tuples before they are packed in
 
 class BatchLog:
     """Per-batch rows: a tuple per append (one list append a batch), packed into float64
-    blocks as they fill (CHUNK rows; a compiled run's whole table is one block); columns as
-    arrays on request, built once until the next append."""
+    blocks of CHUNK rows as they fill; columns as arrays on request, built once until the next
+    append (a compiled run's log is its columns from the start)."""
 
     def __init__(self) -> None:
         self.rows: list[tuple] = []
@@ -34,29 +34,30 @@ class BatchLog:
 
     @classmethod
     def from_columns(cls, columns: dict[str, np.ndarray]) -> "BatchLog":
-        """A whole run's log from its columns (float64, as COLUMNS name them): the columns
-        `arrays` gives, without a table of rows in between."""
+        """A whole run's log from its columns (as COLUMNS name them), without rows."""
         log = cls()
-        log._columns = {name: np.asarray(columns[name], dtype=np.float64).astype(   # contiguous
-            np.int64 if name in INTEGER else np.float64) for name in COLUMNS}
-        for column in log._columns.values():
-            column.flags.writeable = False
+        log._columns = _frozen({name: columns[name] for name in COLUMNS})
         return log
 
     def __len__(self) -> int:
-        if not self.blocks and not self.rows and self._columns is not None:
+        if self._columns is not None:
             return len(self._columns["engine"])
-        return sum(len(b) for b in self.blocks) + len(self.rows)
+        return CHUNK * len(self.blocks) + len(self.rows)
 
     def arrays(self) -> dict[str, np.ndarray]:
-        """The columns: INTEGER ones int64 (exact: engines and sample counts are far below
-        2**53), the others float64. Shared between callers: read, do not write."""
+        """The columns, shared between callers: read, do not write."""
         if self._columns is None:
             tail = np.array(self.rows, dtype=np.float64).reshape(len(self.rows), len(COLUMNS))
-            table = self.blocks[0] if len(self.blocks) == 1 and not self.rows \
-                else np.concatenate([*self.blocks, tail])
-            self._columns = {name: table[:, i].astype(np.int64 if name in INTEGER else np.float64)
-                             for i, name in enumerate(COLUMNS)}
-            for column in self._columns.values():
-                column.flags.writeable = False
+            table = np.concatenate([*self.blocks, tail])
+            self._columns = _frozen({name: table[:, i] for i, name in enumerate(COLUMNS)})
         return self._columns
+
+
+def _frozen(columns: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Each column its own contiguous, read-only array: INTEGER ones int64 (exact: engines and
+    sample counts are far below 2**53), the others float64."""
+    out = {name: np.array(values, dtype=np.int64 if name in INTEGER else np.float64)
+           for name, values in columns.items()}
+    for column in out.values():
+        column.flags.writeable = False
+    return out

@@ -161,6 +161,7 @@ class AcceleratorAdapter:
     time_mode = "virtual"
     tables = TABLES
     uses_layers = True   # it runs the workload's layer graph
+    _last: AcceleratorModel | None = None   # the model `_model` built last
 
     def load(self, r: Reader, path: Path | None) -> Hardware:
         name = r.data.get("name") if isinstance(r.data.get("name"), str) else (path.stem if path else "npu")
@@ -187,7 +188,7 @@ class AcceleratorAdapter:
     def _model(self, hw: Hardware, workload: Workload) -> AcceleratorModel:
         """The last model built, when the same hardware and workload come again (find-peak's
         probes, repeated runs): its batch plans are the same, and take a tenth of a second."""
-        last = getattr(self, "_last", None)
+        last = self._last
         if last is None or last.physical is not hw or last.workload is not workload:
             last = self._last = AcceleratorModel(hw, workload)
         return last
