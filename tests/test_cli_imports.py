@@ -33,3 +33,25 @@ def test_help_lists_every_command_with_its_summary(capsys):
     for name in COMMANDS:
         assert f"\n  {name} " in out
     assert "Run a scenario against a system under test" in out
+
+
+COMPILED_RUN = """
+import sys
+from harness.measure.runner import RunRequest, execute, prepare
+import dataclasses
+prepared = prepare(RunRequest("server", "npu_v2"))
+settings = dataclasses.replace(prepared.settings.with_target_qps(50.0), min_duration_s=2.0,
+                               min_query_count=100)
+assert execute(prepared, settings).result["query_count"] > 0
+print("LINALG", "scipy.linalg" in sys.modules)
+import numba.np.arraymath, scipy.linalg
+print("BLAS", numba.np.arraymath._HAVE_BLAS, "LATER", scipy.linalg.cython_blas is not None)
+"""
+
+
+def test_a_compiled_run_skips_numbas_blas_check_and_leaves_scipy_importable():
+    """numba's BLAS check imports scipy.linalg (0.22 s); the kernels use no linear algebra
+    (harness.accel.jit), and scipy.linalg imports as usual afterwards."""
+    out = subprocess.run([sys.executable, "-c", COMPILED_RUN], capture_output=True, text=True,
+                         check=True).stdout
+    assert "LINALG False" in out and "BLAS False LATER True" in out, out

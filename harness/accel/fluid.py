@@ -40,7 +40,8 @@ ends first (`_inv`). Nothing is discretised in time.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+
+from harness.accel.jit import njit
 
 PLAN, K, R, CEND, START = 0, 1, 2, 3, 4
 BIN_S, ZOOM_END, ZOOM_COUNT, LAST_N, DOUBLE_BUFFERING, LAST_W, SEG_COUNT = 0, 1, 2, 3, 4, 5, 6
