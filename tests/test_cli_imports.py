@@ -51,7 +51,7 @@ print("BLAS", numba.np.arraymath._HAVE_BLAS, "LATER", scipy.linalg.cython_blas i
 
 def test_a_compiled_run_skips_numbas_blas_check_and_leaves_scipy_importable():
     """numba's BLAS check imports scipy.linalg (0.22 s); the kernels use no linear algebra
-    (harness.accel.jit), and scipy.linalg imports as usual afterwards."""
+    (harness.jit), and scipy.linalg imports as usual afterwards."""
     out = subprocess.run([sys.executable, "-c", COMPILED_RUN], capture_output=True, text=True,
                          check=True).stdout
     assert "LINALG False" in out and "BLAS False LATER True" in out, out

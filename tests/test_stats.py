@@ -24,3 +24,45 @@ def test_summary_keys_and_empty():
     assert list(s) == ["min", "mean", "p50", "p90", "p95", "p97", "p99", "p99.9", "max"]
     assert (s["min"], s["mean"], s["p50"], s["max"]) == (1.0, 2.0, 2.0, 3.0)
     assert np.isnan(latency_summary(np.array([]))["p99"])
+
+
+# ------------------------------------------------------------------ ascending (radix sort)
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+from harness.judge import ascending as asc  # noqa: E402
+from harness.judge._radix import radix_sort  # noqa: E402
+
+
+def _same_bits(got: np.ndarray, want: np.ndarray) -> bool:
+    return got.dtype == np.float64 and np.array_equal(got.view(np.uint64), want.view(np.uint64))
+
+
+@given(st.lists(st.floats(allow_nan=False, allow_subnormal=True), max_size=300))
+@settings(max_examples=300, deadline=None)
+def test_radix_sort_orders_any_floats_as_np_sort(values):
+    x = np.array(values, dtype=np.float64)
+    got, want = radix_sort(x), np.sort(x)
+    assert np.array_equal(got, want)
+    if not np.signbit(x[x == 0]).any():   # -0.0 == 0.0: np.sort leaves them in either order
+        assert _same_bits(got, want)
+
+
+@pytest.mark.parametrize("make", [
+    lambda rng: rng.gamma(2.0, 0.003, 300_000),          # latencies of a busy server
+    lambda rng: rng.normal(0.0, 1.0, 200_000),           # negative and positive
+    lambda rng: np.full(100_000, 0.0025),                # every digit shared: no pass runs
+    lambda rng: np.round(rng.uniform(0, 0.01, 150_000), 4),  # many ties
+    lambda rng: np.r_[rng.uniform(0, 1e-305, 70_000), [np.inf, -np.inf, 5e-324, 1.7e308]],
+])
+def test_a_large_run_is_sorted_by_radix_exactly_as_by_np_sort(make):
+    x = make(np.random.default_rng(7))
+    assert len(x) >= asc.RADIX_FROM
+    before = x.copy()
+    assert _same_bits(asc.ascending(x), np.sort(x))
+    assert _same_bits(x, before)   # the input is left as it was
+
+
+def test_a_small_run_is_sorted_by_np_sort():
+    x = np.random.default_rng(3).gamma(2.0, 0.003, asc.RADIX_FROM - 1)
+    assert _same_bits(asc.ascending(x), np.sort(x))

@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from harness.accel.jit import njit
+from harness.jit import njit
 
 PLAN, K, R, CEND, START = 0, 1, 2, 3, 4
 BIN_S, ZOOM_END, ZOOM_COUNT, LAST_N, DOUBLE_BUFFERING, LAST_W, SEG_COUNT = 0, 1, 2, 3, 4, 5, 6

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from harness.judge.ascending import ascending
 from harness.measure.engine import Environment, RunDeadline
 from harness.measure.schedule import NS, Schedule
 from harness.measure.settings import Settings
@@ -50,7 +51,7 @@ class Records:
     def latencies(self) -> np.ndarray:
         """Latency of each completed query, ascending."""
         lat = self.completed_s - self.scheduled_s
-        return np.sort(lat[~np.isnan(lat)])
+        return ascending(lat[~np.isnan(lat)])
 
 
 def _array(code: str, values: np.ndarray) -> array:

@@ -46,7 +46,7 @@ from numba.extending import intrinsic
 from numba.np.arrayobj import populate_array
 
 from harness.accel import fluid
-from harness.accel.jit import njit
+from harness.jit import njit
 
 ISSUE_OPEN, ISSUE_CLOSED, FINISH, FLUSH, TIMER = 0, 1, 2, 3, 4   # event kinds
 DRAWS, ALONE, SHARED = 0, 1, 2                                  # how a batch's time is known
