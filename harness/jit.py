@@ -3,8 +3,8 @@
 When numba first loads its library of numpy functions it checks for BLAS by importing
 scipy.linalg: 0.22 s of every compiled run on the 2-core machine, more than loading the cached
 kernels. No kernel here does linear algebra, so that check is told scipy's BLAS is absent; only
-np.dot and its kin would then fail to compile. A process that imported scipy.linalg already
-(`bench gate`) keeps numba's usual check.
+np.dot and its kin would then fail to compile. A process that imported scipy.linalg already keeps
+numba's usual check.
 """
 
 from __future__ import annotations
