@@ -1,7 +1,14 @@
+import signal
 import textwrap
 from pathlib import Path
 
 import pytest
+
+# A shell that starts a job in the background (`cmd &` without job control) hands it SIGINT
+# ignored, and Python then keeps it ignored, as do the processes it starts. The Ctrl-C tests
+# need the interactive default, in pytest and in the `bench` processes they interrupt.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture
