@@ -143,3 +143,27 @@ def test_a_dropped_probe_frees_its_run_at_once(sut):
         assert sut_ref() is None and log_ref() is None
     finally:
         gc.enable()
+
+
+def test_guessed_probes_run_beside_the_search_and_change_nothing(md1, monkeypatch):
+    """Within a bracket, the probe that follows if the current one turns out as likely runs
+    beside it on the other core; the search takes it or drops it unreported, so the probes and
+    the answer are those of the search one probe at a time."""
+    prepared = prepare(RunRequest("server", md1, "tiny", 100, 600))
+    guessed = []
+    real_guess = peak._guess
+
+    def counting(search, ahead, bracket, qps, c):
+        before = set(ahead.runs)
+        real_guess(search, ahead, bracket, qps, c)
+        guessed.extend(set(ahead.runs) - before)
+
+    monkeypatch.setattr(peak, "_guess", counting)
+    beside = peak.find_peak(prepared)
+    monkeypatch.setattr(peak, "_guess", lambda *args: None)
+    alone = peak.find_peak(prepared)
+    assert repr(beside.probes) == repr(alone.probes)   # every field, nan included
+    assert _peak(beside) == _peak(alone) == 764.598
+    full = [p.target_qps for p in alone.probes if p.full_length]
+    assert guessed and all(q not in full[:3] for q in guessed)   # only once the bracket exists
+    assert 764.698 in guessed   # the last probe ran beside the one before it

@@ -14,12 +14,16 @@ SUTs in real time and for token runs. A simulated SUT is searched with fewer ful
    past saturation where the latency itself explodes;
 3. full-length runs decide: each is aimed just below or just above where the full-length tail
    crosses the bound (interpolated from the runs so far; bisection when that stalls) until a
-   VALID and an INVALID full-length probe are within LoadGen's precision.
+   VALID and an INVALID full-length probe are within LoadGen's precision. Once a VALID and an
+   INVALID probe bracket the crossing, the probe that would follow if the current one turns out
+   as likely runs beside it on the second core (`_guess`); a guess the search does not take is
+   dropped unreported, so the probes and the answer do not depend on it or on timing. On npu_v2
+   (600 s) that takes one full-length probe's time off five: 6.3-6.6 s -> 5.1-5.5 s in-process.
 
 Only full-length runs are VALID or INVALID: a short run moves the bracket, never the verdict, and
 every probe is reported with its reason. Nothing below the requested target QPS is probed; when
 its full-length run fails, that run is the answer (as in LoadGen). The search holds the records
-of the best full-length run only.
+of the best full-length run, the current probe's and a guess's.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -150,9 +155,10 @@ class _Searcher:
         self._add(Probe(qps, None, p99, math.nan, (reason,), False, records.count, tail, f <= 0))
         return Point(qps, f)
 
-    def full(self, qps: float, tidy: bool = True) -> tuple[Point, bool]:
-        s, qps = self.s, self._tidy(qps) if tidy else qps
-        run = judged(self.prepared, s.with_target_qps(qps))
+    def full(self, qps: float, run: Judged | None = None) -> tuple[Point, bool]:
+        """The full-length probe at `qps` (`run`: its run, already made)."""
+        s = self.s
+        run = run or judged(self.prepared, s.with_target_qps(qps))
         o, records = run.outcome, run.records
         tail = tail_s(records, allowed_share(records.count, s.target_percentile))
         f = _f(tail, s.target_latency_s)
@@ -290,31 +296,125 @@ def _aim(lo: Point | None, hi: Point | None, c: float, scale: float, stalled: bo
     return x
 
 
-def _full_search(search: _Searcher, estimate: float, slope: float, upper: float | None) -> None:
-    s = search.s
-    scale = 10.0 ** s.find_peak_decimals
+@dataclass(frozen=True)
+class _Bracket:
+    """What the full-length probes so far say: the highest VALID (`lo`) and the lowest INVALID
+    (`hi`) probe, the latest three, and how many grid cells apart the ends were after each."""
+
+    s: Settings
+    slope: float               # the short runs' slope of f per QPS (nan: unknown)
+    upper: float | None        # the analytic bound
     lo: Point | None = None
     hi: Point | None = None
-    recent: list[Point] = []
-    x, last, cells = max(estimate, s.target_qps), None, []
-    while search.left > 0:
-        point, valid = search.full(x)
+    recent: tuple[Point, ...] = ()
+    last: bool | None = None
+    cells: tuple[int, ...] = ()
+    ended: bool = False
+
+    @property
+    def scale(self) -> float:
+        return 10.0 ** self.s.find_peak_decimals
+
+    def absorb(self, point: Point, valid: bool) -> _Bracket:
+        s, lo, hi = self.s, self.lo, self.hi
         if not valid and point.qps <= s.target_qps:
-            return   # the lower bound itself fails
-        if lo and hi and valid == last:   # Illinois: the end kept twice weighs half
+            return dataclasses.replace(self, ended=True)   # the lower bound itself fails
+        if lo and hi and valid == self.last:   # Illinois: the end kept twice weighs half
             lo, hi = (lo, Point(hi.qps, hi.f / 2)) if valid else (Point(lo.qps, lo.f / 2), hi)
         lo, hi = (point, hi) if valid else (lo, point)
-        recent, last = [*recent[-2:], point], valid
-        if lo and hi and not _narrow(lo.qps, hi.qps, s.find_peak_decimals):
-            return
-        if lo and hi:
-            cells.append(math.floor(hi.qps * scale) - math.floor(lo.qps * scale))
-        stalled = len(cells) >= 3 and cells[-1] > cells[-3] / 2
-        x = _aim(lo, hi, _estimate(lo, hi, recent, slope, s.find_peak_step, upper), scale, stalled)
+        ended = bool(lo and hi and not _narrow(lo.qps, hi.qps, s.find_peak_decimals))
+        cells = self.cells
+        if lo and hi and not ended:
+            cells = (*cells, math.floor(hi.qps * self.scale) - math.floor(lo.qps * self.scale))
+        return dataclasses.replace(self, lo=lo, hi=hi, recent=(*self.recent[-2:], point),
+                                   last=valid, cells=cells, ended=ended)
+
+    def next(self) -> tuple[float, float]:
+        """The crossing's estimate and the next full-length probe aimed from it."""
+        s, lo, hi = self.s, self.lo, self.hi
+        c = _estimate(lo, hi, list(self.recent), self.slope, s.find_peak_step, self.upper)
+        stalled = len(self.cells) >= 3 and self.cells[-1] > self.cells[-3] / 2
+        x = _aim(lo, hi, c, self.scale, stalled)
         if not lo:
-            x = max(x, s.target_qps)
-        elif not hi:
-            x = min(x, upper if upper and upper > lo.qps else lo.qps * (1 + s.find_peak_step))
+            return c, max(x, s.target_qps)
+        if not hi:
+            upper = self.upper
+            return c, min(x, upper if upper and upper > lo.qps else lo.qps * (1 + s.find_peak_step))
+        return c, x
+
+    def likely(self, qps: float, c: float) -> tuple[Point, bool] | None:
+        """Within a bracket, what a probe at `qps` aimed from `c` most likely gives: f on the
+        line through the bracket's ends, moved to cross zero at c (None outside a bracket)."""
+        lo, hi = self.lo, self.hi
+        slope = _secant_slope(hi, lo) if lo and hi else math.nan
+        if not (math.isfinite(slope) and slope > 0 and math.isfinite(c)):
+            return None
+        f = slope * (qps - c)
+        return Point(qps, min(f, -1e-12) if f <= 0 else f), f <= 0
+
+
+class _Ahead:
+    """Full-length runs on two worker threads (the compiled kernel releases the GIL): the probe
+    the search needs and, beside it, a guess at the one it needs next. A guess the search does
+    not take is dropped unreported: the probes, and so the answer, are the sequential search's
+    whatever the timing."""
+
+    def __init__(self, search: _Searcher):
+        self.search = search
+        self.pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="find-peak")
+        self.runs: dict[float, Future] = {}
+
+    def start(self, qps: float) -> None:
+        if qps not in self.runs:
+            prepared = self.search.prepared
+            settings = prepared.settings.with_target_qps(qps)
+            self.runs[qps] = self.pool.submit(judged, prepared, settings)
+
+    def only(self, qps: float) -> None:
+        """The search goes on at `qps`: a guess at any other rate missed, and goes (cancelled
+        if it has not started; a running one ends on its own thread, unread)."""
+        for q in [q for q in self.runs if q != qps]:
+            self.runs.pop(q).cancel()
+
+    def take(self, qps: float) -> Judged:
+        self.start(qps)
+        return self.runs.pop(qps).result()
+
+    def close(self) -> None:
+        """A guess not started is cancelled; a running one ends on its own thread, beside what
+        the caller does next (describing and writing the answer)."""
+        self.runs.clear()
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _full_search(search: _Searcher, estimate: float, slope: float, upper: float | None) -> None:
+    bracket = _Bracket(search.s, slope, upper)
+    c = x = max(estimate, search.s.target_qps)
+    ahead = _Ahead(search)
+    try:
+        while search.left > 0:
+            x = search._tidy(x)
+            ahead.only(x)
+            ahead.start(x)
+            _guess(search, ahead, bracket, x, c)
+            point, valid = search.full(x, ahead.take(x))
+            bracket = bracket.absorb(point, valid)
+            if bracket.ended:
+                return
+            c, x = bracket.next()
+    finally:
+        ahead.close()
+
+
+def _guess(search: _Searcher, ahead: _Ahead, bracket: _Bracket, qps: float, c: float) -> None:
+    """Within a bracket, start the probe that follows `qps` if it turns out as likely; not
+    when that would end the search or no probe is left for it."""
+    likely = bracket.likely(qps, c)
+    if likely is None or search.left < 2:
+        return
+    then = bracket.absorb(*likely)
+    if not then.ended:
+        ahead.start(search._tidy(then.next()[1]))
 
 
 def _bracketed(prepared: Prepared, on_probe: Callable[[Probe], None], upper: float | None) -> Search:
@@ -335,7 +435,7 @@ def doubling(prepared: Prepared, on_probe: Callable[[Probe], None] = lambda p: N
     searcher = _Searcher(prepared, on_probe)
 
     def attempt(qps: float) -> bool:
-        return searcher.full(qps, tidy=False)[1]
+        return searcher.full(qps)[1]
 
     if not attempt(s.target_qps):
         return Search(searcher.answer(), searcher.probes, None, "doubling")
