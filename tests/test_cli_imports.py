@@ -36,9 +36,9 @@ def test_help_lists_every_command_with_its_summary(capsys):
 
 
 COMPILED_RUN = """
+import dataclasses
 import sys
 from harness.measure.runner import RunRequest, execute, prepare
-import dataclasses
 prepared = prepare(RunRequest("server", "npu_v2"))
 settings = dataclasses.replace(prepared.settings.with_target_qps(50.0), min_duration_s=2.0,
                                min_query_count=100)
