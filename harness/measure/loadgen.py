@@ -51,7 +51,8 @@ class Records:
     def latencies(self) -> np.ndarray:
         """Latency of each completed query, ascending."""
         lat = self.completed_s - self.scheduled_s
-        return ascending(lat[~np.isnan(lat)])
+        missing = np.isnan(lat)
+        return ascending(lat[~missing] if missing.any() else lat)
 
 
 def _array(code: str, values: np.ndarray) -> array:
