@@ -153,7 +153,8 @@ class LoadGen:
     def records(self) -> Records:
         """The records: copies while a SUT could still report (real time), else the arrays."""
         n = self.issued_count
-        arrays = [np.frombuffer(a, dtype=np.float64)[:n] for a in (self.scheduled, self.issued, self.completed)]
+        arrays = [np.frombuffer(a, dtype=np.float64)[:n]
+                  for a in (self.scheduled, self.issued, self.completed)]
         if not self.final:
             arrays = [a.copy() for a in arrays]
         first, tokens = self.tokens.arrays(n) if self.tokens else (None, None)

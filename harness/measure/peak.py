@@ -18,7 +18,8 @@ SUTs in real time and for token runs. A simulated SUT is searched with fewer ful
    INVALID probe bracket the crossing, the probe that would follow if the current one turns out
    as likely runs beside it on the second core (`_guess`); a guess the search does not take is
    dropped unreported, so the probes and the answer do not depend on it or on timing. On npu_v2
-   (600 s) that takes one full-length probe's time off five: 6.3-6.6 s -> 5.1-5.5 s in-process.
+   (600 s) that takes about one full-length probe's time off five: 6.3-7.0 s -> 5.1-6.1 s
+   in-process.
 
 Only full-length runs are VALID or INVALID: a short run moves the bracket, never the verdict, and
 every probe is reported with its reason. Nothing below the requested target QPS is probed; when

@@ -45,8 +45,8 @@ class AcceleratorSUT(SimulatedPoolSUT):
     def __init__(self, hardware: Hardware, workload: Workload, model: AcceleratorModel | None = None):
         self.name = hardware.name
         self.hardware = hardware
-        self.model = model or AcceleratorModel(hardware, workload)
-        self.model.reset()
+        self.model = model or AcceleratorModel(hardware, workload)   # read only: a run's warm
+        # engines and DRAM state are its JointDram's, so find-peak's runs at once may share it
         hardware = self.model.hardware  # split engines serve as one (harness.accel.schedules)
         b, engines = hardware.batching, hardware.compute.engines
         self.stages = len(self.model.cuts)  # a pipeline's (0: none)
