@@ -44,9 +44,43 @@ def test_a_system_name_never_becomes_a_path(tmp_path, name):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["reports", "sys.toml"]
 
 
-def test_default_directories_are_never_shared():
-    names = {output.default_out_dir("npu", "resnet50", "server").name for _ in range(200)}
-    assert len(names) == 200
+def test_default_directories_are_never_shared(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    claimed = [output.claim_fresh("npu", "resnet50", "server") for _ in range(200)]
+    assert len(set(claimed)) == 200 and all(p.parent == Path("reports") for p in claimed)
+    for path in claimed:
+        output.release(output.target(path))
+
+
+class _OneSecond(output.datetime):
+    @classmethod
+    def now(cls, tz=None):
+        return output.datetime(2026, 12, 4, 7, 30, 0, tzinfo=tz)
+
+
+def test_a_drawn_default_name_that_is_taken_is_drawn_again(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(output, "datetime", _OneSecond)       # all draws in one second
+    draws = iter(["aaaaaa", "aaaaaa", "bbbbbb", "bbbbbb", "cccccc"])
+    monkeypatch.setattr(output.secrets, "token_hex", lambda n: next(draws))
+    held = output.claim_fresh("npu", "resnet50", "server")        # aaaaaa, held by this run
+    done = output.claim_fresh("npu", "resnet50", "server")        # aaaaaa again: held, so bbbbbb
+    output.release(output.target(done))
+    output.target(done).mkdir()                                   # bbbbbb now holds a finished run
+    fresh = output.claim_fresh("npu", "resnet50", "server")       # bbbbbb is there: cccccc
+    assert [p.name[-6:] for p in (held, done, fresh)] == ["aaaaaa", "bbbbbb", "cccccc"]
+    for path in (held, fresh):
+        output.release(output.target(path))
+
+
+def test_no_free_default_name_is_one_clear_error(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(output, "datetime", _OneSecond)
+    monkeypatch.setattr(output.secrets, "token_hex", lambda n: "aaaaaa")
+    held = output.claim_fresh("npu", "resnet50", "server")
+    with pytest.raises(output.BenchError, match="no free folder name in 64 draws; name one with --out"):
+        output.claim_fresh("npu", "resnet50", "server")
+    output.release(output.target(held))
     assert output.safe_name("../x\n/y") == "x_y" and output.safe_name("...") == "unnamed"
 
 

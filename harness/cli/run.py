@@ -11,7 +11,7 @@ import click
 
 from harness.cli import formats
 from harness.cli.progress import real_time_progress, wanted
-from harness.record.rundir import (NotWritten, check_out_dir, claim, default_out_dir, release, target,
+from harness.record.rundir import (NotWritten, check_out_dir, claim, claim_fresh, release, target,
                             write_run)
 from harness.measure import peak
 from harness.record.build import clean
@@ -186,9 +186,12 @@ def command(scenario, sut, workload, target_qps, duration, min_queries, seed, se
     prepared = prepare(request)
     if find_peak and prepared.scenario not in SERVER_SCENARIOS:
         raise click.UsageError("--find-peak applies to the server and interactive scenarios only")
-    out = out or default_out_dir(prepared.system.name, prepared.workload.name, prepared.scenario)
-    where = target(out)
-    claim(where)
+    if out:
+        where = target(out)
+        claim(where)
+    else:
+        out = claim_fresh(prepared.system.name, prepared.workload.name, prepared.scenario)
+        where = target(out)
     try:
         check_out_dir(where, force)
         if not no_report:
