@@ -10,6 +10,7 @@ from harness.accel import AcceleratorModel, load_hardware
 from harness.accel.energy import engine_states, run_energy
 from harness.accel.runlog import BatchLog
 from harness.cli.main import main
+from harness.cli.profile import render_table
 from tests.test_accel_energy import WORKLOAD, hardware
 
 
@@ -126,3 +127,21 @@ def test_sweep_profile_power_equals_an_offline_run_that_keeps_every_engine_busy(
     run_w = json.loads((out / "result.json").read_text())["energy"]["average_power_w"]
     assert profile_w == pytest.approx(run_w, rel=0.01)
     assert np.isfinite(profile_w)
+
+
+def test_a_run_with_nothing_to_divide_by_says_unknown_not_zero():
+    hw = gated()
+    e = run_energy(hw, log_of(), 0.0, 0.0, dense_macs=0.0)   # no batch, no time
+    assert (e["joules_per_sample"], e["average_power_w"], e["peak_power_w"], e["tops_per_w"]) \
+        == (None, None, None, None)
+    idle = run_energy(hw, log_of(), 0.0, 1e-3, dense_macs=0.0)   # time, but no sample
+    assert idle["joules_per_sample"] is None
+    assert idle["average_power_w"] == pytest.approx(0.2 + 0.5 * 1e-4 / 1e-3)
+
+
+def test_a_system_without_energy_figures_has_no_tops_per_w(capsys):
+    zero = {"pj_per_mac": {"int8": 0.0}, "sram_pj_per_byte": 0.0, "dram_pj_per_byte": 0.0,
+            "static_w": 0.0}
+    profile = AcceleratorModel(hardware(energy=zero), WORKLOAD).profile()
+    assert profile.total["energy_j"] == 0.0 and profile.total["tops_per_w"] is None
+    assert "TOPS/W n/a (no energy modelled)" in render_table(profile)

@@ -85,3 +85,11 @@ def test_no_energy_section_reads_as_not_measured_never_zero(synthetic_run, tmp_p
 def test_an_energy_section_reads_as_its_figures():
     rows = dict(view.headline(record()))
     assert rows["energy per sample"] == "4 mJ" and rows["average power"] == "3.2 W"
+
+
+def test_an_energy_figure_that_is_unknown_prints_as_such():
+    from harness.cli.run import headline
+    lines = headline(record(energy__joules_per_sample=None))
+    assert "  energy n/a mJ/sample, average power 3.200 W" in lines
+    assert not any("energy" in line for line in headline(record(energy__joules_per_sample=None,
+                                                                 energy__average_power_w=None)))

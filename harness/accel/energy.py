@@ -81,9 +81,10 @@ def breakdown(hw: Hardware, dyn: Dynamic, seconds: float) -> dict[str, float]:
             "static": static_power_w(hw) * seconds}
 
 
-def tops_per_w(dense_macs: float, joules: float) -> float:
-    """Tera-operations (2 per dense MAC) per joule, i.e. TOPS/W."""
-    return 2 * dense_macs / joules / 1e12 if joules > 0 else 0.0
+def tops_per_w(dense_macs: float, joules: float) -> float | None:
+    """Tera-operations (2 per dense MAC) per joule, i.e. TOPS/W; None when no energy is
+    modelled (a system whose energy figures are all zero): no ratio, rather than 0."""
+    return 2 * dense_macs / joules / 1e12 if joules > 0 else None
 
 
 # ---------------------------------------------------------------- a run, from its batch log
@@ -154,11 +155,11 @@ def _window_energy(edges: np.ndarray, starts: np.ndarray, ends: np.ndarray,
     return np.diff(np.interp(edges, times, energy))
 
 
-def peak_power_w(hw: Hardware, cols: dict, states: States, t0: float, t1: float) -> float:
-    """The highest average power over PEAK_WINDOW_S windows of [t0, t1]."""
+def peak_power_w(hw: Hardware, cols: dict, states: States, t0: float, t1: float) -> float | None:
+    """The highest average power over PEAK_WINDOW_S windows of [t0, t1]; None for an empty span."""
     edges = np.append(np.arange(t0, t1, PEAK_WINDOW_S), t1)
     if len(edges) < 2:
-        return 0.0
+        return None
     spans = np.maximum(cols["end_s"] - cols["start_s"], 1e-15)
     dyn = cols["mac_j"] + cols["sram_j"] + cols["dram_j"]
     joules = _window_energy(edges, cols["start_s"], cols["end_s"], dyn / spans)
@@ -181,8 +182,8 @@ def run_energy(hw: Hardware, cols: dict, t0: float, t1: float, dense_macs: float
              "dram": float(cols["dram_j"].sum()), "static": static}
     total = sum(parts.values())
     samples = int(cols["samples"].sum())
-    return {"joules_per_sample": total / samples if samples else 0.0,
-            "average_power_w": total / seconds if seconds > 0 else 0.0,
+    return {"joules_per_sample": total / samples if samples else None,   # None: nothing to divide by
+            "average_power_w": total / seconds if seconds > 0 else None,
             "peak_power_w": peak_power_w(hw, cols, states, t0, t1),
             "peak_window_s": PEAK_WINDOW_S, "total_j": total, "breakdown_j": parts,
             "static_by_state": by_state, "tops_per_w": tops_per_w(dense_macs, total)}

@@ -109,7 +109,7 @@ def render_table(profile: Profile) -> str:
                        c["time_s_uncontended"], t["bound"], t["utilization"], t["energy_j"]))
     lines.append(_contention_line(c) + ("" if c["mode"] == "none" else "; 'quiet': without them"))
     lines.append(f"{t['samples_per_s']:.1f} samples/s on {t['engines']} engine(s), "
-                 f"{t['energy_per_sample_j'] * 1e3:.3f} mJ/sample, {t['tops_per_w']:.2f} TOPS/W, "
+                 f"{t['energy_per_sample_j'] * 1e3:.3f} mJ/sample, {_tops_per_w(t['tops_per_w'])}, "
                  f"weights {_residency(t)}")
     lines.append(_sram_line(t))
     if "schedule" in t:
@@ -118,6 +118,10 @@ def render_table(profile: Profile) -> str:
         lines.append("not modelled (costed as vector work only): " + ", ".join(
             f"{u['name']} ({u['op']})" for u in t["unmodeled_layers"]))
     return "\n".join(lines)
+
+
+def _tops_per_w(value: float | None) -> str:
+    return "TOPS/W n/a (no energy modelled)" if value is None else f"{value:.2f} TOPS/W"
 
 
 def _mix(t: dict) -> str:

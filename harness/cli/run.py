@@ -24,6 +24,11 @@ def _ms(seconds: float | None) -> str:
     return "n/a" if seconds is None else f"{seconds * 1e3:.3f} ms"
 
 
+def _figure(value: float | None, scale: float = 1.0) -> str:
+    """A figure to three decimals in the unit the caller names; n/a when it is unknown."""
+    return "n/a" if value is None else f"{value * scale:.3f}"
+
+
 def headline(record: RunRecord) -> list[str]:
     metric, lat = record.metric, record.latency_s
     value = _ms(metric.value) if metric.unit == "s" else f"{metric.value:.2f} {metric.unit}"
@@ -39,9 +44,9 @@ def headline(record: RunRecord) -> list[str]:
         lines.append(f"  issue lag p50 {lag.p50 * 1e6:.0f} us  p99 {lag.p99 * 1e6:.0f} us  "
                      f"max {lag.max * 1e6:.0f} us (actual minus scheduled issue time)")
     energy = record.energy
-    if energy and energy.joules_per_sample is not None:
-        lines.append(f"  energy {energy.joules_per_sample * 1e3:.3f} mJ/sample, "
-                     f"average power {energy.average_power_w:.3f} W")
+    if energy and (energy.joules_per_sample, energy.average_power_w) != (None, None):
+        lines.append(f"  energy {_figure(energy.joules_per_sample, 1e3)} mJ/sample, "
+                     f"average power {_figure(energy.average_power_w)} W")
     return lines + realtime_lines(record.accelerator.realtime_masters if record.accelerator else ())
 
 
