@@ -47,6 +47,9 @@ def test_run_sweep_over_two_systems(capsys, tmp_path):
     charts = re.findall(r"<svg.*?</svg>", page, re.S)
     qps_chart = next(c for c in charts if 'data-chart="param-target-qps"' in c)
     assert {"100", "1,000"} <= set(svg_texts(qps_chart))  # the log x axis labelled in plain numbers
+    sram_chart = set(svg_texts(next(c for c in charts if 'data-chart="param-memory-sram-bytes"' in c)))
+    assert {"8 MiB", "16 MiB"} <= sram_chart and not any("e7" in t for t in sram_chart)  # at each value
+    assert any(t.endswith(" ms") for t in sram_chart) and any(t.endswith(" W") for t in sram_chart)
     tables = re.sub(r"<svg.*?</svg>", "", page, flags=re.S)
     assert "<td>16 MiB</td>" in tables and "<td>16777216</td>" not in tables  # bytes read as MiB
     assert "throughput (samples/s)" in page and "samples/s</td>" in page

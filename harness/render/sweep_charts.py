@@ -18,6 +18,7 @@ from harness.render import svg
 from harness.sweep.figures import LABELS
 
 PANELS = ("samples_per_s", "p99_s", "energy_per_sample_j", "power_w")
+VALUE_TICKS = 8     # a numeric parameter with at most this many values is ticked at each
 MAX_PARAMETER_CHARTS = 16
 
 
@@ -50,9 +51,16 @@ def _panel(ax, x: np.ndarray, y: pd.Series, labels: list[str] | None, key: str, 
     elif len(order) > 1 and order.min() > 0 and order.max() / order.min() >= 10:
         ax.set_xscale("log")
         svg.log_axis(ax.xaxis, fmt.number)
+    elif len(order) <= VALUE_TICKS:   # a tick at each value tried, read by its name's unit
+        ax.set_xticks(order, [registry.by_name(key, v) for v in order], fontsize=7)
+    else:
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: registry.by_name(key, v)))
     if np.nanmin(y, initial=math.inf) > 0 and np.nanmax(y, initial=0) / np.nanmin(y, initial=math.inf) >= 20:
         ax.set_yscale("log")
         svg.log_axis(ax.yaxis, _tick_text(figure))
+    else:   # linear: the figure's units on the ticks (14.75 ms, not 0.01475)
+        text = _tick_text(figure)
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: text(v) if v > 0 else "0"))
     ax.set_xlabel(key, fontsize=8)
     ax.set_ylabel(LABELS[figure], fontsize=8)
 
