@@ -38,6 +38,7 @@ _FIXED = [
     Figure("energy.samples_per_joule", "samples per joule", "samples/J", HIGHER),
     Figure("energy.tops_per_w", "TOPS/W (dense-equivalent)", "TOPS/W", HIGHER),
     Figure("energy.total_j", "energy", "J", LOWER),
+    Figure("find_peak.peak_qps", "peak target QPS (find-peak)", "queries/s", HIGHER),
     Figure("failed_queries", "failed queries", "", LOWER),
     Figure("accuracy", "declared accuracy", "fraction", HIGHER),   # the workload's, never estimated
     Figure("duration_s", "duration", "s", None),
@@ -54,7 +55,7 @@ _SUFFIXES = (("_per_second", "/s", HIGHER), ("qps", "queries/s", HIGHER), ("esti
 SWEEP_COLUMNS = {"p50_s": "latency_s.p50", "p90_s": "latency_s.p90", "p99_s": "latency_s.p99",
                  "samples_per_s": "samples_per_second",
                  "energy_per_sample_j": "energy.joules_per_sample",
-                 "power_w": "energy.average_power_w"}
+                 "power_w": "energy.average_power_w", "peak_qps": "find_peak.peak_qps"}
 
 
 def headline(name: str, unit: str, latency_scenario: bool | None) -> Figure:

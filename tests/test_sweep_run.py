@@ -14,6 +14,7 @@ from harness.cli.main import main
 from harness.errors import ConfigError
 from harness.record.schema import load
 from harness.sweep import check_inputs, load_sweep, run_sweep
+from harness.render.sweep_page import show   # after harness.sweep, which imports it
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "npu_sweep.toml"
@@ -209,3 +210,82 @@ def test_a_profile_point_equals_bench_profile_of_the_same_point(sweep_of, tmp_pa
     from_cli = json.loads(capsys.readouterr().out)
     assert from_sweep == from_cli
     assert from_cli["total"]["contention"]["mode"] == "average"
+
+
+FIND_PEAK = """
+    [sweep]
+    seed = 5
+    duration_s = 2
+    min_queries = 2000
+    find_peak = true
+    [fixed]
+    system = "{system}"
+    workload = "tiny"
+    scenario = "server"
+    target_qps = 100
+    [grid]
+    service.servers = [1, 2]
+    [best]
+    maximize = "peak_qps"
+"""
+
+
+def _cli_peak(tmp_path, system, servers):
+    out = tmp_path / f"cli{servers}"
+    with pytest.raises(SystemExit) as done:
+        main(["run", "--scenario", "server", "--sut", system, "--workload", "tiny", "--target-qps", "100",
+              "--duration", "2", "--min-queries", "2000", "--seed", "5", "--set",
+              f"service.servers={servers}", "--find-peak", "--no-report", "--out", str(out)])
+    assert done.value.code == 0
+    return json.loads((out / "result.json").read_text())["find_peak"]
+
+
+def test_a_find_peak_sweep_gives_each_point_the_peak_bench_run_finds(sweep_of, tmp_path, synthetic, capsys):
+    system = synthetic(distribution="exponential", mean_s=0.001)
+    done = run_sweep(sweep_of(FIND_PEAK.format(system=system)), tmp_path / "out", workers=2)
+    assert (done.frame["status"] == "ok").all()
+    for i, servers in enumerate((1, 2)):
+        row, cli = done.frame.loc[i], _cli_peak(tmp_path, system, servers)
+        result = json.loads((tmp_path / "out" / row["path"] / "result.json").read_text())
+        assert row["peak_qps"] == cli["peak_qps"] == result["find_peak"]["peak_qps"]
+        assert result["find_peak"]["probes"] == cli["probes"] and result["valid"] is True
+        assert result["settings"]["effective"]["target_qps"] == row["peak_qps"]
+        assert row["samples_per_s"] == result["samples_per_second"]
+    peaks = done.frame["peak_qps"].tolist()
+    assert 100 < peaks[0] < peaks[1] and done.choice.index == 1     # two servers sustain more
+    html = (tmp_path / "out" / "sweep.html").read_text()
+    best_table = html.split('id="pareto"')[0]
+    assert best_table.index("peak target QPS (find-peak) (queries/s)") < best_table.index("throughput")
+    assert f'<td class="num">{show(peaks[1], "peak_qps")}</td>' in best_table
+    capsys.readouterr()
+    main_code = pytest.raises(SystemExit, main, ["sweep", str(tmp_path / "s.toml"), "--out",
+                                                  str(tmp_path / "out"), "--quiet"])
+    assert main_code.value.code == 0
+    best = capsys.readouterr().out.splitlines()[2]
+    assert best.startswith("  best (highest peak_qps): ") and f"peak {peaks[1]:.3f} QPS, " in best
+
+
+def readme_peak_table() -> list[list[str]]:
+    """The rows of the table that follows the <!-- peak-sweep --> mark in README.md."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8").split("<!-- peak-sweep -->", 1)[1]
+    table = text.strip().split("\n\n", 1)[0].splitlines()[2:]   # the rows, under head and rule
+    return [[cell.strip() for cell in line.strip("|").split("|")] for line in table]
+
+
+def test_readme_peak_sweep_finds_the_figures_it_quotes(tmp_path, capsys):
+    """The README's find-peak sweep, run as it says: every quoted figure, the best point."""
+    with pytest.raises(SystemExit) as done:
+        main(["sweep", str(ROOT / "examples" / "npu_peak_sweep.toml"), "--out", str(tmp_path / "out"),
+              "--quiet"])
+    assert done.value.code == 0
+    out = capsys.readouterr().out
+    frame = pd.read_csv(tmp_path / "out" / "summary.csv")
+    assert (frame["status"] == "ok").all() and frame["valid"].all()
+    quoted = readme_peak_table()
+    assert len(quoted) == len(frame) == 4
+    for (engines, sram, peak, power, energy), (_, row) in zip(quoted, frame.iterrows()):
+        assert (int(engines), int(sram.split()[0]) << 20) == (row["compute.engines"], row["memory.sram_bytes"])
+        assert f"{row['peak_qps']:.3f}" == peak
+        assert f"{row['power_w']:.2f} W" == power and f"{row['energy_per_sample_j'] * 1e3:.2f} mJ" == energy
+    assert "best (highest peak_qps with power_w <= 4.5): npu_v2_resnet50_server_2_16777216" in out
+    assert f"peak {quoted[1][2]} QPS, " in out

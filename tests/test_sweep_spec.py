@@ -222,3 +222,36 @@ def test_a_grid_too_large_is_refused_before_it_is_built(sweep_file):
                       f'memory.sram_bytes = [{values}]\ncompute.clock_hz = [{values}]\n')
     assert problems(path) == [f"{path}: grid = '100,000,000 points': a sweep holds at most 100,000 points: "
                               "fewer values per axis, or several sweeps"]
+
+
+def test_find_peak_applies_to_run_sweeps_of_server_scenarios(sweep_file):
+    path = sweep_file("""
+        [sweep]
+        find_peak = true
+        [grid]
+        system = ["npu_v2"]
+        scenario = ["server", "Offline", "interactive", "single-stream"]
+    """)
+    lines = problems(path)
+    rule = "find_peak = true searches the server and interactive scenarios only"
+    assert lines == [f"{path}: grid.scenario[1] = 'Offline': {rule}",
+                     f"{path}: grid.scenario[3] = 'single-stream': {rule}"]
+    profile = sweep_file("""
+        [sweep]
+        mode = "profile"
+        find_peak = true
+        [fixed]
+        system = "npu_v2"
+    """, name="p.toml")
+    assert problems(profile) == [f'{profile}: sweep.find_peak = True: applies to mode = "run" only']
+    server = load_sweep(sweep_file('[sweep]\nfind_peak = true\n[fixed]\nsystem = "npu_v2"\n'
+                                   'scenario = "server"\n', name="ok.toml"))
+    assert server.settings.find_peak
+
+
+def test_a_find_peak_point_is_not_the_run_point_done_before():
+    from harness.sweep.inputs import fingerprint
+    from harness.sweep.spec import RunSettings
+    params = {"system": "npu_v2", "scenario": "server"}
+    plain, searched = RunSettings(mode="run"), RunSettings(mode="run", find_peak=True)
+    assert fingerprint(params, plain) != fingerprint(params, searched)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib
 import threading
-from dataclasses import asdict
 from pathlib import Path
 
 import click
@@ -14,7 +13,6 @@ from harness.cli.progress import real_time_progress, wanted
 from harness.record.rundir import (NotWritten, check_out_dir, claim, claim_fresh, release, target,
                             write_run)
 from harness.measure import peak
-from harness.record.build import clean
 from harness.measure.runner import RunOutput, RunRequest, execute, prepare
 from harness.measure.settings import SERVER_SCENARIOS
 from harness.record.schema import FindPeak, RealtimeMaster, RunRecord, Tokens, from_dict, to_dict
@@ -127,12 +125,7 @@ def peak_line(found: FindPeak) -> str:
 
 def _measure(prepared, find_peak: bool) -> RunOutput:
     if find_peak:
-        found = peak.find_peak(prepared, _print_probe)
-        run = found.run
-        run.result["find_peak"] = clean({"peak_qps": run.result["settings"]["effective"]["target_qps"],
-                                         "method": found.method, "saturation_qps": found.saturation_qps,
-                                         "probes": [asdict(p) for p in found.probes]})
-        return run
+        return peak.peak_run(prepared, _print_probe)
     watch = real_time_progress if wanted(prepared.adapter.time_mode) else None
     return execute(prepared, watch=watch)
 

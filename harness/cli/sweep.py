@@ -21,10 +21,17 @@ def summary(done: SweepRun, rule: str | None) -> dict:
     if done.choice is not None and done.choice.index is not None:
         row = done.frame.loc[done.choice.index]
         best = {"point": row["point"], **{k: row[k] for k in ("samples_per_s", "p99_s", "power_w")}}
+        if _searched(row):
+            best["peak_qps"] = row["peak_qps"]
     return {"out": str(done.out), "page": str(done.out / "sweep.html"), "points": len(done.frame),
             "ran": done.ran, "done_before": done.skipped, "failed": done.failed, "rule": rule,
             "best": best, "pareto_front": int(done.front.sum()),
             "unknown_accuracy": done.choice.unknown_accuracy if done.choice is not None else 0}
+
+
+def _searched(row) -> bool:
+    """A find-peak point's row (its peak QPS known)."""
+    return row.get("peak_qps") is not None and row["peak_qps"] == row["peak_qps"]
 
 
 def render(done: SweepRun, rule: str | None) -> None:
@@ -37,7 +44,8 @@ def render(done: SweepRun, rule: str | None) -> None:
             click.echo(f"  best: no point meets: {rule}")
         else:
             row = frame.loc[done.choice.index]
-            click.echo(f"  best ({rule}): {row['point']}: {fmt.number(row['samples_per_s'])} samples/s, "
+            peak = f"peak {row['peak_qps']:.3f} QPS, " if _searched(row) else ""   # as bench run's
+            click.echo(f"  best ({rule}): {row['point']}: {peak}{fmt.number(row['samples_per_s'])} samples/s, "
                        f"p99 {fmt.seconds(row['p99_s'])}, {fmt.number(row['power_w'])} W")
     note = unknown_note(done.choice) if done.choice is not None else None
     if note:

@@ -41,6 +41,8 @@ from harness.judge import early_stopping
 from harness.measure.loadgen import Records
 from harness.measure.runner import Judged, Prepared, RunOutput, described, judged, records_only
 from harness.measure.settings import Settings
+from harness.record.build import clean
+from harness.record.schema import from_dict
 from harness.judge.stats import percentile_index
 
 MAX_PROBES = 64
@@ -467,3 +469,15 @@ def find_peak(prepared: Prepared, on_probe: Callable[[Probe], None] = lambda p: 
     if prepared.adapter.time_mode != "virtual" or s.use_token_latencies:
         return doubling(prepared, on_probe)
     return _bracketed(prepared, on_probe, saturation_qps(prepared))
+
+
+def peak_run(prepared: Prepared, on_probe: Callable[[Probe], None] = lambda p: None) -> RunOutput:
+    """The search as a run (`bench run --find-peak`, a sweep's find-peak point): the run found,
+    its result's `find_peak` block naming the peak, the method and every probe."""
+    found = find_peak(prepared, on_probe)
+    run = found.run
+    block = clean({"peak_qps": run.record.settings.effective.target_qps, "method": found.method,
+                   "saturation_qps": found.saturation_qps,
+                   "probes": [dataclasses.asdict(p) for p in found.probes]})
+    return RunOutput(from_dict({**run.result, "find_peak": block}, "the run's result"), run.records,
+                     run.outcome)

@@ -20,6 +20,7 @@ from harness.sweep.select import Choice, describe, unknown_note
 from harness.sweep.spec import Sweep
 
 FIGURE_COLUMNS = ("samples_per_s", "p99_s", "energy_per_sample_j", "power_w", "accuracy", "valid")
+SEARCHED = ("peak_qps",)   # a find-peak sweep's: shown first, when the points have them
 MAX_ROWS = 200
 
 
@@ -57,7 +58,7 @@ def render_page(sweep: Sweep, frame: pd.DataFrame, front: pd.Series, choice: Cho
                 f"{counts['failed']} failed{pending} · summary in summary.csv and summary.parquet")
     return environment().get_template("sweep.html.j2").render(
         title=f"sweep {sweep.name}", heading=f"sweep {sweep.name}", subtitle=subtitle,
-        version=__version__, keys=keys, figures=FIGURE_COLUMNS, show=show, heading_of=heading,
+        version=__version__, keys=keys, figures=figure_columns(frame), show=show, heading_of=heading,
         breakable=breakable,
         rule=describe(sweep.best) if sweep.best else None, best=best, choice=choice,
         unknown_note=unknown_note(choice) if choice else None,
@@ -65,6 +66,12 @@ def render_page(sweep: Sweep, frame: pd.DataFrame, front: pd.Series, choice: Cho
         pareto_svg=charts.pareto_chart(frame, front, choice.index if choice else None),
         parameter_svgs=[charts.parameter_chart(frame, k) for k in charts.varying(frame, sweep.parameter_keys)],
         failed=frame[frame["status"] == "failed"].to_dict("records"))
+
+
+def figure_columns(frame: pd.DataFrame) -> tuple[str, ...]:
+    """The tables' figure columns: a find-peak sweep's peak QPS first, then the run's figures."""
+    searched = tuple(c for c in SEARCHED if c in frame and frame[c].notna().any())
+    return searched + FIGURE_COLUMNS
 
 
 def _counts(frame: pd.DataFrame) -> dict[str, int]:

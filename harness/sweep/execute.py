@@ -69,10 +69,12 @@ def _profile(task: Task) -> Outcome:
 
 
 def _run(task: Task) -> Outcome:
+    from harness.measure.peak import peak_run
     from harness.measure.runner import execute, prepare
     from harness.record.rundir import encode_run
 
-    run = execute(prepare(run_request(task.params, task.settings)))
+    prepared = prepare(run_request(task.params, task.settings))
+    run = peak_run(prepared) if task.settings.find_peak else execute(prepared)
     return Outcome(task.name, "ok", figures.from_result(run.record), result=run.record,
                    files=encode_run(run.record, run.records))   # compressed here, in parallel
 

@@ -58,7 +58,8 @@ def from_result(record: RunRecord) -> dict[str, Any]:
             "valid": record.valid, "p50_s": lat.p50, "p90_s": lat.p90,
             "p99_s": lat.p99, "samples_per_s": record.samples_per_second,
             "energy_per_sample_j": energy.joules_per_sample if energy else None,
-            "power_w": energy.average_power_w if energy else None}
+            "power_w": energy.average_power_w if energy else None,
+            "peak_qps": record.find_peak.peak_qps if record.find_peak else None}
 
 
 def from_profile(total: dict) -> dict[str, Any]:
@@ -70,4 +71,4 @@ def from_profile(total: dict) -> dict[str, Any]:
     return {"metric_name": "samples per second", "metric_value": rate, "metric_unit": "samples/s",
             "valid": True, "p50_s": time_s, "p90_s": time_s, "p99_s": time_s, "samples_per_s": rate,
             "energy_per_sample_j": power / rate if power and rate else None, "power_w": power,
-            "accuracy": None}   # the caller looks it up: it needs the hardware and the workload
+            "peak_qps": None, "accuracy": None}   # the caller looks it up: it needs the hardware and the workload

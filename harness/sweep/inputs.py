@@ -91,5 +91,7 @@ def fingerprint(params: dict[str, Any], settings: RunSettings) -> str:
     files = [_file_fingerprint("systems", locate(params["system"], settings.base_dir)),
              _file_fingerprint("workloads", locate(params.get("workload", "resnet50"), settings.base_dir))]
     shared = {k: getattr(settings, k) for k in ("mode", "seed", "duration_s", "min_queries")}
+    if settings.find_peak:   # only when set: a sweep done before the key existed stays done
+        shared["find_peak"] = True
     text = json.dumps([params, shared, files, __version__], sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]

@@ -42,13 +42,17 @@ def kind(key: str) -> str:
 # ---------------------------------------------------------------- rules for one point
 
 
-def point_rules(params: dict[str, Any], mode: str) -> list[tuple[str, Any, str]]:
+def point_rules(params: dict[str, Any], mode: str, find_peak: bool = False) -> list[tuple[str, Any, str]]:
     """Everything wrong with one point that needs no file: [(key, value, rule)]."""
     out = [(k, v, r) for k, v in params.items() if (r := _key_rule(k, v, mode))]
     if "system" not in params:
         out.append(("system", None, "every point needs a system"))
     if mode == "run" and "scenario" not in params:
         out.append(("scenario", None, "every point of a run sweep needs a scenario"))
+    scenario = settings_mod.parse_scenario(str(params.get("scenario", "")))
+    if find_peak and scenario is not None and scenario not in settings_mod.SERVER_SCENARIOS:
+        out.append(("scenario", params["scenario"], "find_peak = true searches the server and "
+                                                    "interactive scenarios only"))
     for name, fields in master_edits(params).items():
         out += [(f"masters.{name}.{k}", fields.get(k), r) for k, r in _master_rules(fields)]
     return out

@@ -1,6 +1,7 @@
 """Sweep files: strict loading into a frozen `Sweep` (the format is described in README.md).
 
-    [sweep]        name, mode ("run" | "profile"), seed, duration_s, min_queries, report
+    [sweep]        name, mode ("run" | "profile"), seed, duration_s, min_queries, report,
+                   find_peak (run mode: each point a find-peak search)
     [fixed]        parameters every point shares
     [grid]         axes: key = [values]; the points are their cartesian product. An axis whose
                    values are tables sets several parameters together (e.g. rows and columns)
@@ -82,6 +83,7 @@ class RunSettings:
     duration_s: float | None = None
     min_queries: int | None = None
     report: bool = False
+    find_peak: bool = False          # run mode: each point is a find-peak search (server scenarios)
     base_dir: str = "."              # relative system/workload paths are read from here
 
 
@@ -114,7 +116,7 @@ def load_sweep(path: str | Path) -> Sweep:
     best = _read_best(r.table("best"), keys)
     r.done()
     if settings is not None:
-        _check_points(points, settings.mode, label, problems)
+        _check_points(points, settings, label, problems)
     problems.raise_if_any()
     return Sweep(name, label, settings, tuple(points), objectives, best)
 
@@ -126,10 +128,11 @@ def _read_settings(t: Reader, path: Path) -> tuple[RunSettings | None, str]:
                   seed=t.get("seed", int, default=None, check=lambda v: None if v >= 0 else "must be >= 0"),
                   duration_s=t.get("duration_s", float, default=None, check=positive),
                   min_queries=t.get("min_queries", int, default=None, check=lambda v: None if v >= 1 else "must be >= 1"),
-                  report=t.get("report", bool, default=False))
+                  report=t.get("report", bool, default=False),
+                  find_peak=t.get("find_peak", bool, default=False))
     if values["mode"] == "profile":
-        for key in ("duration_s", "min_queries"):
-            if values[key] is not None:
+        for key in ("duration_s", "min_queries", "find_peak"):
+            if values[key] not in (None, False):
                 t.problem(key, values[key], 'applies to mode = "run" only')
     t.done()
     return RunSettings(**values, base_dir=str(path.resolve().parent)), name
@@ -187,11 +190,11 @@ def _combine(fixed: dict, base: dict, combo: tuple[tuple[dict, dict], ...]) -> P
     return Point(values, origins)
 
 
-def _check_points(points: list[Point], mode: str, label: str, problems: Problems) -> None:
+def _check_points(points: list[Point], settings: RunSettings, label: str, problems: Problems) -> None:
     """Each distinct problem once (a grid repeats a bad value in many points)."""
     seen, names = set(), {}
     for point in points:
-        for key, value, rule in P.point_rules(point.params, mode):
+        for key, value, rule in P.point_rules(point.params, settings.mode, settings.find_peak):
             where = point.origins.get(key, f"fixed.{key}")
             if (where, rule) not in seen:
                 seen.add((where, rule))
