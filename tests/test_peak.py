@@ -160,10 +160,11 @@ def test_guessed_probes_run_beside_the_search_and_change_nothing(md1, monkeypatc
 
     monkeypatch.setattr(peak, "_guess", counting)
     beside = peak.find_peak(prepared)
-    monkeypatch.setattr(peak, "_guess", lambda *args: None)
-    alone = peak.find_peak(prepared)
+    taken = list(guessed)
+    alone = peak.find_peak(prepared, guess=False)      # as a sweep's point searches
+    assert guessed == taken                            # ... with no guess
     assert repr(beside.probes) == repr(alone.probes)   # every field, nan included
     assert _peak(beside) == _peak(alone) == 764.598
     full = [p.target_qps for p in alone.probes if p.full_length]
-    assert guessed and all(q not in full[:3] for q in guessed)   # only once the bracket exists
-    assert 764.698 in guessed   # the last probe ran beside the one before it
+    assert taken and all(q not in full[:3] for q in taken)   # only once the bracket exists
+    assert 764.698 in taken   # the last probe ran beside the one before it

@@ -393,7 +393,8 @@ class _Ahead:
         self.pool.shutdown(wait=False, cancel_futures=True)
 
 
-def _full_search(search: _Searcher, estimate: float, slope: float, upper: float | None) -> None:
+def _full_search(search: _Searcher, estimate: float, slope: float, upper: float | None,
+                 guess: bool) -> None:
     bracket = _Bracket(search.s, slope, upper)
     c = x = max(estimate, search.s.target_qps)
     ahead = _Ahead(search)
@@ -402,7 +403,8 @@ def _full_search(search: _Searcher, estimate: float, slope: float, upper: float 
             x = search._tidy(x)
             ahead.only(x)
             ahead.start(x)
-            _guess(search, ahead, bracket, x, c)
+            if guess:
+                _guess(search, ahead, bracket, x, c)
             point, valid = search.full(x, ahead.take(x))
             bracket = bracket.absorb(point, valid)
             if bracket.ended:
@@ -423,7 +425,8 @@ def _guess(search: _Searcher, ahead: _Ahead, bracket: _Bracket, qps: float, c: f
         ahead.start(search._tidy(then.next()[1]))
 
 
-def _bracketed(prepared: Prepared, on_probe: Callable[[Probe], None], upper: float | None) -> Search:
+def _bracketed(prepared: Prepared, on_probe: Callable[[Probe], None], upper: float | None,
+               guess: bool = True) -> Search:
     search = _Searcher(prepared, on_probe)
     s = search.s
     near = max(s.target_qps, (upper or 0.0) / 2)   # about where the search will probe
@@ -431,7 +434,7 @@ def _bracketed(prepared: Prepared, on_probe: Callable[[Probe], None], upper: flo
         estimate, slope = _short_bracket(search, upper)
     else:   # too few queries to aim by a short run: start from the target, as LoadGen does
         estimate, slope = s.target_qps, math.nan
-    _full_search(search, estimate, slope, upper)
+    _full_search(search, estimate, slope, upper, guess)
     return Search(search.answer(), search.probes, upper, "bracketed")
 
 
@@ -463,18 +466,22 @@ def saturation_qps(prepared: Prepared) -> float | None:
     return bound(prepared.system.config, prepared.workload) if bound else None
 
 
-def find_peak(prepared: Prepared, on_probe: Callable[[Probe], None] = lambda p: None) -> Search:
-    """The run at the highest VALID target QPS found, every probe tried (in order) and how."""
+def find_peak(prepared: Prepared, on_probe: Callable[[Probe], None] = lambda p: None,
+              guess: bool = True) -> Search:
+    """The run at the highest VALID target QPS found, every probe tried (in order) and how.
+    `guess`: run the likely next probe beside the current one on a spare core (the same probes
+    and answer either way; off where every core is busy already, as in a sweep)."""
     s = prepared.settings
     if prepared.adapter.time_mode != "virtual" or s.use_token_latencies:
         return doubling(prepared, on_probe)
-    return _bracketed(prepared, on_probe, saturation_qps(prepared))
+    return _bracketed(prepared, on_probe, saturation_qps(prepared), guess)
 
 
-def peak_run(prepared: Prepared, on_probe: Callable[[Probe], None] = lambda p: None) -> RunOutput:
+def peak_run(prepared: Prepared, on_probe: Callable[[Probe], None] = lambda p: None,
+             guess: bool = True) -> RunOutput:
     """The search as a run (`bench run --find-peak`, a sweep's find-peak point): the run found,
     its result's `find_peak` block naming the peak, the method and every probe."""
-    found = find_peak(prepared, on_probe)
+    found = find_peak(prepared, on_probe, guess)
     run = found.run
     block = clean({"peak_qps": run.record.settings.effective.target_qps, "method": found.method,
                    "saturation_qps": found.saturation_qps,
