@@ -140,3 +140,15 @@ def test_the_roofline_puts_a_memory_bound_layer_on_one_engines_roof():
     assert len(x) >= 1 and ratio.max() <= 1 + 1e-9
     assert ratio.max() == pytest.approx(1.0, rel=1e-6)  # a layer that only streams sits on it
     assert np.all(y <= accel.engine_peak_macs_per_s * (1 + 1e-9))
+
+
+def test_a_sut_that_served_for_no_time_reports_no_rates_not_zero():
+    """finish(0): nothing to divide by, so utilization and the average DRAM traffic are unknown."""
+    prepared = prepare(RunRequest("server", "npu_v2", "resnet50", duration_s=0.3, min_queries=20))
+    sut = prepared.adapter.build(prepared.system.config, prepared.workload, 0)
+    sut.start(Environment(), lambda *args: None)
+    extra = sut.finish(0.0)
+    accel, energy = extra["accelerator"], extra["energy"]
+    assert accel["utilization"] is None and accel["dram_average_bytes_per_s"] is None
+    assert accel["batches"] == 0 and accel["dram_bytes_per_s"] > 0   # what the system is
+    assert energy["joules_per_sample"] is None and energy["average_power_w"] is None

@@ -67,3 +67,9 @@ def test_sample_path_equals_the_fifo_recursion(servers):
         heapq.heapreplace(free, start + service)
         expected.append(start + service)
     assert records.completed_s.tolist() == expected
+
+
+def test_a_pool_that_served_for_no_time_has_no_utilization_not_zero():
+    sut = SyntheticSUT("q", SyntheticConfig("exponential", MEAN_S, 0.5, "", (), 2, 1, 0.0, 0.0), 11)
+    assert sut.finish(0.0)["sut_stats"] == {"batches": 0, "utilization": None}
+    assert sut.finish(1.0)["sut_stats"] == {"batches": 0, "utilization": 0.0}   # idle for 1 s: 0

@@ -140,10 +140,10 @@ class AcceleratorSUT(SimulatedPoolSUT):
             "batches": int(counts.sum()),
             "batch_sizes": {str(int(k)): int(v) for k, v in zip(sizes, counts)},
             "utilization": (self.pool.busy_s / (duration_s * self.serving.compute.engines)
-                            if duration_s > 0 else 0.0),
+                            if duration_s > 0 else None),   # None: a run of no time
             **self._schedule(),
             "dram_bytes": dram_bytes,
-            "dram_average_bytes_per_s": dram_bytes / duration_s if duration_s > 0 else 0.0,
+            "dram_average_bytes_per_s": dram_bytes / duration_s if duration_s > 0 else None,
             "peak_macs_per_s": c.peak_macs_per_s * c.engines,
             "dram_bytes_per_s": self.hardware.memory.usable_dram_bytes_per_s,
             "engine_peak_macs_per_s": c.peak_macs_per_s,

@@ -169,7 +169,7 @@ class SyntheticSUT(SimulatedPoolSUT):
                        c.per_sample_s)
 
     def finish(self, duration_s: float) -> dict[str, Any]:
-        busy = self.pool.busy_s / (duration_s * self.config.servers) if duration_s > 0 else 0.0
+        busy = self.pool.busy_s / (duration_s * self.config.servers) if duration_s > 0 else None
         return {"sut_stats": {"batches": self.pool.batches, "utilization": busy}}
 
 

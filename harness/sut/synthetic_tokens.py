@@ -160,6 +160,6 @@ class DecodeSlots:
         pass
 
     def finish(self, duration_s: float) -> dict[str, Any]:
-        busy = self.busy_s / (duration_s * self.slots) if duration_s > 0 else 0.0
+        busy = self.busy_s / (duration_s * self.slots) if duration_s > 0 else None
         return {"sut_stats": {"requests": self.requests, "generated_tokens": self.tokens,
                               "slot_utilization": busy}}
