@@ -55,3 +55,11 @@ def test_a_compiled_run_skips_numbas_blas_check_and_leaves_scipy_importable():
     out = subprocess.run([sys.executable, "-c", COMPILED_RUN], capture_output=True, text=True,
                          check=True).stdout
     assert "LINALG False" in out and "BLAS False LATER True" in out, out
+
+
+def test_a_sweep_worker_runs_points_without_the_pages_code():
+    """What a pool or Dask worker imports to run a point: no matplotlib (the page is the
+    client's, drawn once at the end)."""
+    probe = "import sys, harness.sweep.execute; print('matplotlib' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -13,8 +13,8 @@ import pytest
 from harness.cli.main import main
 from harness.errors import ConfigError
 from harness.record.schema import load
+from harness.render.sweep_page import show
 from harness.sweep import check_inputs, load_sweep, run_sweep
-from harness.render.sweep_page import show   # after harness.sweep, which imports it
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "npu_sweep.toml"
@@ -289,3 +289,22 @@ def test_readme_peak_sweep_finds_the_figures_it_quotes(tmp_path, capsys):
         assert f"{row['power_w']:.2f} W" == power and f"{row['energy_per_sample_j'] * 1e3:.2f} mJ" == energy
     assert "best (highest peak_qps with power_w <= 4.5): npu_v2_resnet50_server_2_16777216" in out
     assert f"peak {quoted[1][2]} QPS, " in out
+
+
+def test_report_true_draws_each_points_page(sweep_of, tmp_path, synthetic):
+    system = synthetic(distribution="exponential", mean_s=0.002)
+    sweep = sweep_of(f"""
+        [sweep]
+        duration_s = 0.5
+        min_queries = 50
+        report = true
+        [fixed]
+        system = "{system}"
+        scenario = "server"
+        [grid]
+        target_qps = [100, 200]
+    """)
+    done = run_sweep(sweep, tmp_path / "out", workers=1)
+    for path in done.frame["path"]:
+        page = (tmp_path / "out" / path / "report.html").read_text()
+        assert "<svg" in page and str(load(tmp_path / "out" / path).query_count) in page

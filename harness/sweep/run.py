@@ -18,7 +18,6 @@ from harness.errors import config_error
 from harness.sweep import store
 from harness.sweep.execute import Outcome, Task
 from harness.sweep.inputs import fingerprint
-from harness.render.sweep_page import write_page
 from harness.sweep.pool import chunks, make_pool
 from harness.sweep.select import Choice, best, pareto_mask
 from harness.sweep.spec import Sweep
@@ -102,6 +101,10 @@ def finish(sweep: Sweep, out: Path, ran: int, skipped: int) -> SweepRun:
     store.write_summary(out, frame)
     front = pareto_mask(frame, sweep.objectives)
     choice = best(frame, sweep.best) if sweep.best else None
+    # imported here: a worker that imports harness.sweep to run points never loads the page's
+    # code (matplotlib), and harness.render.sweep_page, which imports harness.sweep's modules,
+    # can be imported first
+    from harness.render.sweep_page import write_page
     write_page(out / "sweep.html", sweep, frame, front, choice)
     return SweepRun(out, frame, ran, skipped, front, choice)
 

@@ -22,7 +22,6 @@ from typing import Any
 import pandas as pd
 
 from harness.record.rundir import NotWritten, write_file, write_run
-from harness.render.page import report_beside
 from harness.sweep.execute import Outcome
 from harness.sweep.figures import FIGURES
 from harness.sweep.spec import Sweep
@@ -58,6 +57,7 @@ def write_point(out: Path, outcome: Outcome, params: dict[str, Any], inputs: str
         try:
             write_run(path, outcome.result, outcome.files)
             if report:
+                from harness.render.page import report_beside   # matplotlib: only for pages
                 report_beside(path)
         except NotWritten as exc:   # the measurement is there; point.json says what is not
             missing = str(exc)
