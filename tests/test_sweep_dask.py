@@ -76,3 +76,12 @@ def test_unreachable_scheduler_is_a_user_error(tmp_path, monkeypatch):
     path.write_text(textwrap.dedent(PROFILE))
     with pytest.raises(ConfigError, match="--scheduler.*cannot connect"):
         run_sweep(load_sweep(path), tmp_path / "out", scheduler="tcp://127.0.0.1:9")
+
+
+def test_find_peak_sweep_on_dask_equals_local(tmp_path, cluster, synthetic):
+    system = synthetic(distribution="exponential", mean_s=0.001)
+    text = RUN.format(system=system).replace("seed = 11", "seed = 11\n    find_peak = true").replace(
+        '"server", "single-stream"', '"server"').replace("min_queries = 50", "min_queries = 500")
+    local, remote = both(tmp_path, text, cluster)
+    assert len(local) == 4 and (local["status"] == "ok").all() and local["peak_qps"].notna().all()
+    pd.testing.assert_frame_equal(local, remote)
