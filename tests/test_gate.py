@@ -231,3 +231,14 @@ def test_markdown_and_terminal_outputs_show_hostile_names_literally():
     assert md.startswith("&lt;script&gt;") and "\\*\\*b\\$c\\$d\\*\\*" in md
     assert "\x1b" not in escape.terminal(name) and "\\x1b[31m" in escape.terminal(name)
     assert escape.markdown("latency_s.p99") == "latency_s.p99"
+
+
+def test_a_find_peak_result_is_gated_on_its_peak(capsys, tmp_path):
+    """find_peak.peak_qps is a registered figure: labelled, with its unit, higher is better."""
+    def searched(name: str, peak_qps: float) -> str:
+        return str(make_result(tmp_path, name, find_peak={"peak_qps": peak_qps, "method": "bracketed",
+                                                          "saturation_qps": None, "probes": []}))
+    base, lower = searched("b", 4359.702), searched("c", 4220.350)
+    code, out, _ = gate(capsys, *sides([base], [lower]), "--rule", "find_peak.peak_qps:-1%")
+    assert code == 1 and "peak target QPS (find-peak)" in out and "-3.20%" in out
+    assert gate(capsys, *sides([lower], [base]), "--rule", "find_peak.peak_qps:-1%")[0] == 0
