@@ -5,10 +5,13 @@ import json
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from harness.accel import AcceleratorModel, load_hardware
 from harness.accel.energy import engine_states, run_energy
 from harness.accel.runlog import BatchLog
+from harness.accel.windows import add_window_energy
 from harness.cli.main import main
 from harness.cli.profile import render_table
 from tests.test_accel_energy import WORKLOAD, hardware
@@ -145,3 +148,21 @@ def test_a_system_without_energy_figures_has_no_tops_per_w(capsys):
     profile = AcceleratorModel(hardware(energy=zero), WORKLOAD).profile()
     assert profile.total["energy_j"] == 0.0 and profile.total["tops_per_w"] is None
     assert "TOPS/W n/a (no energy modelled)" in render_table(profile)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.floats(-2e-3, 12e-3), st.floats(0.0, 6e-3), st.floats(0.0, 10.0)),
+                max_size=40),
+       st.floats(1e-6, 10e-3))
+def test_each_window_gets_exactly_what_each_interval_spends_inside_it(intervals, t1):
+    """The compiled window energy against the overlaps written out: intervals before, across
+    and after the span, empty ones, the last window shorter than the rest."""
+    edges = np.append(np.arange(0.0, t1, 1e-3), t1)
+    starts = np.array([s for s, _, _ in intervals], dtype=float)
+    ends = starts + np.array([d for _, d, _ in intervals], dtype=float)
+    watts = np.array([w for _, _, w in intervals], dtype=float)
+    out = np.zeros(len(edges) - 1)
+    add_window_energy(edges, 1e-3, starts, ends, watts, out)
+    expected = [sum(w * max(0.0, min(e, hi) - max(s, lo)) for s, e, w in zip(starts, ends, watts))
+                for lo, hi in zip(edges[:-1], edges[1:])]
+    assert out.tolist() == pytest.approx(expected, rel=1e-12, abs=1e-15)

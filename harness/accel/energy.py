@@ -135,36 +135,19 @@ def static_by_state(hw: Hardware, states: States, seconds: float) -> dict[str, f
             "gated_s": states.gated_s}
 
 
-def _window_energy(edges: np.ndarray, starts: np.ndarray, ends: np.ndarray,
-                   watts: np.ndarray) -> np.ndarray:
-    """Energy in each window of `edges` of constant powers watts[i] over [starts[i], ends[i])."""
-    if not len(starts):
-        return np.zeros(len(edges) - 1)
-    times = np.concatenate([starts, ends])
-    order = np.argsort(times, kind="stable")
-    times = times[order]
-    power = np.concatenate([watts, -watts])[order]
-    del order   # a run's batch log is long: each temporary is freed as soon as it is used
-    np.cumsum(power, out=power)
-    step = np.diff(times)
-    np.multiply(power[:-1], step, out=step)
-    del power
-    energy = np.empty(len(times))
-    energy[0] = 0.0
-    np.cumsum(step, out=energy[1:])
-    return np.diff(np.interp(edges, times, energy))
-
-
 def peak_power_w(hw: Hardware, cols: dict, states: States, t0: float, t1: float) -> float | None:
     """The highest average power over PEAK_WINDOW_S windows of [t0, t1]; None for an empty span."""
     edges = np.append(np.arange(t0, t1, PEAK_WINDOW_S), t1)
     if len(edges) < 2:
         return None
+    from harness.accel.windows import add_window_energy   # compiled: numba is loaded by a run
+
     spans = np.maximum(cols["end_s"] - cols["start_s"], 1e-15)
     dyn = cols["mac_j"] + cols["sram_j"] + cols["dram_j"]
-    joules = _window_energy(edges, cols["start_s"], cols["end_s"], dyn / spans)
-    joules += _window_energy(edges, states.powered_from, states.powered_to,
-                             np.full(len(states.powered_from), hw.energy.engine_static_w))
+    joules = np.zeros(len(edges) - 1)
+    add_window_energy(edges, PEAK_WINDOW_S, cols["start_s"], cols["end_s"], dyn / spans, joules)
+    add_window_energy(edges, PEAK_WINDOW_S, states.powered_from, states.powered_to,
+                      np.full(len(states.powered_from), hw.energy.engine_static_w), joules)
     bins = np.clip(np.searchsorted(edges, states.wake_at, side="right") - 1, 0, len(edges) - 2)
     joules += np.bincount(bins, minlength=len(edges) - 1) * hw.energy.wakeup_j
     widths = np.diff(edges)
