@@ -13,6 +13,7 @@ from harness.measure.loadgen import LoadGen
 from harness.measure.runner import RunRequest, execute, prepare
 from harness.measure.schedule import generate
 from harness.workloads import load_workload
+from harness.sut import accelerator as accelerator_sut
 
 WORKLOADS = catalog.names("workloads")
 
@@ -152,3 +153,22 @@ def test_a_sut_that_served_for_no_time_reports_no_rates_not_zero():
     assert accel["utilization"] is None and accel["dram_average_bytes_per_s"] is None
     assert accel["batches"] == 0 and accel["dram_bytes_per_s"] > 0   # what the system is
     assert energy["joules_per_sample"] is None and energy["average_power_w"] is None
+
+
+def test_equal_designs_share_one_model_and_it_changes_no_result(monkeypatch):
+    """A sweep's points that differ only in load get the model (and its batch plans) built for
+    the first of them; the run is bit for bit a run on a model of its own."""
+    adapter = accelerator_sut.ADAPTER
+    monkeypatch.setattr(adapter, "_models", ())
+
+    def point(qps, sram):
+        return prepare(RunRequest("server", "npu_v2", "resnet50", target_qps=qps, duration_s=2,
+                                  sets=(f"memory.sram_bytes={sram}",)))
+
+    first, other, again = point(1000, 8388608), point(1000, 16777216), point(1500, 8388608)
+    models = [adapter.build(p.system.config, p.workload, 0).model for p in (first, other, again)]
+    assert models[0] is models[2] and models[1] is not models[0]
+    shared = execute(again).records
+    monkeypatch.setattr(adapter, "_models", ())
+    fresh = execute(point(1500, 8388608)).records
+    assert np.array_equal(shared.completed_s, fresh.completed_s, equal_nan=True)

@@ -156,12 +156,15 @@ class AcceleratorSUT(SimulatedPoolSUT):
         }
 
 
+KEPT_MODELS = 32   # a sweep's worker sees each design several times, other designs between
+
+
 class AcceleratorAdapter:
     name = "accelerator"
     time_mode = "virtual"
     tables = TABLES
     uses_layers = True   # it runs the workload's layer graph
-    _last: AcceleratorModel | None = None   # the model `_model` built last
+    _models: tuple[AcceleratorModel, ...] = ()   # the models `_model` built last, newest first
 
     def load(self, r: Reader, path: Path | None) -> Hardware:
         name = r.data.get("name") if isinstance(r.data.get("name"), str) else (path.stem if path else "npu")
@@ -186,12 +189,16 @@ class AcceleratorAdapter:
         return AcceleratorSUT(hw, workload, self._model(hw, workload))
 
     def _model(self, hw: Hardware, workload: Workload) -> AcceleratorModel:
-        """The last model built, when the same hardware and workload come again (find-peak's
-        probes, repeated runs): its batch plans are the same, and take a tenth of a second."""
-        last = self._last
-        if last is None or last.physical is not hw or last.workload is not workload:
-            last = self._last = AcceleratorModel(hw, workload)
-        return last
+        """A model built before for equal hardware and workload (find-peak's probes, repeated
+        runs, a sweep's points that differ only in load): its batch plans are the same, and
+        take a tenth of a second. A run only reads its model (the warm engines and the DRAM are
+        its JointDram's), so sharing one changes no result."""
+        for model in self._models:
+            if model.physical == hw and model.workload == workload:
+                return model
+        model = AcceleratorModel(hw, workload)
+        self._models = (model, *self._models[:KEPT_MODELS - 1])
+        return model
 
 
 def _plain(value: Any) -> Any:
