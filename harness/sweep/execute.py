@@ -75,7 +75,7 @@ def _run(task: Task) -> Outcome:
 
     prepared = prepare(run_request(task.params, task.settings))
     # no guessed probes: the pool keeps every core busy with points (10 600 s npu_v2 searches on
-    # two workers: 59.6 s without, 80.8 s with)
+    # two workers: 59.6-62.5 s without, 75.5-80.8 s with)
     run = peak_run(prepared, guess=False) if task.settings.find_peak else execute(prepared)
     return Outcome(task.name, "ok", figures.from_result(run.record), result=run.record,
                    files=encode_run(run.record, run.records))   # compressed here, in parallel
