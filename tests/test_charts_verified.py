@@ -91,3 +91,27 @@ def test_equal_latencies_still_get_labelled_axes_and_room_above(capsys, syntheti
     fig = Figure()
     charts._draw_throughput(fig, [run])
     assert fig.axes[0].get_ylim()[1] >= 1.1 * run.record.samples_per_second
+
+
+def test_a_parameter_axis_is_ticked_at_its_values_in_its_unit_when_the_labels_fit():
+    import numpy as np
+    from matplotlib.figure import Figure
+
+    from harness.render.sweep_charts import _value_axis
+
+    def ticks(key, values):
+        ax = Figure(figsize=(7.5, 5.0)).subplots(2, 2)[0, 0]
+        order = np.array(values, dtype=float)
+        ax.plot(order, order)
+        _value_axis(ax.xaxis, key, order)
+        return [t.get_text() for t in ax.get_xticklabels()], list(ax.get_xticks())
+
+    assert ticks("memory.sram_bytes", [8388608, 16777216])[0] == ["8 MiB", "16 MiB"]
+    assert ticks("memory.dram_bytes_per_s", [51.2e9, 68.3e9, 102.4e9])[0] == \
+        ["51.2 GB/s", "68.3 GB/s", "102.4 GB/s"]
+    # "1,000 queries/s" x 5 would overlap: the unit that only follows the number goes
+    assert ticks("server_target_qps", [1000, 1500, 2000, 2500, 3000])[0] == \
+        ["1,000", "1,500", "2,000", "2,500", "3,000"]
+    assert ticks("compute.engines", [2, 3]) == (["2", "3"], [2.0, 3.0])   # no tick at 2.2
+    many = ticks("memory.sram_bytes", [2**20 * k for k in range(1, 13)])[1]
+    assert len(many) != 12   # twelve values: the default ticks, not one per value

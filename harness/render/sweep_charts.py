@@ -18,7 +18,9 @@ from harness.render import svg
 from harness.sweep.figures import LABELS
 
 PANELS = ("samples_per_s", "p99_s", "energy_per_sample_j", "power_w")
-VALUE_TICKS = 8     # a numeric parameter with at most this many values is ticked at each
+VALUE_TICKS = 8     # a numeric parameter with at most this many values is ticked at each ...
+AXIS_CHARS = 56     # ... when each label fits its room: characters across a panel's x axis
+SHORT_LABEL = 8     # between default ticks, labels longer than this drop an appended unit
 MAX_PARAMETER_CHARTS = 16
 
 
@@ -26,6 +28,27 @@ def varying(frame: pd.DataFrame, keys: list[str]) -> list[str]:
     """Parameters with more than one value among the finished points."""
     ok = frame[frame["status"] == "ok"]
     return [k for k in keys if ok[k].dropna().astype(str).nunique() > 1][:MAX_PARAMETER_CHARTS]
+
+
+def _value_axis(axis, key: str, order: np.ndarray) -> None:
+    """A linear parameter axis read in the parameter's unit (8 MiB, 51.2 GB/s, 60 Hz): a tick
+    at each value tried when there are few and their labels fit between them, else the default
+    ticks; a unit merely appended to the number (1,000 queries/s) is dropped where it crowds."""
+    room = AXIS_CHARS * (float(np.diff(order).min() / (order[-1] - order[0])) if len(order) > 1 else 1.0)
+    for text in (lambda v: registry.by_name(key, v), lambda v: _short(key, v)):
+        labels = [text(v) for v in order]
+        if len(order) <= VALUE_TICKS and max(map(len, labels)) <= room:
+            axis.set_ticks(order, labels, fontsize=7)
+            return
+    long = max(len(registry.by_name(key, v)) for v in order) > SHORT_LABEL
+    text = (lambda v: _short(key, v)) if long else (lambda v: registry.by_name(key, v))
+    axis.set_major_formatter(FuncFormatter(lambda v, _pos: text(v)))
+
+
+def _short(key: str, value: float) -> str:
+    """The value without a unit that only follows the plain number (not MiB, GB/s: scaled)."""
+    text, plain = registry.by_name(key, value), fmt.number(value)
+    return plain if text.startswith(plain + " ") else text
 
 
 def _numeric(values: pd.Series) -> bool:
@@ -51,10 +74,8 @@ def _panel(ax, x: np.ndarray, y: pd.Series, labels: list[str] | None, key: str, 
     elif len(order) > 1 and order.min() > 0 and order.max() / order.min() >= 10:
         ax.set_xscale("log")
         svg.log_axis(ax.xaxis, fmt.number)
-    elif len(order) <= VALUE_TICKS:   # a tick at each value tried, read by its name's unit
-        ax.set_xticks(order, [registry.by_name(key, v) for v in order], fontsize=7)
     else:
-        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: registry.by_name(key, v)))
+        _value_axis(ax.xaxis, key, order)
     if np.nanmin(y, initial=math.inf) > 0 and np.nanmax(y, initial=0) / np.nanmin(y, initial=math.inf) >= 20:
         ax.set_yscale("log")
         svg.log_axis(ax.yaxis, _tick_text(figure))
