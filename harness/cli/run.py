@@ -185,11 +185,10 @@ def command(scenario, sut, workload, target_qps, duration, min_queries, seed, se
     if find_peak and prepared.scenario not in SERVER_SCENARIOS:
         raise click.UsageError("--find-peak applies to the server and interactive scenarios only")
     if out:
-        where = target(out)
-        claim(where)
+        claim(target(out))
     else:
         out = claim_fresh(prepared.system.name, prepared.workload.name, prepared.scenario)
-        where = target(out)
+    where = target(out)
     try:
         check_out_dir(where, force)
         if not no_report:

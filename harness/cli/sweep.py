@@ -31,7 +31,7 @@ def summary(done: SweepRun, rule: str | None) -> dict:
 
 def _searched(row) -> bool:
     """A find-peak point's row (its peak QPS known)."""
-    return row.get("peak_qps") is not None and row["peak_qps"] == row["peak_qps"]
+    return not fmt.missing(row.get("peak_qps"))
 
 
 def render(done: SweepRun, rule: str | None) -> None:

@@ -71,4 +71,5 @@ def from_profile(total: dict) -> dict[str, Any]:
     return {"metric_name": "samples per second", "metric_value": rate, "metric_unit": "samples/s",
             "valid": True, "p50_s": time_s, "p90_s": time_s, "p99_s": time_s, "samples_per_s": rate,
             "energy_per_sample_j": power / rate if power and rate else None, "power_w": power,
-            "peak_qps": None, "accuracy": None}   # the caller looks it up: it needs the hardware and the workload
+            "peak_qps": None,   # a profile searches no load
+            "accuracy": None}   # the caller looks it up: it needs the hardware and the workload
