@@ -24,14 +24,18 @@ A kernel that would record DRAM bins past its buffer stops (ABORTED) and is run 
 start with a larger one; nothing is approximated.
 
 State lives in a few packed arrays (I, R, P, the DRAM's four, LoadGen's own) because a call
-between compiled functions costs in proportion to the arrays it passes, and `run` works on views
-that hold no reference (`_unowned`): numba's atomic reference counting of every array at every
-call otherwise took over half the time. For the same reason the functions on the per-query and
-per-batch paths are inlined into their callers at numba's level (`inline="always"`): npu_v2's
-600 s server kernel 1.30 -> 0.69 s, for about 30 s of compilation once per machine (cached after;
-inlining the heap and the rest gained nothing and cost 12 s more). numba keys this file's cached
-machine code on this file alone, though the kernel compiles harness/accel/fluid.py's functions
-into it: `drop_stale_cache` removes it when fluid.py is newer.
+between compiled functions costs in proportion to the arrays it passes. Every function is
+compiled without numba's reference counting (`_nrt=False`, as harness/accel/fluid.py): none
+allocates, and the Python caller of `run` holds every array, so the atomic increments and
+decrements numba would otherwise emit around each array handed to a call are pure overhead:
+npu_v2's 600 s server kernel 0.82 -> 0.46 s, the records bit for bit the same (an earlier
+version passed views without a reference instead, which left part of that cost). For the same
+reason the functions on the per-query and per-batch paths are inlined into their callers at
+numba's level (`inline="always"`): 1.30 -> 0.69 s before that, for about 30 s of compilation
+once per machine (cached after; inlining the heap and the rest gained nothing and cost 12 s
+more). numba keys this file's cached machine code on this file alone, though the kernel
+compiles harness/accel/fluid.py's functions into it: `drop_stale_cache` removes it when fluid.py
+is newer.
 """
 
 from __future__ import annotations
@@ -73,12 +77,12 @@ INF = np.inf
 # ---------------------------------------------------------------- the event heap
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", _nrt=False)
 def _before(t1, s1, t2, s2):
     return t1 < t2 or (t1 == t2 and s1 < s2)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _push(heap, I, R, time, kind, arg):
     """Environment.at: never earlier than now; numbered in push order."""
     i = I[HEAP]
@@ -94,7 +98,7 @@ def _push(heap, I, R, time, kind, arg):
         i = parent
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _sift_down(a, n, c0, width):
     """Restore a min-heap of (a[i, c0], a[i, c0 + 1]) rows 0..n-1 whose top grew."""
     i = 0
@@ -110,7 +114,7 @@ def _sift_down(a, n, c0, width):
         i = small
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _pop(heap, I):
     I[HEAP] -= 1
     last = I[HEAP]
@@ -124,9 +128,9 @@ def _pop(heap, I):
 
 @intrinsic
 def _matrix(typingctx, flat, start, rows, cols):
-    """flat[start:start + rows * cols] as a C-contiguous rows x cols view holding no reference
-    (see _unowned): what reshape gives, without its call into numba's helper library (a
-    tenth of the kernel's time went to building these views)."""
+    """flat[start:start + rows * cols] as a C-contiguous rows x cols view: what reshape gives,
+    without its call into numba's helper library (a tenth of the kernel's time went to building
+    these views)."""
     if not (isinstance(flat, types.Array) and flat.ndim == 1 and flat.layout == "C"):
         return None
     matrix = types.Array(flat.dtype, 2, "C")
@@ -145,7 +149,7 @@ def _matrix(typingctx, flat, start, rows, cols):
     return matrix(flat, start, rows, cols), codegen
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", _nrt=False)
 def _views(dram):
     """JointDram's (band, phases, rec) tuples as views of the packed arrays."""
     fl, di = dram[2], dram[3]
@@ -161,7 +165,7 @@ def _views(dram):
     return band, phases, rec
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", _nrt=False)
 def _fluid_until(limit, I, dram):
     """The engine whose batch ends first at or before `limit` (the state left there), else
     -1; ABORTED when the bins run out. What the last call learnt saves the next: the next end
@@ -187,7 +191,7 @@ def _fluid_until(limit, I, dram):
     return ended if clock[0] <= limit else -1
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", _nrt=False)
 def _begin(e, size, now, I, dram):
     """AcceleratorSUT.begin: the plan (the first batch on an engine loads its resident
     weights: cold), JointDram's commit of the state to `now`, the batch's start."""
@@ -206,14 +210,14 @@ def _begin(e, size, now, I, dram):
     return plan
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", _nrt=False)
 def _end(e, dram):
     """JointDram.end, the state already stepped to the end: the engine is idle."""
     dram[0][e, fluid.PLAN] = -1.0
     dram[1][1], dram[1][2] = np.nan, -1.0
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", _nrt=False)
 def _log(e, start, end, size, plan, I, log):
     i = I[LOG]
     if i >= log.shape[0]:
@@ -223,7 +227,7 @@ def _log(e, start, end, size, plan, I, log):
     I[LOG] += 1
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _alone(e, size, start, I, dram, log):
     """AcceleratorSUT._alone: one engine, so the batch's end is known at its start."""
     plan = _begin(e, size, start, I, dram)
@@ -236,7 +240,7 @@ def _alone(e, size, start, I, dram, log):
     return end - start
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", _nrt=False)
 def _service(e, size, start, I, R, draws, dram, log):
     """A batch's duration where it is known at its start (ServiceSampler, or one engine)."""
     if I[SERVICE] == ALONE:
@@ -249,7 +253,7 @@ def _service(e, size, start, I, R, draws, dram, log):
     return duration
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", _nrt=False)
 def _known(draws, draw, mean_s, per_sample_s, size):
     """A batch's time when it is drawn beforehand (the next of `draws`) or fixed (the mean):
     (seconds, the next draw's index; -1 when the draws ran out and the run is redone with more)."""
@@ -265,7 +269,7 @@ def _known(draws, draw, mean_s, per_sample_s, size):
 # ---------------------------------------------------------------- the load generator
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", _nrt=False)
 def _complete(q, n, time, I, R, lg, sc, heap):
     """LoadGen.complete: n samples of query q done at `time`."""
     I[REPORTS] += 1
@@ -285,7 +289,7 @@ def _complete(q, n, time, I, R, lg, sc, heap):
             _push(heap, I, R, time, ISSUE_CLOSED, 0)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", _nrt=False)
 def _complete_range(s0, s1, time, I, R, lg, sc, heap):
     spq = I[SPQ]
     for q in range(s0 // spq, (s1 - 1) // spq + 1):
@@ -293,14 +297,14 @@ def _complete_range(s0, s1, time, I, R, lg, sc, heap):
         _complete(q, n, time, I, R, lg, sc, heap)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _stop_issuing(I, R, heap):
     if I[ISSUING]:
         I[ISSUING] = 0
         _push(heap, I, R, R[NOW], FLUSH, 0)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _issue_closed(I, R, lg, sc, heap, P, draws, dram, log):
     """LoadGen._issue_closed."""
     if not I[ISSUING]:
@@ -318,7 +322,7 @@ def _issue_closed(I, R, lg, sc, heap, P, draws, dram, log):
         _stop_issuing(I, R, heap)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", _nrt=False)
 def _due(t, I, R, heap, dram):
     """Environment.advance's refusal: an event at or before t (a batch end among them)."""
     if I[HEAP] > 0 and heap[0, 0] <= t:
@@ -328,7 +332,7 @@ def _due(t, I, R, heap, dram):
     return I[END_SEQ] >= 0 and _fluid_until(t, I, dram) >= 0
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", _nrt=False)
 def _issue_open(q, offsets, I, R, lg, sc, heap, P, draws, dram, log):
     """LoadGen._issue_open: runs of queries without the heap."""
     while True:
@@ -353,7 +357,7 @@ def _issue_open(q, offsets, I, R, lg, sc, heap, P, draws, dram, log):
 # ---------------------------------------------------------------- the serving pool
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", _nrt=False)
 def _issue(q, I, R, lg, sc, heap, P, draws, dram, log):
     """ServicePool.issue."""
     if I[EAGER]:
@@ -364,7 +368,7 @@ def _issue(q, I, R, lg, sc, heap, P, draws, dram, log):
         _dispatch(I, R, lg, sc, heap, P, draws, dram, log)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _issue_eager(q, I, R, lg, sc, heap, P, draws, dram, log):
     """ServicePool._issue_eager: each sample on the earliest free engine (P's FREE columns:
     a heap of (ready, engine))."""
@@ -384,7 +388,7 @@ def _issue_eager(q, I, R, lg, sc, heap, P, draws, dram, log):
     I[BATCHES] += I[SPQ]
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", _nrt=False)
 def _dispatch(I, R, lg, sc, heap, P, draws, dram, log):
     """ServicePool._dispatch (P's IDLE_E column: the idle engines' stack)."""
     while I[IDLE] > 0 and I[TAIL] > I[HEAD] and not I[ABORTED]:
@@ -408,7 +412,7 @@ def _dispatch(I, R, lg, sc, heap, P, draws, dram, log):
         _start_batch(e, s0, s1, I, R, heap, P, draws, dram, log)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", _nrt=False)
 def _start_batch(e, s0, s1, I, R, heap, P, draws, dram, log):
     """ServicePool._start_batch: shared engines learn their end later (END_SEQ); the others
     at once (a FINISH event)."""
@@ -424,7 +428,7 @@ def _start_batch(e, s0, s1, I, R, heap, P, draws, dram, log):
     _push(heap, I, R, R[NOW] + duration, FINISH, e)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", _nrt=False)
 def _finish(e, I, R, lg, sc, heap, P, draws, dram, log):
     """ServicePool._finish."""
     _complete_range(int(P[e, RUN_S0]), int(P[e, RUN_S1]), R[NOW], I, R, lg, sc, heap)
@@ -433,7 +437,7 @@ def _finish(e, I, R, lg, sc, heap, P, draws, dram, log):
     _dispatch(I, R, lg, sc, heap, P, draws, dram, log)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", _nrt=False)
 def _on_end(e, I, R, lg, sc, heap, P, draws, dram, log):
     """ServicePool._on_end with AcceleratorSUT.end: the fluid state is already at the end."""
     eng = dram[0]
@@ -451,7 +455,7 @@ def _on_end(e, I, R, lg, sc, heap, P, draws, dram, log):
 # ---------------------------------------------------------------- the run
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _next(I, R, heap):
     """The next heap entry or the timer, whichever Environment would pop first:
     (exists, time, sequence, is_timer)."""
@@ -463,7 +467,7 @@ def _next(I, R, heap):
     return seq >= 0, t, seq, timer
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", _nrt=False)
 def _event(kind, arg, offsets, I, R, lg, sc, heap, P, draws, dram, log):
     if kind == ISSUE_OPEN:
         _issue_open(arg, offsets, I, R, lg, sc, heap, P, draws, dram, log)
@@ -480,7 +484,7 @@ def _event(kind, arg, offsets, I, R, lg, sc, heap, P, draws, dram, log):
         _dispatch(I, R, lg, sc, heap, P, draws, dram, log)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _whole_schedule(offsets, I, R, lg, P, draws, dram, log):
     """LoadGen._issue_schedule into ServicePool.issue_schedule: one sample per query, each on
     the earliest free engine (the FIFO recursion), no event in between; then the flush."""
@@ -493,7 +497,7 @@ def _whole_schedule(offsets, I, R, lg, P, draws, dram, log):
     R[BUSY], R[NOW] = busy, offsets[q]
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _one_server_known_times(offsets, I, R, lg, P, draws):
     """_each_on_the_earliest_free for one server whose times are drawn beforehand or fixed:
     the same operations, with the state in locals (the arrays may alias, so the compiler
@@ -523,7 +527,7 @@ def _one_server_known_times(offsets, I, R, lg, P, draws):
     return q, busy
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _each_on_the_earliest_free(offsets, I, R, lg, P, draws, dram, log):
     busy, q = 0.0, 0
     while True:
@@ -543,36 +547,10 @@ def _each_on_the_earliest_free(offsets, I, R, lg, P, draws, dram, log):
     return q, busy
 
 
-@intrinsic
-def _unowned(typingctx, arr):
-    """A view of `arr` that holds no reference (no meminfo): passing it costs no atomic
-    reference counting, which otherwise dominates the calls. Only for arrays the caller keeps
-    alive (the Python caller of `run` holds every one)."""
-    if not isinstance(arr, types.Array):
-        return None
-
-    def codegen(context, builder, signature, args):
-        source = context.make_array(arr)(context, builder, args[0])
-        view = context.make_array(arr)(context, builder)
-        cgutils.copy_struct(view, source)
-        view.meminfo = cgutils.get_null_value(view.meminfo.type)
-        view.parent = cgutils.get_null_value(view.parent.type)
-        return view._getvalue()
-    return arr(arr), codegen
-
-
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False)
 def run(offsets, I, R, lg, sc, heap, P, draws, dram, log):
-    """The run (`_run`) on views that hold no references, without holding the GIL."""
-    d = (_unowned(dram[0]), _unowned(dram[1]), _unowned(dram[2]), _unowned(dram[3]))
-    queries = (_unowned(lg[0]), _unowned(lg[1]), _unowned(lg[2]), _unowned(lg[3]), _unowned(lg[4]))
-    _run(_unowned(offsets), _unowned(I), _unowned(R), queries, _unowned(sc), _unowned(heap),
-         _unowned(P), _unowned(draws), d, _unowned(log))
-
-
-@njit(cache=True)
-def _run(offsets, I, R, lg, sc, heap, P, draws, dram, log):
-    """Environment.run over LoadGen.run's events; I[ABORTED] = 1 when a buffer ran out."""
+    """Environment.run over LoadGen.run's events, without holding the GIL; I[ABORTED] = 1 when
+    a buffer ran out."""
     if I[WHOLE_SCHEDULE]:
         _whole_schedule(offsets, I, R, lg, P, draws, dram, log)
         return
