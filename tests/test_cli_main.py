@@ -21,3 +21,15 @@ def test_help_and_list_import_no_numeric_stack(argv):
              "    pass\nprint(sorted(m for m in ('numpy', 'numba', 'pyarrow') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", probe % argv], capture_output=True, text=True, check=True)
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_the_executable_collects_rarely_and_leaves_nothing_to_collect_at_exit():
+    """`bench` (process) raises the young generation's threshold and freezes what is left before
+    the interpreter's last collection; `main`, called inside longer-lived processes, does not."""
+    probe = ("import gc\nfrom harness.cli.main import GC_YOUNG, main, process\n"
+             "def call(f):\n    try:\n        f(['list', 'systems'])\n    except SystemExit:\n        pass\n"
+             "    return gc.get_threshold()[0], gc.get_freeze_count() > 0\n"
+             "before = gc.get_threshold()[0]\n"
+             "print(call(main) == (before, False), call(process) == (GC_YOUNG, True))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "True True"
