@@ -33,3 +33,11 @@ def test_the_executable_collects_rarely_and_leaves_nothing_to_collect_at_exit():
              "print(call(main) == (before, False), call(process) == (GC_YOUNG, True))")
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert out.stdout.strip().splitlines()[-1] == "True True"
+
+
+def test_a_missing_choice_is_one_line_that_lists_the_choices():
+    out = subprocess.run([sys.executable, "-m", "harness.cli.main", "list"], capture_output=True,
+                         text=True)
+    assert out.returncode == 2 and out.stdout == ""
+    assert out.stderr == ("bench: error: Missing argument '{systems|workloads|scenarios}'. "
+                          "Choose from: systems, workloads, scenarios\n")

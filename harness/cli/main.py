@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import importlib
+import re
 import sys
 
 import click
@@ -88,6 +89,11 @@ def fail(lines: list[str], code: int = 2) -> None:
     sys.exit(code)
 
 
+def _one_line(message: str) -> str:
+    """click's message with its list of choices on the line ("Choose from:\\n\\ta,\\n\\tb")."""
+    return re.sub(r"([:,])\n\t", r"\1 ", message)
+
+
 def process(argv: list[str] | None = None) -> None:
     """The `bench` executable: `main` in a process of its own, collected as above (not `main`
     itself, which tests and other programs call inside a process that lives on)."""
@@ -106,7 +112,7 @@ def main(argv: list[str] | None = None) -> None:
     except click.exceptions.Abort:
         fail(["interrupted"], 130)
     except click.ClickException as exc:
-        fail([exc.format_message()], 2)
+        fail([_one_line(exc.format_message())], 2)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
