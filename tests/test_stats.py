@@ -66,3 +66,14 @@ def test_a_large_run_is_sorted_by_radix_exactly_as_by_np_sort(make):
 def test_a_small_run_is_sorted_by_np_sort():
     x = np.random.default_rng(3).gamma(2.0, 0.003, asc.RADIX_FROM - 1)
     assert _same_bits(asc.ascending(x), np.sort(x))
+
+
+def test_a_large_run_is_sorted_without_loading_numba_where_nothing_else_did():
+    """numba's import (~0.45 s) costs more than np.sort of a run's latencies."""
+    import subprocess
+    import sys
+    probe = ("import sys\nimport numpy as np\nfrom harness.judge.ascending import ascending, RADIX_FROM\n"
+             "x = np.random.default_rng(1).gamma(2.0, 0.003, 2 * RADIX_FROM)\n"
+             "print(np.array_equal(ascending(x), np.sort(x)), 'numba' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["True", "False"]

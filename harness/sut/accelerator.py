@@ -37,6 +37,7 @@ from harness.spec import Reader
 from harness.sut.accelerator_llm import LLMServer
 from harness.sut.pipeline import PipelinePool
 from harness.sut.pool import NextEnd, SimulatedPoolSUT, ServicePool
+from harness.sut.service import Service
 from harness.workloads import Workload
 from harness.workloads.decoder import Decoder
 
@@ -89,7 +90,6 @@ class AcceleratorSUT(SimulatedPoolSUT):
     def compiled_service(self, loadgen):
         if self.stages:
             return None  # a pipeline runs in the event loop only (harness.sut.pipeline)
-        from harness.sut.fast import Service
         kind = "alone" if self.pool.shared is None else "shared"
         return Service(kind, dram=self.dram, absorb=self._absorb)
 

@@ -501,7 +501,9 @@ def _whole_schedule(offsets, I, R, lg, P, draws, dram, log):
 def _one_server_known_times(offsets, I, R, lg, P, draws):
     """_each_on_the_earliest_free for one server whose times are drawn beforehand or fixed:
     the same operations, with the state in locals (the arrays may alias, so the compiler
-    otherwise reloads and stores every counter each query: 19x a plain loop, now 1.1x)."""
+    otherwise reloads and stores every counter each query: 19x a plain loop, now 1.1x).
+    harness.sut.fifo computes the same floats in numpy without loading numba; this takes the
+    runs whose ends do not settle there (a long busy period)."""
     scheduled, issued, completed, remaining = lg[0], lg[1], lg[2], lg[3]
     last, max_time, mean, per = I[LAST], R[MAX_TIME], R[MEAN_S], R[PER_SAMPLE_S]
     ready, draw = P[0, FREE_T], I[DRAW]

@@ -11,29 +11,16 @@ from __future__ import annotations
 
 import functools
 import math
-from dataclasses import dataclass, field
-from typing import Any, Callable
 
 import numpy as np
 
 from harness.accel import fluid
 from harness.sut import compiled as k
+from harness.sut.service import Service, most_batches
 
 NO_LIMIT = 2**62
 ATTEMPTS = 8   # each with DRAM bins for 4x the span of the last
 KINDS = {"draws": k.DRAWS, "alone": k.ALONE, "shared": k.SHARED}
-
-
-@dataclass
-class Service:
-    """How the kernel learns a batch's duration."""
-
-    kind: str                                   # "draws" | "alone" | "shared" (KINDS)
-    draws: np.ndarray = field(default_factory=lambda: np.empty(0))  # base times in call order
-    mean_s: float = 0.0                         # the base time when there are no draws
-    per_sample_s: float = 0.0
-    dram: Any = None                            # a JointDram (ALONE, SHARED)
-    absorb: Callable[[dict], None] = lambda out: None   # takes the log and the DRAM state back
 
 
 def run(loadgen, pool, service: Service) -> None:
@@ -56,12 +43,6 @@ def run(loadgen, pool, service: Service) -> None:
 def _fresh_kernel() -> None:
     """Once per process, before the kernel is first loaded."""
     k.drop_stale_cache()
-
-
-def most_batches(loadgen) -> int:
-    """No run serves more batches than the samples it can issue."""
-    s = loadgen.schedule
-    return int(min(loadgen.max_count, s.count)) * s.samples_per_query
 
 
 def _horizon_s(loadgen) -> float:

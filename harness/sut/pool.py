@@ -34,6 +34,8 @@ from collections import deque
 from collections.abc import Callable
 from typing import Optional, Protocol
 
+from harness.sut import fifo
+
 # service(batch_samples, start_s, engine) -> duration_s
 ServiceTime = Callable[[int, float, int], float]
 NextEnd = Optional[tuple[int, float]]  # (engine, instant) of the next batch end, if any
@@ -226,17 +228,19 @@ class SimulatedPoolSUT:
         self.pool.flush()
 
     def simulate(self, loadgen) -> bool:
-        """Run `loadgen`'s whole schedule in one compiled call (harness.sut.fast), with the
-        records the event loop would make; False (nothing done) where it does not apply."""
+        """Run `loadgen`'s whole schedule at once, with the records the event loop would make:
+        one server of known times in numpy (harness.sut.fifo) when its ends settle, else in one
+        compiled call (harness.sut.fast); False (nothing done) where neither applies."""
         service = self.compiled_service(loadgen)
         if service is None:
             return False
-        from harness.sut import fast  # numba: imported by runs that use it
-        fast.run(loadgen, self.pool, service)
+        if not fifo.run(loadgen, self.pool, service):
+            from harness.sut import fast  # numba: imported by runs that use it
+            fast.run(loadgen, self.pool, service)
         self.pool.release()   # the run is over (the pool keeps its counters)
         return True
 
     def compiled_service(self, loadgen):
-        """How the compiled run learns a batch's time (harness.sut.fast.Service); None: the
-        event loop only."""
+        """How the run learns a batch's time (harness.sut.service.Service); None: the event
+        loop only."""
         return None

@@ -40,6 +40,7 @@ from harness.spec import Reader, batching, non_negative, one_of, within
 SERVICE_S = within(1e-9, 3600, " s")   # one batch's service time
 MAX_SERVERS = 100_000
 from harness.sut.pool import SimulatedPoolSUT, ServicePool
+from harness.sut.service import Service, most_batches
 from harness.sut.synthetic_tokens import DecodeSlots, TokenModel, load_tokens
 from harness.workloads import Workload
 
@@ -163,7 +164,6 @@ class SyntheticSUT(SimulatedPoolSUT):
                                 ServiceSampler(config, seed))
 
     def compiled_service(self, loadgen):
-        from harness.sut.fast import Service, most_batches
         c = self.config
         return Service("draws", self.pool.service.draws(most_batches(loadgen)), c.mean_s,
                        c.per_sample_s)
