@@ -10,9 +10,18 @@ contention (bandwidth left by other bus masters), timeline (exact service-time t
 energy, profile (per-layer rows), model (AcceleratorModel).
 """
 
-from harness.accel.config import Hardware, load_hardware, read_hardware
-from harness.accel.model import AcceleratorModel, Service
-from harness.accel.profile import LayerRow, Profile
+import importlib
 
-__all__ = ["AcceleratorModel", "Hardware", "LayerRow", "Profile", "Service", "load_hardware",
-           "read_hardware"]
+# name -> the module defining it, imported on first use: a module that needs only the
+# hardware file's tables (harness.workloads.precision, a synthetic run) does not load the model
+_EXPORTS = {"Hardware": "config", "load_hardware": "config", "read_hardware": "config",
+            "AcceleratorModel": "model", "Service": "model", "LayerRow": "profile",
+            "Profile": "profile"}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'harness.accel' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"harness.accel.{_EXPORTS[name]}"), name)

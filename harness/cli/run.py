@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -12,10 +13,12 @@ from harness.cli import formats
 from harness.cli.progress import real_time_progress, wanted
 from harness.record.rundir import (NotWritten, check_out_dir, claim, claim_fresh, release, target,
                             write_run)
-from harness.measure import peak
 from harness.measure.runner import RunOutput, RunRequest, execute, prepare
 from harness.measure.settings import SERVER_SCENARIOS
 from harness.record.schema import FindPeak, RealtimeMaster, RunRecord, Tokens, from_dict, to_dict
+
+if TYPE_CHECKING:
+    from harness.measure.peak import Probe
 
 
 def _ms(seconds: float | None) -> str:
@@ -100,7 +103,7 @@ def render(out: Path, record: RunRecord) -> None:
         click.echo(peak_line(record.find_peak))
 
 
-def _print_probe(probe: peak.Probe) -> None:
+def _print_probe(probe: Probe) -> None:
     if not probe.full_length:
         click.echo(f"  short {probe.target_qps:12.3f} QPS  {'under' if probe.predicts_valid else 'over':7}  "
                    f"p99 {_ms(probe.p99_s)}  ({probe.reasons[0]})", err=True)
@@ -125,6 +128,7 @@ def peak_line(found: FindPeak) -> str:
 
 def _measure(prepared, find_peak: bool) -> RunOutput:
     if find_peak:
+        from harness.measure import peak   # the search's code, for the runs that search
         return peak.peak_run(prepared, _print_probe)
     watch = real_time_progress if wanted(prepared.adapter.time_mode) else None
     return execute(prepared, watch=watch)
