@@ -8,12 +8,10 @@ from __future__ import annotations
 import sys
 import threading
 from contextlib import contextmanager
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-from harness.measure.loadgen import LoadGen
+if TYPE_CHECKING:
+    from harness.measure.loadgen import LoadGen
 
 INTERVAL_S = 0.5
 
@@ -30,6 +28,8 @@ def _describe(loadgen: LoadGen) -> str:
 @contextmanager
 def real_time_progress(loadgen: LoadGen) -> Iterator[None]:
     """Show elapsed time against the minimum duration while the run goes on."""
+    from rich.console import Console   # rich: for the runs that show progress only
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
     total = max(loadgen.settings.min_duration_s, 1e-9)
     stop = threading.Event()
     columns = (TextColumn("[bold]{task.description}"), BarColumn(), TimeElapsedColumn(),
