@@ -117,6 +117,13 @@ def full_queries(settings: Settings, qps: float) -> int:
     return max(settings.min_query_count, math.ceil(qps * settings.min_duration_s)) + 1
 
 
+def full_run(prepared: Prepared, settings: Settings) -> tuple[Judged, float]:
+    """A full-length probe judged, and its tail (on the probe's own thread when run ahead: the
+    O(n) selection then overlaps the other probe instead of holding up the search)."""
+    run = judged(prepared, settings)
+    return run, tail_s(run.records, allowed_share(run.records.count, settings.target_percentile))
+
+
 def short_settings(settings: Settings, qps: float) -> Settings:
     return dataclasses.replace(settings, target_qps=qps, min_duration_s=settings.min_duration_s / SHORT,
                                min_query_count=math.ceil(settings.min_query_count / SHORT))
@@ -159,12 +166,11 @@ class _Searcher:
         self._add(Probe(qps, None, p99, math.nan, (reason,), False, records.count, tail, f <= 0))
         return Point(qps, f)
 
-    def full(self, qps: float, run: Judged | None = None) -> tuple[Point, bool]:
-        """The full-length probe at `qps` (`run`: its run, already made)."""
+    def full(self, qps: float, probed: tuple[Judged, float] | None = None) -> tuple[Point, bool]:
+        """The full-length probe at `qps` (`probed`: its run and tail, already made)."""
         s = self.s
-        run = run or judged(self.prepared, s.with_target_qps(qps))
+        run, tail = probed or full_run(self.prepared, s.with_target_qps(qps))
         o, records = run.outcome, run.records
-        tail = tail_s(records, allowed_share(records.count, s.target_percentile))
         f = _f(tail, s.target_latency_s)
         f = min(f, -1e-12) if o.valid else max(f, 1e-12)  # other checks can fail at any tail
         self._add(Probe(qps, o.valid, o.latency_s.get("p99"), o.metric["value"],
@@ -374,7 +380,7 @@ class _Ahead:
         if qps not in self.runs:
             prepared = self.search.prepared
             settings = prepared.settings.with_target_qps(qps)
-            self.runs[qps] = self.pool.submit(judged, prepared, settings)
+            self.runs[qps] = self.pool.submit(full_run, prepared, settings)
 
     def only(self, qps: float) -> None:
         """The search goes on at `qps`: a guess at any other rate missed, and goes (cancelled
@@ -382,7 +388,7 @@ class _Ahead:
         for q in [q for q in self.runs if q != qps]:
             self.runs.pop(q).cancel()
 
-    def take(self, qps: float) -> Judged:
+    def take(self, qps: float) -> tuple[Judged, float]:
         self.start(qps)
         return self.runs.pop(qps).result()
 
