@@ -110,3 +110,16 @@ def test_a_kernel_cached_before_fluid_changed_is_dropped(tmp_path, monkeypatch):
     monkeypatch.setattr(compiled.fluid, "__file__", str(source))
     compiled.drop_stale_cache()
     assert not old.exists() and new.exists()
+
+
+def test_no_kernel_function_counts_references():
+    """Every compiled function of the kernel runs without numba's reference counting: with it,
+    the atomic increments around each array handed to a call took ~45% of the kernel's time
+    (0.82 -> 0.46 s on the main job), the records the same."""
+    from numba.core.registry import CPUDispatcher
+    from harness.accel import fluid
+    from harness.sut import compiled
+    kernels = [f for module in (compiled, fluid) for f in vars(module).values()
+               if isinstance(f, CPUDispatcher) and f.__module__ == module.__name__]
+    assert len(kernels) > 30
+    assert [f.__name__ for f in kernels if f.targetoptions.get("_nrt") is not False] == []

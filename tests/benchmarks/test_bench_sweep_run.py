@@ -5,7 +5,8 @@ a 2-worker Dask LocalCluster. Measured 2026-12-04: 192 s and 259 s before (a bus
 125 s and 142 s after merging compute-only layers, 105.2 s and 117.9 s once the workers encode
 their points' files, 75.0 s and 99.0 s with the kernel's calls inlined, 62.3 s and 78.5 s once
 the peak power was compiled and points of an equal design shared their model (before those two,
-on the same day: 90.8 s and 110.9-122.9 s); the summaries byte for byte the same each time.
+on the same day: 90.8 s and 110.9-122.9 s), 47.5 s and 60.9 s once the kernel ran without
+numba's reference counting; the summaries byte for byte the same each time.
 
     pytest tests/benchmarks/test_bench_sweep_run.py --benchmark-only -s
 """
