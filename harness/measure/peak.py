@@ -371,9 +371,9 @@ class _Ahead:
     guess starts after two full-length runs, and the first run of a SUT makes every batch plan
     it uses (harness.accel.joint)."""
 
-    def __init__(self, search: _Searcher):
+    def __init__(self, search: _Searcher, guess: bool):
         self.search = search
-        self.pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="find-peak")
+        self.pool = ThreadPoolExecutor(max_workers=2 if guess else 1, thread_name_prefix="find-peak")
         self.runs: dict[float, Future] = {}
 
     def start(self, qps: float) -> None:
@@ -403,7 +403,7 @@ def _full_search(search: _Searcher, estimate: float, slope: float, upper: float 
                  guess: bool) -> None:
     bracket = _Bracket(search.s, slope, upper)
     c = x = max(estimate, search.s.target_qps)
-    ahead = _Ahead(search)
+    ahead = _Ahead(search, guess)
     try:
         while search.left > 0:
             x = search._tidy(x)
