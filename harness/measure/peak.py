@@ -366,11 +366,10 @@ class _Bracket:
 class _Ahead:
     """Full-length runs on two worker threads (the compiled kernel releases the GIL; one thread
     when nothing is guessed): the probe the search needs and, beside it, a guess at the one it
-    needs next. A guess the search does
-    not take is dropped unreported: the probes, and so the answer, are the sequential search's
-    whatever the timing. Two runs at once share the prepared SUT's model only to read it: a
-    guess starts after two full-length runs, and the first run of a SUT makes every batch plan
-    it uses (harness.accel.joint)."""
+    needs next. A guess the search does not take is dropped unreported: the probes, and so the
+    answer, are the sequential search's whatever the timing. Two runs at once share the prepared
+    SUT's model only to read it: a guess starts after two full-length runs, and the first run of
+    a SUT makes every batch plan it uses (harness.accel.joint)."""
 
     def __init__(self, search: _Searcher, guess: bool):
         self.search = search
